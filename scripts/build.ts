@@ -1,0 +1,42 @@
+/**
+ * Builds the single binary: `bun scripts/build.ts [--outfile dist/lifeline]`.
+ * Flags per notes/bun-daemon.md §0/§3: minified, bytecode (needs ESM), embedded source map so
+ * stack traces name our files, and no autoloading of `.env` / `bunfig.toml` from the working
+ * directory (a daemon's behaviour must not depend on where it was started).
+ */
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { outfile: { type: 'string', default: 'dist/lifeline' } },
+});
+
+const commit = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' });
+const commitText = commit.exitCode === 0 ? commit.stdout.toString().trim() : 'unknown';
+const dirty = Bun.spawnSync(['git', 'status', '--porcelain', '--untracked-files=no'], {
+  stderr: 'ignore',
+});
+const dirtySuffix = dirty.exitCode === 0 && dirty.stdout.toString().trim() ? '-dirty' : '';
+
+const args = [
+  'build',
+  '--compile',
+  '--minify',
+  '--sourcemap',
+  '--bytecode',
+  '--format=esm',
+  '--no-compile-autoload-dotenv',
+  '--no-compile-autoload-bunfig',
+  `--define=LIFELINE_GIT_COMMIT=${JSON.stringify(commitText + dirtySuffix)}`,
+  `--define=LIFELINE_BUILD_DATE=${JSON.stringify(new Date().toISOString())}`,
+  'src/cli/main.ts',
+  '--outfile',
+  values.outfile,
+];
+const started = performance.now();
+const proc = Bun.spawnSync([process.execPath, ...args], { stdout: 'inherit', stderr: 'inherit' });
+if (proc.exitCode !== 0) process.exit(proc.exitCode ?? 1);
+const size = Bun.file(values.outfile).size;
+process.stdout.write(
+  `built ${values.outfile}: ${(size / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - started)} ms\n`,
+);

@@ -1,0 +1,167 @@
+/**
+ * Our tidy test (STYLE §3.1): the one-way layer rule, size limits and banned calls, each failure
+ * reported with file and line.
+ */
+import { describe, expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript-api';
+
+const ROOT = resolve(import.meta.dir, '..');
+const SRC = join(ROOT, 'src');
+
+/** Layer of each top-level folder of src/; a file may import lower layers and its own folder. */
+const LAYERS: Record<string, number> = {
+  lib: 0,
+  metrics: 0,
+  config: 1,
+  preflight: 2,
+  storage: 3,
+  breaker: 4,
+  memory: 5,
+  realtime: 6,
+  http: 7,
+  daemon: 8,
+  cli: 9,
+};
+/** breaker/ is pure: it may import lib/ only (STYLE §3.1). */
+const ONLY_LIB = new Set(['breaker']);
+/** Declarative tables allowed past the 70-line function limit, by file and function name. */
+const LONG_TABLES = new Set(['config/schema.ts:configSchema', 'metrics/registry.ts:createMetrics']);
+const MAX_FUNCTION_LINES = 70;
+const MAX_FILE_LINES = 400;
+
+function listSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return listSources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.gen.ts') ? [path] : [];
+  });
+}
+
+const files = listSources(SRC).map((path) => ({
+  path,
+  rel: relative(SRC, path),
+  text: readFileSync(path, 'utf8'),
+}));
+
+function folderOf(rel: string): string {
+  return rel.split('/')[0] ?? '';
+}
+
+/** Every import/export-from specifier with its line, type-only imports included. */
+function importsOf(text: string): Array<{ spec: string; line: number }> {
+  const found: Array<{ spec: string; line: number }> = [];
+  const pattern =
+    /^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (const match of text.matchAll(pattern)) {
+    const spec = match[1] ?? match[2] ?? match[3] ?? '';
+    const line = text.slice(0, match.index).split('\n').length;
+    found.push({ spec, line });
+  }
+  return found;
+}
+
+function layerViolations(): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const from = folderOf(file.rel);
+    const fromLayer = LAYERS[from];
+    if (fromLayer === undefined) {
+      problems.push(`src/${file.rel}: folder "${from}" is not in the layer table`);
+      continue;
+    }
+    for (const { spec, line } of importsOf(file.text)) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(SRC, resolve(dirname(file.path), spec));
+      if (target.startsWith('..')) continue;
+      const to = folderOf(target);
+      if (to === from) continue;
+      const toLayer = LAYERS[to];
+      const allowed =
+        toLayer !== undefined &&
+        (ONLY_LIB.has(from) ? to === 'lib' : toLayer < fromLayer || toLayer === 0);
+      if (!allowed)
+        problems.push(
+          `src/${file.rel}:${line}: ${from} (layer ${fromLayer}) imports ${to} ("${spec}")`,
+        );
+    }
+  }
+  return problems;
+}
+
+function functionName(node: ts.Node): string {
+  const named = node as ts.Node & { name?: ts.Node };
+  if (named.name && ts.isIdentifier(named.name)) return named.name.text;
+  if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) {
+    return node.parent.name.text;
+  }
+  if (ts.isPropertyAssignment(node.parent) && ts.isIdentifier(node.parent.name)) {
+    return node.parent.name.text;
+  }
+  return '<anonymous>';
+}
+
+function longFunctions(): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const source = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node) => {
+      if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+        const start = source.getLineAndCharacterOfPosition(node.getStart()).line;
+        const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+        const name = functionName(node);
+        if (end - start + 1 > MAX_FUNCTION_LINES && !LONG_TABLES.has(`${file.rel}:${name}`)) {
+          problems.push(
+            `src/${file.rel}:${start + 1}: function ${name} is ${end - start + 1} lines (max ${MAX_FUNCTION_LINES})`,
+          );
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return problems;
+}
+
+function lineProblems(): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const lines = file.text.split('\n');
+    if (lines.length > MAX_FILE_LINES) {
+      problems.push(`src/${file.rel}: ${lines.length} lines (max ${MAX_FILE_LINES})`);
+    }
+    lines.forEach((text, index) => {
+      if (/\bconsole\./.test(text) && file.rel !== 'lib/log.ts') {
+        problems.push(`src/${file.rel}:${index + 1}: console. outside lib/log.ts; use the Logger`);
+      }
+      if (/\bFIXME\b/.test(text)) problems.push(`src/${file.rel}:${index + 1}: leftover FIXME`);
+    });
+  }
+  return problems;
+}
+
+describe('architecture', () => {
+  test('finds the source files', () => {
+    expect(files.length).toBeGreaterThan(5);
+  });
+
+  test('imports point only down the layers (type-only imports included)', () => {
+    expect(layerViolations()).toEqual([]);
+  });
+
+  test('functions stay within 70 lines', () => {
+    expect(longFunctions()).toEqual([]);
+  });
+
+  test('files stay within 400 lines and never use console or FIXME', () => {
+    expect(lineProblems()).toEqual([]);
+  });
+
+  test('the import scanner sees type-only and side-effect imports', () => {
+    const seen = importsOf(
+      "import type { A } from '../x.ts';\nimport '../y.ts';\nexport { b } from './z.ts';",
+    );
+    expect(seen.map((item) => item.spec)).toEqual(['../x.ts', '../y.ts', './z.ts']);
+  });
+});
