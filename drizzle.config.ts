@@ -1,0 +1,10 @@
+/**
+ * drizzle-kit configuration: `bun run gen:migrations` reads the schema and writes SQL into migrations/.
+ */
+import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: 'sqlite',
+  schema: './src/storage/schema.ts',
+  out: './migrations',
+});

@@ -1,0 +1,131 @@
+/**
+ * @module The drizzle table definitions: the only schema source for drizzle-kit (`gen:migrations`).
+ * The FTS5 index over message content and the epoch row live in a custom migration, because
+ * drizzle-kit does not model virtual tables or triggers. Wall-clock times are integer milliseconds.
+ */
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
+
+/** Key/value facts about this database file; `epoch` is made at first migration (SPEC §8.14). */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+/** Runtime config overrides (SPEC §2): the top layer, tunable keys only. */
+export const runtimeOverrides = sqliteTable('runtime_overrides', {
+  key: text('key').primaryKey(),
+  valueJson: text('value_json').notNull(),
+  actor: text('actor').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Every set/unset of a runtime override: who changed what, from which value to which. */
+export const runtimeConfigAudit = sqliteTable(
+  'runtime_config_audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    key: text('key').notNull(),
+    oldJson: text('old_json'),
+    newJson: text('new_json'),
+    actor: text('actor').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('runtime_config_audit_at').on(t.at)],
+);
+
+/** The persisted circuit-breaker snapshot, one row per memory backend (SPEC §4). */
+export const breakerState = sqliteTable('breaker_state', {
+  backend: text('backend').primaryKey(),
+  state: text('state').notNull(),
+  consecutiveFailures: integer('consecutive_failures').notNull(),
+  openedAt: integer('opened_at'),
+  nextProbeAt: integer('next_probe_at'),
+  reopenCount: integer('reopen_count').notNull(),
+  lastError: text('last_error'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Thread ownership: the primary key makes "first writer owns it" race-free (SPEC §5). */
+export const threads = sqliteTable(
+  'threads',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('threads_user').on(t.userId)],
+);
+
+/** Per-user preferences, a JSON object set by the client or the API. */
+export const userPreferences = sqliteTable('user_preferences', {
+  userId: text('user_id').primaryKey(),
+  json: text('json').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Per-thread personalization state, a JSON object. */
+export const threadPersonalization = sqliteTable('thread_personalization', {
+  threadId: text('thread_id')
+    .primaryKey()
+    .references(() => threads.id, { onDelete: 'cascade' }),
+  json: text('json').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * The message log, which doubles as the outbox. `n` is the rowid alias: commit order, stable across
+ * VACUUM, and the FTS5 index's content rowid. `id` is the client's UUID and the dedupe key.
+ */
+export const messages = sqliteTable(
+  'messages',
+  {
+    n: integer('n').primaryKey(),
+    id: text('id').notNull(),
+    threadId: text('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    role: text('role').notNull(),
+    content: text('content').notNull(),
+    metadata: text('metadata'),
+    createdAt: integer('created_at').notNull(),
+    seq: integer('seq').notNull(),
+    state: text('state', { enum: ['pending', 'delivered', 'dead'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('messages_id').on(t.id),
+    index('messages_outbox').on(t.state, t.threadId, t.n),
+    index('messages_thread').on(t.threadId, t.n),
+  ],
+);
+
+/** The per-user event sequence counter; every pushed event takes the next value. */
+export const userSeq = sqliteTable('user_seq', {
+  userId: text('user_id').primaryKey(),
+  lastSeq: integer('last_seq').notNull(),
+});
+
+/** The per-user replay history for resume (SPEC §5, §8.14), trimmed by count and age. */
+export const history = sqliteTable(
+  'history',
+  {
+    userId: text('user_id').notNull(),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    payload: text('payload').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.seq] }), index('history_created').on(t.createdAt)],
+);

@@ -1,0 +1,260 @@
+/**
+ * @module The storage interfaces the rest of lifeline codes against. Every method is asynchronous
+ * so a PostgreSQL adapter can be added for cluster mode (SPEC §7) without touching callers. Each
+ * write resolves only after its transaction is durably committed; a storage failure (disk full,
+ * I/O error, read-only) rejects with LifelineError code `unavailable` (SPEC §8.8).
+ */
+
+/** Who wrote a message. Validated upstream; stored as given. */
+export type MessageRole = string;
+
+/** Delivery state of a message in the outbox. */
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+/** A message to commit to the log/outbox. */
+export interface NewMessage {
+  userId: string;
+  threadId: string;
+  /** The client's UUID; the dedupe key (SPEC §8.11). */
+  id: string;
+  role: MessageRole;
+  /** Stored byte for byte (SPEC §8.6). */
+  content: string;
+  metadata?: unknown;
+  /** The payload of the `message` history event, as it will be pushed and replayed. */
+  pushPayload: unknown;
+}
+
+/** Outcome of {@link MessageStore.appendMessage}. */
+export type AppendResult =
+  | { kind: 'ok'; seq: number; duplicate: boolean }
+  | { kind: 'forbidden_thread' }
+  /** The id already exists for another user or thread. */
+  | { kind: 'conflict' };
+
+/** A message as read back from the log. */
+export interface StoredMessage {
+  id: string;
+  threadId: string;
+  userId: string;
+  role: MessageRole;
+  content: string;
+  /** Parsed metadata, or null when none was given. */
+  metadata: unknown;
+  createdAtWallMs: number;
+  /** The user's event sequence number of this message's `message` event. */
+  seq: number;
+}
+
+/** A message waiting in (or failed out of) the outbox. */
+export interface OutboxMessage extends StoredMessage {
+  state: DeliveryState;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** Pending messages of one thread, oldest first. */
+export interface OutboxBatch {
+  threadId: string;
+  messages: OutboxMessage[];
+}
+
+/** Options for {@link OutboxStore.claimBatch}. */
+export interface ClaimOptions {
+  /** At most this many threads (SPEC §8.4: outbox.max_in_flight minus those in flight). */
+  maxThreads: number;
+  /** At most this many messages per thread. */
+  batchSize: number;
+  /** Threads with a batch already in flight; one batch per thread at a time. */
+  excludeThreads?: Iterable<string>;
+}
+
+/** Counts of messages by delivery state. */
+export interface OutboxStats {
+  pending: number;
+  dead: number;
+  delivered: number;
+}
+
+/** One event in a user's replay history. */
+export interface HistoryEvent {
+  seq: number;
+  type: string;
+  payload: unknown;
+  createdAtWallMs: number;
+}
+
+/** Outcome of {@link HistoryStore.eventsSince}; `gone` means replay is impossible (SPEC §8.14). */
+export type EventsSinceResult = { kind: 'ok'; events: HistoryEvent[] } | { kind: 'gone' };
+
+/** What a thread contributes to a snapshot. */
+export interface ThreadSnapshot {
+  /** The stored personalization object, or null when never set. */
+  personalization: unknown;
+  /** The most recent messages, oldest first. */
+  messages: StoredMessage[];
+}
+
+/** The rehydrate snapshot, read in one transaction (SPEC §8.15). */
+export interface Snapshot {
+  /** The last event sequence number the snapshot covers (0 when the user has none). */
+  seq: number;
+  /** The stored preferences object, or null when never set. */
+  preferences: unknown;
+  /** Only threads the user owns; others (and threads nobody owns yet) are left out. */
+  threads: Record<string, ThreadSnapshot>;
+}
+
+/** A local-memory search hit. */
+export interface SearchHit {
+  message: StoredMessage;
+  /** FTS5 bm25 rank turned into a score; higher is better. */
+  score: number;
+}
+
+/**
+ * The persisted breaker snapshot. Declared here because storage cannot import the breaker layer;
+ * the breaker's own snapshot type is structurally the same.
+ */
+export interface StoredBreakerState {
+  state: string;
+  consecutiveFailures: number;
+  openedAtWallMs: number | null;
+  nextProbeAtWallMs: number | null;
+  reopenCount: number;
+  lastError: string | null;
+}
+
+/** A runtime config override row. */
+export interface RuntimeOverride {
+  key: string;
+  /** The value as JSON text. */
+  valueJson: string;
+  actor: string;
+  updatedAtWallMs: number;
+}
+
+/** One audit trail entry; `oldJson`/`newJson` are null when the key was unset. */
+export interface AuditEntry {
+  key: string;
+  oldJson: string | null;
+  newJson: string | null;
+  actor: string;
+  atWallMs: number;
+}
+
+/** Result of quick_check / integrity_check. */
+export interface CheckOutcome {
+  ok: boolean;
+  /** SQLite's messages when not ok (at most a few). */
+  problems: string[];
+}
+
+/** Whether writes currently succeed (SPEC §8.8); read by /readyz. */
+export interface StorageHealth {
+  ok: boolean;
+  reason?: string;
+}
+
+/** Message log and thread ownership. */
+export interface MessageStore {
+  /** Commits a message (ownership, dedupe, seq, history event) in one transaction. */
+  appendMessage(message: NewMessage): Promise<AppendResult>;
+  /** The owner of a thread, or null when nobody has written to it. */
+  threadOwner(threadId: string): Promise<string | null>;
+  /** The last `limit` messages of a thread, oldest first. */
+  recentMessages(threadId: string, limit: number): Promise<StoredMessage[]>;
+}
+
+/** Preferences, personalization and generic events; each write takes the user's next seq. */
+export interface StateStore {
+  /** Replaces the user's preferences; returns the seq of the `preferences` event. */
+  setPreferences(userId: string, preferences: unknown): Promise<number>;
+  /** Replaces a thread's personalization (creating the thread for the user on first write). */
+  setPersonalization(
+    userId: string,
+    threadId: string,
+    state: unknown,
+  ): Promise<{ kind: 'ok'; seq: number } | { kind: 'forbidden_thread' }>;
+  /** Records an event (publish API, memory status) in the history; returns its seq. */
+  appendEvent(userId: string, type: string, payload: unknown): Promise<number>;
+  /** Reads seq, preferences and the owned threads in one read transaction. */
+  readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot>;
+}
+
+/** The per-user replay history. */
+export interface HistoryStore {
+  /** Events after `sinceSeq`, or `gone` when they cannot all be replayed. */
+  eventsSince(userId: string, sinceSeq: number, maxEvents: number): Promise<EventsSinceResult>;
+  /** Drops events beyond `maxEvents` per user and older than `ttlMs`; returns how many. */
+  trimHistory(maxEvents: number, ttlMs: number, nowWallMs: number): Promise<number>;
+}
+
+/** Delivery bookkeeping over the message log. */
+export interface OutboxStore {
+  /** Pending messages grouped by thread, oldest thread first, in commit order per thread. */
+  claimBatch(options: ClaimOptions): Promise<OutboxBatch[]>;
+  markDelivered(ids: string[]): Promise<void>;
+  /** Counts a failed attempt; the messages stay pending. */
+  recordAttemptFailure(ids: string[], error: string): Promise<void>;
+  /** Moves messages to the dead-letter state with the reason. */
+  markDead(ids: string[], reason: string): Promise<void>;
+  outboxStats(): Promise<OutboxStats>;
+  /** The newest dead letters first. */
+  deadLetters(limit: number): Promise<OutboxMessage[]>;
+}
+
+/** The local memory backend's full-text index (FTS5). */
+export interface LocalMemoryStore {
+  /** Messages of a thread matching the words of `query`; any user text is safe. */
+  searchLocal(threadId: string, query: string, limit: number): Promise<SearchHit[]>;
+  /** Deletes a thread's messages (and their index entries); returns how many. */
+  deleteThreadMessages(threadId: string): Promise<number>;
+}
+
+/** Persisted circuit-breaker snapshots, one per backend. */
+export interface BreakerStateStore {
+  loadBreakerState(backend: string): Promise<StoredBreakerState | null>;
+  saveBreakerState(backend: string, snapshot: StoredBreakerState): Promise<void>;
+}
+
+/** Runtime config overrides and their audit trail. */
+export interface RuntimeConfigStore {
+  listOverrides(): Promise<RuntimeOverride[]>;
+  setOverride(key: string, valueJson: string, actor: string): Promise<void>;
+  /** Removes an override; returns false when there was none (nothing audited then). */
+  unsetOverride(key: string, actor: string): Promise<boolean>;
+  /** The newest entries first. */
+  auditTrail(limit: number): Promise<AuditEntry[]>;
+}
+
+/** Checks and maintenance. */
+export interface MaintenanceStore {
+  /** The database's random epoch (SPEC §8.14). */
+  epoch(): Promise<string>;
+  /**
+   * Writes a consistent copy to `path` (VACUUM INTO) and gives the copy a new epoch.
+   * @throws LifelineError `backup_target_exists` when `path` exists.
+   */
+  backupTo(path: string): Promise<void>;
+  quickCheck(): Promise<CheckOutcome>;
+  integrityCheck(): Promise<CheckOutcome>;
+  /** Takes the write lock, writes a probe row, rolls back; ok when all of that worked. */
+  probeWrite(): Promise<StorageHealth>;
+  journalMode(): Promise<string>;
+  storageHealth(): StorageHealth;
+}
+
+/** Everything lifeline stores. */
+export interface Store
+  extends MessageStore,
+    StateStore,
+    HistoryStore,
+    OutboxStore,
+    LocalMemoryStore,
+    BreakerStateStore,
+    RuntimeConfigStore,
+    MaintenanceStore {
+  /** Waits for queued writes, then checkpoints and closes. */
+  close(): Promise<void>;
+}
