@@ -85,21 +85,25 @@ async function ensureDirectory(dir: string): Promise<CheckOutcome | { created: b
       `move that file away, or set server.data_dir (--data-dir) to a directory`,
     );
   }
+  if (existing.code === 'ENOTDIR') return fileInTheWay(dir);
   if (existing.code !== 'ENOENT') return fsProblem(existing, dir, 'cannot inspect');
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return { created: true };
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
-    if (err.code === 'ENOTDIR' || err.code === 'EEXIST') {
-      const blocker = (await findFileAncestor(dir)) ?? dirname(dir);
-      return fail(
-        `cannot create ${dir}: ${blocker} is a regular file, not a directory`,
-        `set server.data_dir (--data-dir) to a path under a directory, or move ${blocker} away`,
-      );
-    }
+    if (err.code === 'ENOTDIR' || err.code === 'EEXIST') return fileInTheWay(dir);
     return fsProblem(err, dir, 'cannot create');
   }
+}
+
+/** A regular file sits where a directory on the data dir's path should be. */
+async function fileInTheWay(dir: string): Promise<CheckOutcome> {
+  const blocker = (await findFileAncestor(dir)) ?? dirname(dir);
+  return fail(
+    `cannot create ${dir}: ${blocker} is a regular file, not a directory`,
+    `set server.data_dir (--data-dir) to a path under a directory, or move ${blocker} away`,
+  );
 }
 
 /** The nearest ancestor of `path` that exists and is not a directory, if any. */
