@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CircuitBreaker, NO_PERMIT } from '../../src/breaker/breaker.ts';
 import type { BreakerSettings } from '../../src/breaker/options.ts';
 import type { BreakerFailure } from '../../src/breaker/outcome.ts';
-import type { BreakerStateName, OpenReason } from '../../src/breaker/state.ts';
+import type { BreakerSnapshot, BreakerStateName, OpenReason } from '../../src/breaker/state.ts';
 import { FakeClock } from '../support/clock.ts';
 
 /** The reference: the rules of SPEC §4/§8 written the obvious way, with a set of live permits. */
@@ -138,11 +138,13 @@ const failureArb: fc.Arbitrary<BreakerFailure> = fc.oneof(
 
 type Step =
   | { kind: 'acquire' }
-  | { kind: 'success' | 'release'; pick: number }
+  | { kind: 'success'; pick: number }
+  | { kind: 'release'; pick: number }
   | { kind: 'failure'; pick: number; failure: BreakerFailure }
   | { kind: 'advance'; ms: number }
   | { kind: 'open'; ms: number }
-  | { kind: 'close' | 'restart' };
+  | { kind: 'close' }
+  | { kind: 'restart' };
 
 const pick = fc.nat(1_000);
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -177,47 +179,77 @@ const settingsArb: fc.Arbitrary<BreakerSettings> = fc
   })
   .map(({ extraMaxMs, ...s }) => ({ ...s, cooldownMaxMs: s.cooldownMs + extraMaxMs }));
 
-function runSequence(settings: BreakerSettings, r: number, steps: Step[]): void {
-  const clock = new FakeClock();
-  const make = (initial?: ReturnType<CircuitBreaker['snapshot']>) =>
-    new CircuitBreaker({ ...settings, clock, random: () => r, initial });
-  let real = make();
-  let events = 0;
-  real.onTransition(() => events++);
-  const model = new Model(settings, r);
-  let permits: Array<{ real: number; model: number }> = [];
-  const take = (p: number) => permits.splice(p % permits.length, 1)[0]!;
-  for (const step of steps) {
-    const nowMs = clock.monoMs();
-    if (step.kind === 'acquire') {
-      const permit = { real: real.tryAcquire(), model: model.acquire(nowMs) };
-      expect(permit.real === NO_PERMIT).toBe(permit.model === 0);
-      if (permit.model !== 0) permits.push(permit);
-    } else if (step.kind === 'advance') clock.advance(step.ms);
-    else if (step.kind === 'open') {
-      real.open(step.ms);
-      model.manualOpen(nowMs, step.ms);
-    } else if (step.kind === 'close') {
-      real.close();
-      model.closeNow();
-    } else if (step.kind === 'restart') {
-      real = make(real.snapshot());
-      real.onTransition(() => events++);
-      model.restart(nowMs);
-      permits = [];
-    } else if (permits.length > 0) {
-      const permit = take(step.pick);
-      if (step.kind === 'success') {
-        real.recordSuccess(permit.real);
-        model.success(permit.model);
-      } else if (step.kind === 'release') {
-        real.release(permit.real);
-        model.release(permit.model);
-      } else {
-        real.recordFailure(permit.real, step.failure);
-        model.failure(permit.model, nowMs, step.failure);
+/** Drives the real breaker and the model in step and compares them. */
+class Harness {
+  readonly clock = new FakeClock();
+  readonly model: Model;
+  real: CircuitBreaker;
+  events = 0;
+  permits: Array<{ real: number; model: number }> = [];
+
+  constructor(
+    readonly settings: BreakerSettings,
+    readonly r: number,
+  ) {
+    this.model = new Model(settings, r);
+    this.real = this.make();
+  }
+
+  make(initial?: BreakerSnapshot): CircuitBreaker {
+    const { clock, r } = this;
+    const breaker = new CircuitBreaker({ ...this.settings, clock, random: () => r, initial });
+    breaker.onTransition(() => this.events++);
+    return breaker;
+  }
+
+  apply(step: Step): void {
+    const nowMs = this.clock.monoMs();
+    switch (step.kind) {
+      case 'acquire': {
+        const permit = { real: this.real.tryAcquire(), model: this.model.acquire(nowMs) };
+        expect(permit.real === NO_PERMIT).toBe(permit.model === 0);
+        if (permit.model !== 0) this.permits.push(permit);
+        return;
       }
+      case 'advance':
+        this.clock.advance(step.ms);
+        return;
+      case 'open':
+        this.real.open(step.ms);
+        this.model.manualOpen(nowMs, step.ms);
+        return;
+      case 'close':
+        this.real.close();
+        this.model.closeNow();
+        return;
+      case 'restart':
+        this.real = this.make(this.real.snapshot());
+        this.permits = [];
+        this.model.restart(nowMs);
+        return;
+      default:
+        this.settle(step, nowMs);
+        return;
     }
+  }
+
+  settle(step: Extract<Step, { pick: number }>, nowMs: number): void {
+    if (this.permits.length === 0) return;
+    const permit = this.permits.splice(step.pick % this.permits.length, 1)[0]!;
+    if (step.kind === 'success') {
+      this.real.recordSuccess(permit.real);
+      this.model.success(permit.model);
+    } else if (step.kind === 'release') {
+      this.real.release(permit.real);
+      this.model.release(permit.model);
+    } else {
+      this.real.recordFailure(permit.real, step.failure);
+      this.model.failure(permit.model, nowMs, step.failure);
+    }
+  }
+
+  check(): void {
+    const { real, model } = this;
     expect({
       state: real.state,
       failures: real.consecutiveFailures,
@@ -227,7 +259,7 @@ function runSequence(settings: BreakerSettings, r: number, steps: Step[]): void 
       inFlight: real.probesInFlightCount,
       skipped: real.skippedSinceLastTransition,
       rejected: real.rejectedTotal,
-      transitions: events,
+      transitions: this.events,
     }).toEqual({
       state: model.state,
       failures: model.failures,
@@ -239,6 +271,14 @@ function runSequence(settings: BreakerSettings, r: number, steps: Step[]): void 
       rejected: model.rejected,
       transitions: model.transitions,
     });
+  }
+}
+
+function runSequence(settings: BreakerSettings, r: number, steps: Step[]): void {
+  const harness = new Harness(settings, r);
+  for (const step of steps) {
+    harness.apply(step);
+    harness.check();
   }
 }
 
