@@ -2,15 +2,18 @@
 // run `bun run gen:migrations` after changing src/storage/schema.ts.
 import m0 from '../../migrations/0000_init.sql' with { type: 'text' };
 import m1 from '../../migrations/0001_local_memory_fts.sql' with { type: 'text' };
+import m2 from '../../migrations/0002_breaker_reason.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
   { idx: 0, when: 1795550549254, tag: '0000_init', breakpoints: true },
   { idx: 1, when: 1795550549595, tag: '0001_local_memory_fts', breakpoints: true },
+  { idx: 2, when: 1795550762000, tag: '0002_breaker_reason', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
 export const sqlByTag: Record<string, string> = {
   '0000_init': m0,
   '0001_local_memory_fts': m1,
+  '0002_breaker_reason': m2,
 };

@@ -49,6 +49,8 @@ export const breakerState = sqliteTable('breaker_state', {
   nextProbeAt: integer('next_probe_at'),
   reopenCount: integer('reopen_count').notNull(),
   lastError: text('last_error'),
+  /** Why the circuit is (or last was) open, e.g. `failures`, `misconfigured`. */
+  reason: text('reason'),
   updatedAt: integer('updated_at').notNull(),
 });
 

@@ -123,6 +123,8 @@ export interface StoredBreakerState {
   nextProbeAtWallMs: number | null;
   reopenCount: number;
   lastError: string | null;
+  /** Why the circuit is (or last was) open; null when closed by success or reset. */
+  reason: string | null;
 }
 
 /** A runtime config override row. */

@@ -1,0 +1,1 @@
+ALTER TABLE `breaker_state` ADD `reason` text;
