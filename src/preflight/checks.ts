@@ -18,8 +18,14 @@ export const CHECK_NAMES = {
   diskSpace: 'disk-space',
 } as const;
 
-/** One config problem as the loader reports it: a key path and what is wrong with it. */
-export type ConfigIssueInput = string | { path: string; message: string };
+/**
+ * One config problem as the loader reports it. Structurally the config layer's `ConfigIssue`
+ * (its `message` names the key), so its issues can be passed as they are; a plain string is
+ * accepted too.
+ */
+export type ConfigIssueInput =
+  | string
+  | { key: string; message: string; source?: string; fix?: string; severity?: 'error' | 'warn' };
 
 /** Input of {@link configCheck}. */
 export interface ConfigCheckInput {
@@ -31,7 +37,7 @@ export interface ConfigCheckInput {
 
 /**
  * Reports the config loader's verdict as one row listing **every** issue, not just the first
- * (STYLE §3.3: validation returns all issues because preflight reports them all).
+ * (STYLE §3.3). It fails if any issue is an error, and warns if all are warnings.
  */
 export function configCheck(input: ConfigCheckInput): Check {
   return {
@@ -39,17 +45,23 @@ export function configCheck(input: ConfigCheckInput): Check {
     run: async () => {
       const where = input.source ?? 'built-in defaults, environment and flags';
       if (input.issues.length === 0) return pass(`valid (${where})`);
-      const items = input.issues.map((i) =>
-        typeof i === 'string' ? i : `${i.path}: ${i.message}`,
-      );
-      const count = `${items.length} problem${items.length === 1 ? '' : 's'}`;
-      return fail(
-        `${count} in ${where}`,
-        `correct each key listed in ${input.source ?? 'the environment or flags'}, then run lifeline check again`,
-        items,
-      );
+      const items = input.issues.map(formatConfigIssue);
+      const errors = input.issues.filter((i) => typeof i === 'string' || i.severity !== 'warn');
+      const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+      const fix = `correct each key listed in ${input.source ?? 'the environment or flags'}, then run lifeline check again`;
+      if (errors.length === 0)
+        return warn(`${count(items.length, 'warning')} in ${where}`, fix, items);
+      return fail(`${count(items.length, 'problem')} in ${where}`, fix, items);
     },
   };
+}
+
+/** One line per issue: `source: message (fix)`, as the config layer renders it. */
+function formatConfigIssue(issue: ConfigIssueInput): string {
+  if (typeof issue === 'string') return issue;
+  const source = issue.source === undefined ? '' : `${issue.source}: `;
+  const fix = issue.fix === undefined ? '' : ` (${issue.fix})`;
+  return `${source}${issue.message}${fix}`;
 }
 
 /** Input of {@link dataDirCheck}. */

@@ -28,20 +28,36 @@ describe('configCheck', () => {
     const check = configCheck({
       source: '/etc/lifeline.toml',
       issues: [
-        'breaker.cooldwn_s: unknown key (did you mean breaker.cooldown_s?)',
-        { path: 'server.port', message: 'must be at most 65535' },
-        { path: 'memory.timeout_ms', message: 'expected an integer' },
+        {
+          key: 'breaker.cooldwn_s',
+          source: 'lifeline.toml:3',
+          message: 'unknown key breaker.cooldwn_s',
+          fix: 'did you mean breaker.cooldown_s?',
+        },
+        {
+          key: 'server.port',
+          source: 'env LIFELINE_SERVER_PORT',
+          message: 'server.port must be at most 65535',
+        },
+        'memory.timeout_ms: expected an integer',
       ],
     });
     expect(check.name).toBe('config');
     const outcome = await run(check);
     expect(outcome).toMatchObject({ status: 'fail', detail: '3 problems in /etc/lifeline.toml' });
     expect(outcome.items).toEqual([
-      'breaker.cooldwn_s: unknown key (did you mean breaker.cooldown_s?)',
-      'server.port: must be at most 65535',
+      'lifeline.toml:3: unknown key breaker.cooldwn_s (did you mean breaker.cooldown_s?)',
+      'env LIFELINE_SERVER_PORT: server.port must be at most 65535',
       'memory.timeout_ms: expected an integer',
     ]);
     expect(outcome.fix).toContain('correct each key listed in /etc/lifeline.toml');
+  });
+
+  test('warns when every issue is only a warning', async () => {
+    const issues = [{ key: 'a.b', message: 'a.b is deprecated', severity: 'warn' as const }];
+    const outcome = await run(configCheck({ issues }));
+    expect(outcome).toMatchObject({ status: 'warn', items: ['a.b is deprecated'] });
+    expect(outcome.fix).toContain('correct each key');
   });
 
   test('passes when there are no issues', async () => {
