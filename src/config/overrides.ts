@@ -1,0 +1,123 @@
+/**
+ * @module Runtime overrides (SPEC §2): the highest-precedence source, stored in SQLite by the
+ * storage layer and applied here as a pure function (STYLE §3.1), so config never imports storage.
+ * Only tunable keys may be overridden; anything else is refused with the reason.
+ */
+import { coerceRaw } from './coerce.ts';
+import type { ConfigIssue } from './issue.ts';
+import { configKeys, type KeySpec, keySpec } from './keys.ts';
+import type { ConfigMeta } from './meta.ts';
+import type { Config } from './schema.ts';
+import { didYouMean } from './suggest.ts';
+import { type FlatValues, flattenTable, nestValues } from './tree.ts';
+import { checkValue, validateValues } from './validate.ts';
+
+/** One stored override: a dotted key and its value (typed, or text to be parsed). */
+export interface OverrideRow {
+  key: string;
+  value: unknown;
+}
+
+/** The outcome of checking one override. */
+export type OverrideResult = { ok: true; value: unknown } | { ok: false; issue: ConfigIssue };
+
+/** How override values are named in issues and `config show`. */
+export const OVERRIDE_SOURCE = 'runtime override';
+
+function refuse(key: string, message: string, fix?: string): OverrideResult {
+  const issue: ConfigIssue = { key, source: OVERRIDE_SOURCE, message };
+  if (fix !== undefined) issue.fix = fix;
+  return { ok: false, issue };
+}
+
+/** The spec of a key that may be overridden, or the refusal naming why not. */
+function tunableSpec(key: string): { spec: KeySpec } | { refused: OverrideResult } {
+  const spec = keySpec(key);
+  if (spec === undefined)
+    return { refused: refuse(key, `unknown config key ${key}`, didYouMean(key)) };
+  if (!spec.tunable) {
+    return {
+      refused: refuse(
+        key,
+        `${key} is not a runtime tunable: set it in the config file, env or flags and restart`,
+      ),
+    };
+  }
+  return { spec };
+}
+
+/** Flattens a config into every key's value (unset optional keys are undefined). */
+export function flattenConfig(config: Config): FlatValues {
+  const flat = flattenTable(config as unknown as Record<string, unknown>).values;
+  return new Map(configKeys().map((spec) => [spec.key, flat.get(spec.key)]));
+}
+
+/** Checks `value` for `key` with it applied over `current` (cross-key rules included). */
+function checkAgainst(spec: KeySpec, value: unknown, current: Config | undefined): OverrideResult {
+  const message = checkValue(spec, value);
+  if (message !== undefined) return refuse(spec.key, message);
+  if (current === undefined) return { ok: true, value };
+  const values = flattenConfig(current);
+  values.set(spec.key, value);
+  const issues = validateValues(values, () => OVERRIDE_SOURCE);
+  return issues[0] === undefined ? { ok: true, value } : { ok: false, issue: issues[0] };
+}
+
+/**
+ * Parses the text of `lifeline config set KEY VALUE` (or an admin API value) for `key`. Refuses
+ * unknown keys (with a suggestion) and keys that are not tunable (with the reason). With
+ * `current`, the value is also checked against the rules that relate keys.
+ */
+export function parseOverrideValue(key: string, raw: string, current?: Config): OverrideResult {
+  const found = tunableSpec(key);
+  if ('refused' in found) return found.refused;
+  const coerced = coerceRaw(found.spec, raw);
+  if (!coerced.ok) return refuse(key, coerced.message);
+  return checkAgainst(found.spec, coerced.value, current);
+}
+
+/** Like {@link parseOverrideValue} for a value that is already typed (e.g. from JSON). */
+export function checkOverrideValue(key: string, value: unknown, current?: Config): OverrideResult {
+  const found = tunableSpec(key);
+  if ('refused' in found) return found.refused;
+  if (typeof value === 'string' && found.spec.type !== 'string' && found.spec.type !== 'enum') {
+    return parseOverrideValue(key, value, current);
+  }
+  return checkAgainst(found.spec, value, current);
+}
+
+/**
+ * Applies stored overrides over a valid config, in order. A row that is unknown, not tunable,
+ * ill-typed or breaks a cross-key rule is skipped and reported as a warning, so a stale row
+ * never stops the daemon from starting.
+ */
+export function applyOverrides(
+  config: Config,
+  meta: ConfigMeta,
+  rows: readonly OverrideRow[],
+): { config: Config; meta: ConfigMeta; issues: ConfigIssue[] } {
+  let current = config;
+  const next: ConfigMeta = {
+    ...meta,
+    sources: { ...meta.sources },
+    locations: { ...meta.locations },
+  };
+  const issues: ConfigIssue[] = [];
+  for (const row of rows) {
+    const result = checkOverrideValue(row.key, row.value, current);
+    if (!result.ok) {
+      issues.push({
+        ...result.issue,
+        severity: 'warn',
+        fix: result.issue.fix ?? `lifeline config unset ${row.key}`,
+      });
+      continue;
+    }
+    const values = flattenConfig(current);
+    values.set(row.key, result.value);
+    current = nestValues(values) as Config;
+    next.sources[row.key] = 'override';
+    next.locations[row.key] = OVERRIDE_SOURCE;
+  }
+  return { config: current, meta: next, issues };
+}

@@ -1,0 +1,72 @@
+/**
+ * @module "Did you mean …": the nearest valid config key, flag or command for a typo (SPEC §1).
+ * Edit distance decides, and a key whose last segment matches exactly wins even when it sits in
+ * another section (`cooldown_s` → `breaker.cooldown_s`).
+ */
+import { configKeys } from './keys.ts';
+
+/** Levenshtein distance between two strings (insert, delete, substitute cost 1). */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function normalise(word: string): string {
+  return word.trim().toLowerCase().replaceAll('-', '_');
+}
+
+function lastSegment(word: string): string {
+  const parts = word.split('.');
+  return parts[parts.length - 1] ?? word;
+}
+
+/**
+ * The candidate nearest to `word`, or undefined when none is close enough to be a plausible
+ * typo. Case, and `-` versus `_`, are ignored.
+ */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  const wanted = normalise(word);
+  if (wanted === '') return undefined;
+  let best: { candidate: string; score: number } | undefined;
+  for (const candidate of candidates) {
+    const norm = normalise(candidate);
+    const full = editDistance(wanted, norm);
+    const tail = editDistance(lastSegment(wanted), lastSegment(norm));
+    // An exact last segment in the wrong section is a strong hint (a key put under the wrong table).
+    const score = tail === 0 && wanted.includes('.') === false ? 0.5 : Math.min(full, tail + 1);
+    if (best === undefined || score < best.score) best = { candidate, score };
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  return best.score <= limit ? best.candidate : undefined;
+}
+
+/** The nearest valid dotted config key to `word`, if any is close. */
+export function suggestKey(word: string): string | undefined {
+  return suggest(
+    word,
+    configKeys().map((spec) => spec.key),
+  );
+}
+
+/** The nearest LIFELINE_* variable to `name`, if any is close. */
+export function suggestEnv(name: string): string | undefined {
+  return suggest(
+    name,
+    configKeys().map((spec) => spec.env),
+  );
+}
+
+/** `did you mean X?` for a key typo, or undefined when nothing is close. */
+export function didYouMean(word: string): string | undefined {
+  const near = suggestKey(word);
+  return near === undefined ? undefined : `did you mean ${near}?`;
+}
