@@ -1,0 +1,73 @@
+/**
+ * @module Fan-out of pushed events to every socket of a user, wherever it is connected. This is the
+ * narrow, asynchronous seam SPEC §7 asks for: one process uses {@link InProcessFanout}; cluster
+ * mode adds a PostgreSQL LISTEN/NOTIFY adapter with the same interface.
+ */
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
+import type { PushFrame } from './protocol.ts';
+
+/** Receives every published frame; must not throw (a throw is logged and swallowed). */
+export type FanoutListener = (userId: string, frame: PushFrame) => void;
+
+/**
+ * Carries pushed events to listeners (each instance's hub).
+ *
+ * Contract for publishers: publish a frame only after the write that gave it its `seq` is
+ * committed, and per user in increasing `seq` order; the hub drops a frame whose `seq` is not
+ * above the last one the socket got (SPEC §8.15).
+ */
+export interface Fanout {
+  /** Delivers `frame` to every listener; resolves once it is handed over (not once sent). */
+  publish(userId: string, frame: PushFrame): Promise<void>;
+  /** Adds a listener; the returned function removes it. */
+  subscribe(listener: FanoutListener): () => void;
+  /** Stops delivery and releases resources (a database connection in cluster mode). */
+  close(): Promise<void>;
+}
+
+/**
+ * Single-process fan-out: listeners run synchronously inside `publish`, in subscription order,
+ * so frames reach the hub in the order they were published.
+ */
+export class InProcessFanout implements Fanout {
+  private readonly listeners = new Set<FanoutListener>();
+  private closed = false;
+
+  constructor(private readonly logger: Logger = silentLogger) {}
+
+  /** {@inheritDoc Fanout.publish} */
+  publish(userId: string, frame: PushFrame): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(userId, frame);
+      } catch (error) {
+        // One broken listener must not stop delivery to the others, nor fail the write that
+        // already committed.
+        this.logger.error('fan-out listener failed', { error, type: frame.type });
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** {@inheritDoc Fanout.subscribe} */
+  subscribe(listener: FanoutListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** {@inheritDoc Fanout.close} */
+  close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+
+  /** Listeners subscribed now. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}
