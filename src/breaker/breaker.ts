@@ -177,26 +177,13 @@ export class CircuitBreaker {
   /**
    * Runs `fn` under the breaker. A resolved value is a success unless `classify.value` says
    * otherwise; a thrown error is a failure unless `classify.error` returns null.
-   * @throws BreakerOpenError without calling `fn` when no permit is available
+   * @throws BreakerOpenError (as a rejection) without calling `fn` when no permit is available
    */
-  async execute<T>(fn: () => T | PromiseLike<T>, classify?: BreakerClassifier<T>): Promise<T> {
+  execute<T>(fn: () => T | PromiseLike<T>, classify?: BreakerClassifier<T>): Promise<T> {
     const permit = this.tryAcquire();
-    if (permit === NO_PERMIT) throw new BreakerOpenError(this.retryAtMs);
-    let value: T;
-    try {
-      value = await fn();
-    } catch (error) {
-      const classifyError = classify?.error;
-      const failure =
-        classifyError === undefined ? { error: describeError(error) } : classifyError(error);
-      if (failure === null) this.recordSuccess(permit);
-      else this.recordFailure(permit, failure);
-      throw error;
-    }
-    const failure = classify?.value === undefined ? null : classify.value(value);
-    if (failure === null) this.recordSuccess(permit);
-    else this.recordFailure(permit, failure);
-    return value;
+    // Not async, so a refusal skips the async frame and the throw: it is the hot path while open.
+    if (permit === NO_PERMIT) return Promise.reject(BreakerOpenError.create(this.retryAtMs));
+    return this.runWithPermit(permit, fn, classify);
   }
 
   /**
@@ -265,6 +252,28 @@ export class CircuitBreaker {
       lastError: this.lastErrorValue,
       reason: this.openReasonValue,
     };
+  }
+
+  private async runWithPermit<T>(
+    permit: number,
+    fn: () => T | PromiseLike<T>,
+    classify: BreakerClassifier<T> | undefined,
+  ): Promise<T> {
+    let value: T;
+    try {
+      value = await fn();
+    } catch (error) {
+      const classifyError = classify?.error;
+      const failure =
+        classifyError === undefined ? { error: describeError(error) } : classifyError(error);
+      if (failure === null) this.recordSuccess(permit);
+      else this.recordFailure(permit, failure);
+      throw error;
+    }
+    const failure = classify?.value === undefined ? null : classify.value(value);
+    if (failure === null) this.recordSuccess(permit);
+    else this.recordFailure(permit, failure);
+    return value;
   }
 
   private acquireSlow(): number {

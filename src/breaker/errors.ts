@@ -16,4 +16,18 @@ export class BreakerOpenError extends LifelineError {
     });
     this.retryAtMonoMs = retryAtMonoMs;
   }
+
+  /**
+   * Builds the error without capturing a stack trace: a refusal is an expected outcome whose
+   * stack says nothing, and capturing it is most of the cost of refusing a call while open.
+   */
+  static create(retryAtMonoMs: number): BreakerOpenError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new BreakerOpenError(retryAtMonoMs);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }

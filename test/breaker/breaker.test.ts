@@ -241,12 +241,17 @@ describe('CircuitBreaker manual control and execute', () => {
 
   test('execute refuses with BreakerOpenError without calling the function', async () => {
     const { breaker } = openedBreaker();
+    const limitBefore = Error.stackTraceLimit;
     let called = false;
     const call = breaker.execute(() => {
       called = true;
     });
     await expect(call).rejects.toBeInstanceOf(BreakerOpenError);
-    await expect(call).rejects.toMatchObject({ code: 'breaker_open' });
+    await expect(call).rejects.toMatchObject({
+      code: 'breaker_open',
+      retryAtMonoMs: breaker.retryAtMonoMs,
+    });
+    expect(Error.stackTraceLimit).toBe(limitBefore);
     expect(called).toBe(false);
   });
 
