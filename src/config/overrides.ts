@@ -5,11 +5,11 @@
  */
 import { coerceRaw } from './coerce.ts';
 import type { ConfigIssue } from './issue.ts';
-import { configKeys, type KeySpec, keySpec } from './keys.ts';
+import { type KeySpec, keySpec } from './keys.ts';
 import type { ConfigMeta } from './meta.ts';
 import type { Config } from './schema.ts';
 import { didYouMean } from './suggest.ts';
-import { type FlatValues, flattenTable, nestValues } from './tree.ts';
+import { flattenConfig, nestValues } from './tree.ts';
 import { checkValue, validateValues } from './validate.ts';
 
 /** One stored override: a dotted key and its value (typed, or text to be parsed). */
@@ -44,12 +44,6 @@ function tunableSpec(key: string): { spec: KeySpec } | { refused: OverrideResult
     };
   }
   return { spec };
-}
-
-/** Flattens a config into every key's value (unset optional keys are undefined). */
-export function flattenConfig(config: Config): FlatValues {
-  const flat = flattenTable(config as unknown as Record<string, unknown>).values;
-  return new Map(configKeys().map((spec) => [spec.key, flat.get(spec.key)]));
 }
 
 /** Checks `value` for `key` with it applied over `current` (cross-key rules included). */

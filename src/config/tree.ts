@@ -2,7 +2,8 @@
  * @module Conversions between the nested config object and a flat map of dotted keys, checking
  * each path against the schema so unknown keys and misplaced tables are found in any source.
  */
-import { isSection, keySpec } from './keys.ts';
+import { configKeys, isSection, keySpec } from './keys.ts';
+import type { Config } from './schema.ts';
 
 /** A flat map from dotted key to value. */
 export type FlatValues = Map<string, unknown>;
@@ -56,4 +57,10 @@ export function nestValues(values: FlatValues): Record<string, unknown> {
     if (value !== undefined) node[parts[parts.length - 1]!] = value;
   }
   return root;
+}
+
+/** Flattens a config into every key's value (unset optional keys are undefined). */
+export function flattenConfig(config: Config): FlatValues {
+  const flat = flattenTable(config as unknown as Record<string, unknown>).values;
+  return new Map(configKeys().map((spec) => [spec.key, flat.get(spec.key)]));
 }

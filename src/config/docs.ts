@@ -1,0 +1,107 @@
+/**
+ * @module Documentation generated from the schema (STYLE §3.3): the key table of docs/config.md
+ * and deploy/lifeline.example.toml. scripts/gen-config-docs.ts writes them; a test checks the
+ * files on disk still equal what these functions return, so the docs cannot drift.
+ */
+import { expectedOf } from './coerce.ts';
+import { configKeys, type KeySpec } from './keys.ts';
+
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+function defaultCell(spec: KeySpec): string {
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  if (spec.default === undefined) return '—';
+  return `\`${JSON.stringify(spec.default)}\``;
+}
+
+function typeCell(spec: KeySpec): string {
+  if (spec.type === 'enum') return (spec.values ?? []).map((value) => `\`${value}\``).join(' \\| ');
+  const range = spec.min !== undefined && spec.max !== undefined ? ` ${spec.min}–${spec.max}` : '';
+  return `${spec.type}${range}`;
+}
+
+function notesCell(spec: KeySpec): string {
+  return [spec.secret ? 'secret' : '', spec.tunable ? 'tunable' : ''].filter(Boolean).join(', ');
+}
+
+const DOC_INTRO = `# Configuration
+
+<!-- Generated from src/config/schema.ts by scripts/gen-config-docs.ts. Do not edit by hand. -->
+
+Sources, lowest to highest precedence: built-in defaults < TOML file < environment < command-line
+flags < runtime overrides. The file is \`--config FILE\`, else \`$LIFELINE_CONFIG\`, else
+\`./lifeline.toml\` when present. Every key has an environment variable: \`LIFELINE_\` followed by the
+key with dots as underscores, upper-cased (\`breaker.cooldown_s\` → \`LIFELINE_BREAKER_COOLDOWN_S\`).
+In the environment, lists are comma-separated or a JSON array, booleans are
+\`true/false/1/0/yes/no/on/off\`, and an empty value counts as unset (for lists: the empty list).
+
+Unknown keys and unknown \`LIFELINE_*\` variables are errors that name the nearest valid key.
+**Secret** values are never printed: \`lifeline config show\`, logs and error messages redact them.
+**Tunable** keys may be changed at run time with \`lifeline config set KEY VALUE\` (or the admin
+API) and take effect without a restart; \`lifeline config unset KEY\` returns to the configured
+value. Other keys are refused by \`config set\`: change them in the file, environment or flags and
+restart. See \`deploy/lifeline.example.toml\` for a file with every key.
+
+| key | type | default | env | notes | description |
+|---|---|---|---|---|---|
+`;
+
+/** The whole of docs/config.md. */
+export function renderConfigDocs(): string {
+  const rows = configKeys().map(
+    (spec) =>
+      `| \`${spec.key}\` | ${typeCell(spec)} | ${cell(defaultCell(spec))} | \`${spec.env}\` | ${notesCell(spec)} | ${cell(spec.description)} |`,
+  );
+  return `${DOC_INTRO}${rows.join('\n')}\n`;
+}
+
+function tomlValue(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** The lines of one key: its description and range as comments, then `key = default`. */
+function exampleLines(spec: KeySpec): string[] {
+  const name = spec.key.split('.').pop()!;
+  const facts = [
+    spec.secret ? 'secret' : '',
+    spec.tunable ? 'tunable' : '',
+    `${expectedOf(spec)}`,
+    `env ${spec.env}`,
+  ].filter(Boolean);
+  const lines = [`# ${spec.description}`, `# ${facts.join('; ')}`];
+  if (spec.defaultText !== undefined) {
+    lines.push(`# default: ${spec.defaultText}`, `# ${name} = ${tomlValue(spec.default)}`);
+  } else if (spec.default === undefined || spec.secret) {
+    lines.push(`# ${name} = ""`);
+  } else {
+    lines.push(`${name} = ${tomlValue(spec.default)}`);
+  }
+  return lines;
+}
+
+/**
+ * The whole of deploy/lifeline.example.toml: every key with its default and description. Keys
+ * without a default, secrets, and defaults resolved at load time are commented out, so the file
+ * loads with zero issues as it is.
+ */
+export function renderExampleToml(): string {
+  const out = [
+    '# lifeline example configuration: every key with its default and description.',
+    '# Generated from src/config/schema.ts by scripts/gen-config-docs.ts; see docs/config.md.',
+    '# Secrets are commented out: prefer the environment (LIFELINE_AUTH_JWT_SECRET, ...) for them.',
+  ];
+  let table = '';
+  for (const spec of configKeys()) {
+    const section = spec.key.split('.').slice(0, -1).join('.');
+    if (section !== table) {
+      out.push('', `[${section}]`);
+      table = section;
+    } else {
+      out.push('');
+    }
+    out.push(...exampleLines(spec));
+  }
+  return `${out.join('\n')}\n`;
+}
