@@ -237,6 +237,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.writes.stop();
     await this.writes.idle();
     this.handle.close();
   }

@@ -5,7 +5,7 @@
  * each write is retried alone, so one bad write cannot fail the others.
  */
 import type { Database } from 'bun:sqlite';
-import { describeError } from '../lib/errors.ts';
+import { describeError, LifelineError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { classifyStorageError, type StorageFailure, unavailableError } from './errors.ts';
 import type { SqliteHandle } from './open.ts';
@@ -32,6 +32,7 @@ export class WriteQueue {
   private idleWaiters: Array<() => void> = [];
   private failure: StorageFailure | null = null;
   private needsReopen = false;
+  private stopped = false;
 
   constructor(
     private readonly handle: SqliteHandle,
@@ -40,6 +41,11 @@ export class WriteQueue {
 
   /** Queues a write; resolves with its result after COMMIT, rejects `unavailable` on storage failure. */
   submit<T>(op: WriteOp<T>): Promise<T> {
+    if (this.stopped) {
+      return Promise.reject(
+        new LifelineError('unavailable', 'storage is closed', { fix: 'the daemon is stopping' }),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
@@ -49,6 +55,11 @@ export class WriteQueue {
   /** Whether the last write attempt succeeded, and why not. */
   health(): StorageHealth {
     return this.failure === null ? { ok: true } : { ok: false, reason: this.failure.reason };
+  }
+
+  /** Refuses new writes from now on; queued ones still run. Await {@link idle} afterwards. */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Resolves when no write is queued. */

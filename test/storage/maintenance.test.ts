@@ -74,6 +74,8 @@ describe('maintenance', () => {
     const write = db.store.appendEvent('u1', 'e', 1);
     await db.store.close();
     expect(await write).toBe(1);
+    const late = await db.store.appendEvent('u1', 'e', 2).catch((e: LifelineError) => e.code);
+    expect(late).toBe('unavailable');
     const again = createSqliteStore(openDatabase(db.path));
     expect(await again.eventsSince('u1', 0, 10)).toMatchObject({ kind: 'ok' });
     await again.close();
