@@ -23,6 +23,7 @@ import {
 export interface BreakerOptions
   extends Omit<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'>,
     Partial<Pick<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'>> {
+  /** Cooldowns run on `clock.monoMs()`; only snapshots use `clock.wallMs()` (SPEC §8.9). */
   clock: Clock;
   /** Uniform draws in [0, 1) for jitter; defaults to `Math.random`. */
   random?: () => number;

@@ -9,15 +9,18 @@ export class FakeClock implements Clock {
   private mono: number;
   private wall: number;
 
+  /** Starts at a fixed wall time (2026-11-24 12:00 UTC) and an arbitrary monotonic origin. */
   constructor(startWallMs = Date.UTC(2026, 10, 24, 12, 0, 0), startMonoMs = 1_000) {
     this.wall = startWallMs;
     this.mono = startMonoMs;
   }
 
+  /** The fake monotonic time. */
   monoMs(): number {
     return this.mono;
   }
 
+  /** The fake wall-clock time. */
   wallMs(): number {
     return this.wall;
   }
