@@ -35,18 +35,21 @@ function lastSegment(word: string): string {
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   const wanted = normalise(word);
   if (wanted === '') return undefined;
+  const wantedTail = lastSegment(wanted);
+  const fullLimit = Math.max(2, Math.floor(wanted.length / 4));
+  const tailLimit = Math.floor(wantedTail.length / 4);
   let best: { candidate: string; score: number } | undefined;
   for (const candidate of candidates) {
     const norm = normalise(candidate);
     const full = editDistance(wanted, norm);
-    const tail = editDistance(lastSegment(wanted), lastSegment(norm));
-    // An exact last segment in the wrong section is a strong hint (a key put under the wrong table).
-    const score = tail === 0 && wanted.includes('.') === false ? 0.5 : Math.min(full, tail + 1);
-    if (best === undefined || score < best.score) best = { candidate, score };
+    const tail = editDistance(wantedTail, lastSegment(norm));
+    // A matching last segment in another section is a strong hint: a key put under the wrong table.
+    const tailScore = tail > tailLimit ? Infinity : wanted.includes('.') ? tail + 1 : tail + 0.5;
+    const score = Math.min(full <= fullLimit ? full : Infinity, tailScore);
+    if (score !== Infinity && (best === undefined || score < best.score))
+      best = { candidate, score };
   }
-  if (best === undefined) return undefined;
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
-  return best.score <= limit ? best.candidate : undefined;
+  return best?.candidate;
 }
 
 /** The nearest valid dotted config key to `word`, if any is close. */

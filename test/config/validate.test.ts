@@ -1,0 +1,244 @@
+import { describe, expect, test } from 'bun:test';
+import { formatIssue } from '../../src/config/issue.ts';
+import { validateConfig } from '../../src/config/validate.ts';
+import { loadPlain, loadToml } from './helpers.ts';
+
+const SECRET_32 = 'x'.repeat(32);
+
+/** Each row: a TOML text, the key the issue names, its line, and words its message must hold. */
+describe('file issues name key, file:line and what was expected', () => {
+  test.each([
+    {
+      kind: 'wrong type',
+      toml: '[server]\nport = "7400"\n',
+      key: 'server.port',
+      line: 2,
+      expect: ['server.port', 'an integer from 0 to 65535', 'got a string'],
+    },
+    {
+      kind: 'float for an integer',
+      toml: '[breaker]\n\ncooldown_s = 1.5\n',
+      key: 'breaker.cooldown_s',
+      line: 3,
+      expect: ['breaker.cooldown_s', 'an integer from 1 to 86400', 'got 1.5'],
+    },
+    {
+      kind: 'below range',
+      toml: '[outbox]\nmax_in_flight = 0\n',
+      key: 'outbox.max_in_flight',
+      line: 2,
+      expect: ['outbox.max_in_flight', 'from 1 to 64', 'got 0'],
+    },
+    {
+      kind: 'above range',
+      toml: '[server]\nhost = "h"\nidle_timeout_s = 5000\n',
+      key: 'server.idle_timeout_s',
+      line: 3,
+      expect: ['server.idle_timeout_s', 'from 35 to 960', 'got 5000'],
+    },
+    {
+      kind: 'not in enum',
+      toml: '[log]\nlevel = "verbose"\n',
+      key: 'log.level',
+      line: 2,
+      expect: ['log.level', 'one of debug, info, warn, error'],
+    },
+    {
+      kind: 'list of non-strings',
+      toml: '[server]\nallowed_origins = [1, 2]\n',
+      key: 'server.allowed_origins',
+      line: 2,
+      expect: ['server.allowed_origins', 'a list of strings'],
+    },
+    {
+      kind: 'bad origin',
+      toml: '[server]\nallowed_origins = ["https://a.test/"]\n',
+      key: 'server.allowed_origins',
+      line: 2,
+      expect: ['server.allowed_origins entry 1', 'must be an origin'],
+    },
+    {
+      kind: 'bad url',
+      toml: '[memory.zep]\nbase_url = "zep.local:8000"\n',
+      key: 'memory.zep.base_url',
+      line: 2,
+      expect: ['memory.zep.base_url', 'http:// or https://'],
+    },
+    {
+      kind: 'dotted key on one line',
+      toml: 'breaker.cooldown_s = -1\n',
+      key: 'breaker.cooldown_s',
+      line: 1,
+      expect: ['breaker.cooldown_s', 'from 1 to 86400', 'got -1'],
+    },
+    {
+      kind: 'table given a value',
+      toml: 'server = 5\n',
+      key: 'server',
+      line: 1,
+      expect: ['server is a section'],
+    },
+    {
+      kind: 'key given a table',
+      toml: '[server.port]\nvalue = 1\n',
+      key: 'server.port',
+      line: 1,
+      expect: ['server.port', 'an integer'],
+    },
+    {
+      kind: 'unknown key',
+      toml: '[breaker]\ncooldown = 5\n',
+      key: 'breaker.cooldown',
+      line: 2,
+      expect: ['unknown config key breaker.cooldown'],
+    },
+    {
+      kind: 'unknown section',
+      toml: '[brekaer]\ncooldown_s = 5\n',
+      key: 'brekaer',
+      line: 1,
+      expect: ['unknown config key brekaer'],
+    },
+  ])('$kind', ({ toml, key, line, expect: words }) => {
+    const result = loadToml(toml);
+    expect(result.config).toBeUndefined();
+    expect(result.issues).toHaveLength(1);
+    const issue = result.issues[0]!;
+    expect(issue.key).toBe(key);
+    expect(issue.source).toBe(`${result.path}:${line}`);
+    const text = formatIssue(issue);
+    expect(text.startsWith(`${result.path}:${line}: `)).toBe(true);
+    for (const word of words) expect(text).toContain(word);
+  });
+
+  test('a TOML syntax error names its line and column', () => {
+    const result = loadToml('[server]\nport = 7400\nhost = \n');
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]?.source).toBe(`${result.path}:3`);
+    expect(result.issues[0]?.message).toMatch(/^TOML syntax error at line 3, column \d+: /);
+  });
+
+  test('an unknown key suggests the key in the right section', () => {
+    const result = loadToml('[memory]\ncooldown_s = 5\n');
+    expect(result.issues[0]?.fix).toBe('did you mean breaker.cooldown_s?');
+  });
+});
+
+describe('cross-key rules', () => {
+  test.each([
+    {
+      rule: 'cooldown_s above cooldown_max_s',
+      toml: '[breaker]\ncooldown_max_s = 20\ncooldown_s = 40\n',
+      key: 'breaker.cooldown_s',
+      line: 3,
+      words: ['breaker.cooldown_s (40) must not exceed breaker.cooldown_max_s (20)'],
+    },
+    {
+      rule: 'burst below messages_per_s',
+      toml: '[limits]\nmessages_per_s = 50\nburst = 10\n',
+      key: 'limits.burst',
+      line: 3,
+      words: ['limits.burst (10) must be at least limits.messages_per_s (50)'],
+    },
+    {
+      rule: 'short HS256 secret',
+      toml: '[auth]\njwt_secret = "too-short"\n',
+      key: 'auth.jwt_secret',
+      line: 2,
+      words: ['auth.jwt_secret must be at least 32 bytes'],
+    },
+    {
+      rule: 'two kinds of key material',
+      toml: `[auth]\njwt_secret = "${SECRET_32}"\njwks_file = "/etc/jwks.json"\n`,
+      key: 'auth.jwks_file',
+      line: 3,
+      words: ['only one of auth.jwt_secret, auth.jwt_public_key and auth.jwks_file'],
+    },
+    {
+      rule: 'zep without base_url',
+      toml: '[memory]\nbackend = "zep"\n',
+      key: 'memory.zep.base_url',
+      line: 2,
+      words: ['memory.zep.base_url is required when memory.backend is "zep"'],
+    },
+    {
+      rule: 'postgres without url',
+      toml: '[storage]\nbackend = "postgres"\n',
+      key: 'storage.postgres.url',
+      line: 2,
+      words: ['storage.postgres.url is required when storage.backend is "postgres"'],
+    },
+  ])('$rule is an issue', ({ toml, key, line, words }) => {
+    const result = loadToml(toml);
+    expect(result.config).toBeUndefined();
+    expect(result.issues.map((issue) => issue.key)).toEqual([key]);
+    expect(result.issues[0]?.source).toBe(`${result.path}:${line}`);
+    expect(result.issues[0]?.fix).toBeDefined();
+    for (const word of words) expect(result.issues[0]?.message).toContain(word);
+  });
+
+  test('counts the secret in UTF-8 bytes', () => {
+    // 11 three-byte characters: 11 characters but 33 bytes.
+    const result = loadPlain({ env: { LIFELINE_AUTH_JWT_SECRET: '€'.repeat(11) } });
+    expect(result.issues).toEqual([]);
+  });
+
+  test('skips a cross-key rule whose keys already failed their own check', () => {
+    const result = loadToml('[breaker]\ncooldown_s = "x"\ncooldown_max_s = 20\n');
+    expect(result.issues.map((issue) => issue.key)).toEqual(['breaker.cooldown_s']);
+  });
+
+  test('reports every issue, not only the first', () => {
+    const result = loadToml('[server]\nport = -1\n[log]\nlevel = "loud"\n[limits]\nburst = 1\n');
+    expect(result.issues.map((issue) => issue.key)).toEqual([
+      'server.port',
+      'log.level',
+      'limits.burst',
+    ]);
+  });
+});
+
+describe('validateConfig', () => {
+  const valid = loadPlain().config!;
+
+  test('accepts a loaded config unchanged', () => {
+    expect(validateConfig(valid)).toEqual({ config: valid, issues: [] });
+  });
+
+  test.each([
+    {
+      name: 'unknown key',
+      patch: { breaker: { ...valid.breaker, cooldwn_s: 1 } },
+      key: 'breaker.cooldwn_s',
+      word: 'did you mean breaker.cooldown_s?',
+    },
+    {
+      name: 'wrong type',
+      patch: { server: { ...valid.server, port: 'x' } },
+      key: 'server.port',
+      word: 'an integer from 0 to 65535',
+    },
+    {
+      name: 'missing required key',
+      patch: { log: { level: 'info' } },
+      key: 'log.format',
+      word: 'log.format is required',
+    },
+    {
+      name: 'cross-key rule',
+      patch: { limits: { ...valid.limits, burst: 1 } },
+      key: 'limits.burst',
+      word: 'must be at least',
+    },
+  ])('reports $name', ({ patch, key, word }) => {
+    const result = validateConfig({ ...valid, ...patch }, () => 'PATCH /admin/config');
+    expect(result.config).toBeUndefined();
+    expect(result.issues.map((issue) => issue.key)).toEqual([key]);
+    expect(result.issues[0]?.source).toBe('PATCH /admin/config');
+    expect(formatIssue(result.issues[0]!)).toContain(word);
+  });
+
+  test('rejects something that is not a table', () => {
+    expect(validateConfig([1]).issues[0]?.message).toBe('config must be a table of sections');
+  });
+});
