@@ -1,0 +1,17 @@
+/**
+ * @module The shape of one CLI command (Caddy's Command record): it returns an exit code and
+ * never exits the process itself.
+ */
+import type { OptionSpec, ParsedArgs } from './args.ts';
+import type { ExitCodeValue } from './exit.ts';
+
+/** One entry of the command table. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Extra lines of help after the usage line. */
+  help?: string;
+  options: OptionSpec;
+  run(args: ParsedArgs): Promise<ExitCodeValue>;
+}

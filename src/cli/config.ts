@@ -1,0 +1,123 @@
+/**
+ * @module `lifeline config show | get KEY | set KEY VALUE | unset KEY` (SPEC §1, §2): the effective
+ * config with each key's source, and the runtime overrides stored in SQLite (tunables only).
+ */
+import { userInfo } from 'node:os';
+import { formatIssue } from '../config/issue.ts';
+import { keySpec } from '../config/keys.ts';
+import type { LoadResult } from '../config/load.ts';
+import { parseOverrideValue } from '../config/overrides.ts';
+import { renderConfigJson, renderConfigText, showConfig } from '../config/show.ts';
+import { suggestKey } from '../config/suggest.ts';
+import { databasePath } from '../daemon/config.ts';
+import { printErr, printOut } from '../lib/log.ts';
+import { applyMigrations } from '../storage/migrations.ts';
+import { openDatabase } from '../storage/open.ts';
+import { createSqliteStore } from '../storage/sqlite-store.ts';
+import type { Store } from '../storage/store.ts';
+import type { ParsedArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { ExitCode, type ExitCodeValue, UsageError } from './exit.ts';
+import { CONFIG_FLAG, loadForCommand } from './load.ts';
+
+const USAGE =
+  'lifeline config show [--json] | get KEY | set KEY VALUE | unset KEY  [--config FILE]';
+
+/** The config command. */
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'show the effective config, or get/set/unset runtime overrides of tunable keys',
+  usage: USAGE,
+  help: 'set/unset write runtime overrides into the database; a running daemon applies them live.',
+  options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+  run: async (args) => {
+    const [action, ...rest] = args.positionals;
+    const loaded = await loadForCommand(args);
+    if (!loaded.config) {
+      for (const issue of loaded.issues) printErr(formatIssue(issue));
+      return ExitCode.failed;
+    }
+    switch (action) {
+      case 'show':
+        return show(loaded, args, rest);
+      case 'get':
+        return get(loaded, rest);
+      case 'set':
+        return set(loaded, rest);
+      case 'unset':
+        return unset(loaded, rest);
+      default:
+        throw new UsageError(`lifeline config: expected show, get, set or unset (usage: ${USAGE})`);
+    }
+  },
+};
+
+function expectArgs(rest: string[], count: number, shape: string): void {
+  if (rest.length !== count) throw new UsageError(`usage: lifeline config ${shape}`);
+}
+
+function knownKey(key: string): void {
+  if (keySpec(key)) return;
+  const near = suggestKey(key);
+  throw new UsageError(`unknown config key "${key}"${near ? `; did you mean ${near}?` : ''}`);
+}
+
+async function show(loaded: LoadResult, args: ParsedArgs, rest: string[]): Promise<ExitCodeValue> {
+  expectArgs(rest, 0, 'show [--json]');
+  const rows = showConfig(loaded.config!, loaded.meta);
+  printOut(args.values.json ? renderConfigJson(rows) : renderConfigText(rows));
+  return ExitCode.ok;
+}
+
+async function get(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
+  expectArgs(rest, 1, 'get KEY');
+  const key = rest[0]!;
+  knownKey(key);
+  const row = showConfig(loaded.config!, loaded.meta).find((candidate) => candidate.key === key);
+  printOut(`${JSON.stringify(row?.value ?? null)}\t(${row?.location ?? 'default'})`);
+  return ExitCode.ok;
+}
+
+async function withStore<T>(loaded: LoadResult, use: (store: Store) => Promise<T>): Promise<T> {
+  const handle = openDatabase(databasePath(loaded.config!));
+  applyMigrations(handle);
+  const store = createSqliteStore(handle);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+async function set(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
+  expectArgs(rest, 2, 'set KEY VALUE');
+  const [key, raw] = rest as [string, string];
+  knownKey(key);
+  const parsed = parseOverrideValue(key, raw, loaded.config);
+  if (!parsed.ok) {
+    printErr(formatIssue(parsed.issue));
+    return ExitCode.usage;
+  }
+  await withStore(loaded, (store) => store.setOverride(key, JSON.stringify(parsed.value), actor()));
+  printOut(
+    `${key} = ${JSON.stringify(parsed.value)} (runtime override; a running daemon applies it live)`,
+  );
+  return ExitCode.ok;
+}
+
+async function unset(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
+  expectArgs(rest, 1, 'unset KEY');
+  const key = rest[0]!;
+  knownKey(key);
+  const removed = await withStore(loaded, (store) => store.unsetOverride(key, actor()));
+  printOut(removed ? `${key}: runtime override removed` : `${key} had no runtime override`);
+  return ExitCode.ok;
+}

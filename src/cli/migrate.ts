@@ -1,0 +1,47 @@
+/**
+ * @module `lifeline migrate [--status]`: apply, or list, the migrations embedded in the binary.
+ */
+
+import { formatIssue } from '../config/issue.ts';
+import { databasePath } from '../daemon/config.ts';
+import { printErr, printOut } from '../lib/log.ts';
+import { applyMigrations, migrationStatus } from '../storage/migrations.ts';
+import { openDatabase } from '../storage/open.ts';
+import type { Command } from './command.ts';
+import { ExitCode } from './exit.ts';
+import { CONFIG_FLAG, loadForCommand } from './load.ts';
+
+/** The migrate command. */
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'apply the embedded database migrations (or list them with --status)',
+  usage: 'lifeline migrate [--config FILE] [--status]',
+  options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, status: { type: 'boolean' } },
+  run: async (args) => {
+    const loaded = await loadForCommand(args);
+    if (!loaded.config) {
+      for (const issue of loaded.issues) printErr(formatIssue(issue));
+      return ExitCode.failed;
+    }
+    const path = databasePath(loaded.config);
+    const handle = openDatabase(path);
+    try {
+      const status = migrationStatus(handle);
+      if (args.values.status) {
+        printOut(`database: ${path}`);
+        for (const tag of status.applied) printOut(`applied  ${tag}`);
+        for (const tag of status.pending) printOut(`pending  ${tag}`);
+        if (status.newerThanBinary)
+          printOut('newer    the database was migrated by a newer lifeline');
+        return status.newerThanBinary ? ExitCode.failed : ExitCode.ok;
+      }
+      const { applied } = applyMigrations(handle);
+      printOut(
+        applied.length ? `applied ${applied.join(', ')} to ${path}` : `${path} is up to date`,
+      );
+      return ExitCode.ok;
+    } finally {
+      handle.close();
+    }
+  },
+};

@@ -1,0 +1,45 @@
+/**
+ * @module `lifeline serve`: preflight, then migrate, bind and serve until SIGTERM/SIGINT
+ * (SPEC §1, §3, §7). A failed check exits 1 before any port is bound, with the table on stderr.
+ */
+import { loadConfig } from '../config/load.ts';
+import { startDaemon } from '../daemon/daemon.ts';
+import { createNotifier } from '../daemon/sd-notify.ts';
+import { trapSignals } from '../daemon/signals.ts';
+import { createLogger, printErr } from '../lib/log.ts';
+import { colorWanted, formatReport } from '../preflight/report.ts';
+import type { Command } from './command.ts';
+import { ExitCode } from './exit.ts';
+import { CONFIG_FLAG, loadForCommand, loadInputOf, SERVER_FLAGS } from './load.ts';
+
+/** The serve command. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the pre-flight self-check, then bind the port and serve',
+  usage: 'lifeline serve [--config FILE] [--host H] [--port N] [--data-dir DIR] [--strict]',
+  options: { ...CONFIG_FLAG, ...SERVER_FLAGS, strict: { type: 'boolean' } },
+  run: async (args) => {
+    const loaded = await loadForCommand(args);
+    const logger = createLogger({
+      level: loaded.config?.log.level ?? 'info',
+      format: loaded.config?.log.format ?? 'json',
+    });
+    const outcome = await startDaemon({
+      loaded,
+      logger,
+      notifier: createNotifier(process.env, logger),
+      strict: args.values.strict === true,
+      reload: (overrides) => loadConfig({ ...loadInputOf(args), overrides }),
+    });
+    if (outcome.kind === 'preflight_failed') {
+      printErr(
+        formatReport(outcome.preflight, { color: colorWanted(process.stderr, process.env) }),
+      );
+      logger.error('preflight failed; not serving');
+      return ExitCode.failed;
+    }
+    const reason = await trapSignals(logger);
+    await outcome.daemon.stop(reason);
+    return ExitCode.ok;
+  },
+};

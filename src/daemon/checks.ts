@@ -1,0 +1,55 @@
+/**
+ * @module The one ordered list of preflight checks, from every layer. `check` and `serve` run
+ * this same list through the same runner, so a check cannot pass in one and fail in the other
+ * (Caddy's validate-is-startup-minus-start; STYLE §4 point 6).
+ */
+import type { ConfigIssue } from '../config/issue.ts';
+import type { Config } from '../config/schema.ts';
+import { authKeyCheck } from '../preflight/auth-key.ts';
+import { type Check, fail } from '../preflight/check.ts';
+import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
+import { databaseCheck, migrationsCheck } from '../storage/checks.ts';
+import { databasePath } from './config.ts';
+
+/** Options for {@link preflightChecks}. */
+export interface PreflightOptions {
+  /** Whether to check that the port can be bound (serve and check do; migrate does not). */
+  checkPort: boolean;
+}
+
+/** Builds every check for `config`; with no config only the config check can run. */
+export function preflightChecks(
+  config: Config | undefined,
+  issues: readonly ConfigIssue[],
+  options: PreflightOptions,
+): Check[] {
+  const checks: Check[] = [configCheck({ issues })];
+  if (!config) return [...checks, ...skipped(['auth-key', 'data-dir', 'database', 'migrations'])];
+  const dbPath = databasePath(config);
+  checks.push(
+    authKeyCheck({
+      jwtSecret: config.auth.jwt_secret,
+      jwtPublicKey: config.auth.jwt_public_key,
+      jwksFile: config.auth.jwks_file,
+    }),
+    dataDirCheck({ dataDir: config.server.data_dir }),
+    databaseCheck({ dbPath }),
+    migrationsCheck({ dbPath }),
+  );
+  if (options.checkPort)
+    checks.push(portCheck({ host: config.server.host, port: config.server.port }));
+  checks.push(
+    diskSpaceCheck({
+      dataDir: config.server.data_dir,
+      minFreeDiskMb: config.preflight.min_free_disk_mb,
+    }),
+  );
+  return checks;
+}
+
+function skipped(names: string[]): Check[] {
+  return names.map((name) => ({
+    name,
+    run: async () => fail('not run: the config did not load', 'fix the config errors above first'),
+  }));
+}

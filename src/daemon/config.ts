@@ -1,0 +1,45 @@
+/**
+ * @module Effective configuration for a command: the file/env/flag layers, then (when the
+ * database exists) the runtime overrides stored in it. Config never imports storage; this is
+ * where the two meet (STYLE §3.1).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type LoadInput, type LoadResult, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { openDatabase } from '../storage/open.ts';
+import { createSqliteStore } from '../storage/sqlite-store.ts';
+import type { Store } from '../storage/store.ts';
+
+/** The database file inside the data directory. */
+export function databasePath(config: Config): string {
+  return resolve(join(config.server.data_dir, 'lifeline.db'));
+}
+
+/** Reads the stored runtime overrides, if the database exists and has the table. */
+export async function readOverrides(store: Store): Promise<Array<{ key: string; value: unknown }>> {
+  const rows = await store.listOverrides();
+  return rows.map((row) => ({ key: row.key, value: JSON.parse(row.valueJson) as unknown }));
+}
+
+/**
+ * Loads the config from file, env and flags, then applies the overrides found in an existing
+ * database. A database that cannot be read is left to preflight to report.
+ */
+export async function loadEffectiveConfig(input: LoadInput): Promise<LoadResult> {
+  const base = loadConfig(input);
+  if (!base.config) return base;
+  const path = databasePath(base.config);
+  if (!existsSync(path)) return base;
+  try {
+    const store = createSqliteStore(openDatabase(path));
+    try {
+      const overrides = await readOverrides(store);
+      return overrides.length === 0 ? base : loadConfig({ ...input, overrides });
+    } finally {
+      await store.close();
+    }
+  } catch {
+    return base;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * @module The composition root and lifecycle: preflight → migrate → build → bind → ready, and the
+ * drain sequence on stop (SPEC §3, §7). Every part is built from config here and nowhere else.
+ */
+import type { Server } from 'bun';
+import type { LoadResult } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { systemClock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { createMetrics, type Metrics } from '../metrics/registry.ts';
+import { type CheckRun, runChecks } from '../preflight/run.ts';
+import { applyMigrations } from '../storage/migrations.ts';
+import { openDatabase } from '../storage/open.ts';
+import { createSqliteStore } from '../storage/sqlite-store.ts';
+import type { Store } from '../storage/store.ts';
+import { preflightChecks } from './checks.ts';
+import { databasePath } from './config.ts';
+import { buildApp, type Parts } from './parts.ts';
+import type { Notifier } from './sd-notify.ts';
+
+/** A running daemon. */
+export interface Daemon {
+  readonly config: Config;
+  readonly port: number;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  /** Drains and stops; resolves when everything is closed. Safe to call twice. */
+  stop(reason: string): Promise<void>;
+}
+
+/** What {@link startDaemon} needs. */
+export interface StartInput {
+  loaded: LoadResult;
+  logger: Logger;
+  notifier: Notifier;
+  strict?: boolean;
+  /** Reloads the config with runtime overrides from the database (daemon/config.ts). */
+  reload: (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
+}
+
+/** The outcome of starting: running, or refused by preflight (the port was never bound). */
+export type StartOutcome =
+  | { kind: 'running'; daemon: Daemon; preflight: CheckRun }
+  | { kind: 'preflight_failed'; preflight: CheckRun };
+
+/** Runs preflight, migrates, builds every part, binds the port and reports ready. */
+export async function startDaemon(input: StartInput): Promise<StartOutcome> {
+  const { loaded, logger } = input;
+  const preflight = await runChecks(
+    preflightChecks(loaded.config, loaded.issues, { checkPort: true }),
+    {
+      strict: input.strict ?? false,
+    },
+  );
+  if (!preflight.ok || !loaded.config) return { kind: 'preflight_failed', preflight };
+  for (const result of preflight.results) {
+    if (result.status === 'warn')
+      logger.warn(`preflight: ${result.name}: ${result.detail}`, { fix: result.fix });
+  }
+  const handle = openDatabase(databasePath(loaded.config));
+  const migrated = applyMigrations(handle);
+  if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied });
+  const store = createSqliteStore(handle, { clock: systemClock, logger });
+  const overrides = (await store.listOverrides()).map((row) => ({
+    key: row.key,
+    value: JSON.parse(row.valueJson) as unknown,
+  }));
+  const effective = overrides.length > 0 ? input.reload(overrides) : loaded;
+  const config = effective.config ?? loaded.config;
+  const metrics = createMetrics({ processMetrics: true });
+  const parts = await buildApp({ config, store, handle, metrics, logger });
+  const server = listen(parts, config);
+  parts.phase.value = 'ready';
+  input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
+  logger.info('listening', { host: config.server.host, port: server.port });
+  const watchdog = startWatchdog(input.notifier);
+  let stopping: Promise<void> | undefined;
+  const daemon: Daemon = {
+    config,
+    port: server.port ?? config.server.port,
+    store,
+    metrics,
+    stop: (reason) => {
+      stopping ??= drain({
+        parts,
+        server,
+        store,
+        notifier: input.notifier,
+        logger,
+        reason,
+        watchdog,
+        config,
+      });
+      return stopping;
+    },
+  };
+  return { kind: 'running', daemon, preflight };
+}
+
+function listen(parts: Parts, config: Config): Server<unknown> {
+  // reusePort:false: a second instance on the same port must fail, not share traffic (SPEC §8.13).
+  parts.app.listen({ hostname: config.server.host, port: config.server.port, reusePort: false });
+  const server = parts.app.server;
+  if (!server) throw new Error(`could not bind ${config.server.host}:${config.server.port}`);
+  return server as Server<unknown>;
+}
+
+function startWatchdog(notifier: Notifier): Timer | undefined {
+  if (notifier.watchdogUsec === undefined) return undefined;
+  const everyMs = Math.max(1000, Math.floor(notifier.watchdogUsec / 2000));
+  const timer = setInterval(() => notifier.notify('WATCHDOG=1'), everyMs);
+  timer.unref();
+  return timer;
+}
+
+async function drain(input: {
+  parts: Parts;
+  server: Server<unknown>;
+  store: Store;
+  notifier: Notifier;
+  logger: Logger;
+  reason: string;
+  watchdog: Timer | undefined;
+  config: Config;
+}): Promise<void> {
+  const { parts, server, store, logger } = input;
+  parts.phase.value = 'draining';
+  input.notifier.notify('STOPPING=1');
+  logger.info('draining', { reason: input.reason });
+  if (input.watchdog) clearInterval(input.watchdog);
+  const deadlineMs = performance.now() + input.config.shutdown.drain_timeout_s * 1000;
+  await parts.beforeClose(deadlineMs);
+  await server.stop(true);
+  await parts.afterClose(deadlineMs);
+  await store.close();
+  logger.info('stopped', { reason: input.reason });
+}

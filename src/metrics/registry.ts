@@ -1,0 +1,112 @@
+/**
+ * @module Every metric lifeline exports, defined once under the `lifeline_` prefix, on a registry
+ * the caller owns (Centrifugo's single registry; tests get a fresh one each).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The metric families; layers receive this object and never create metrics of their own. */
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Creates the registry and every metric family. With `processMetrics` the default process_*
+ * families (CPU, memory, fds, event loop lag) are collected too.
+ */
+export function createMetrics(options: { processMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: '' });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({
+      name: 'lifeline_ws_connections',
+      help: 'WebSocket connections currently open.',
+      registers,
+    }),
+    connectionsTotal: new Counter({
+      name: 'lifeline_ws_connections_total',
+      help: 'WebSocket connections accepted since start.',
+      registers,
+    }),
+    closes: new Counter({
+      name: 'lifeline_ws_closes_total',
+      help: 'WebSocket closes by close code.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    rehydrateSeconds: new Histogram({
+      name: 'lifeline_rehydrate_duration_seconds',
+      help: 'Time from socket open to the rehydrate frame being sent.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    messagesIn: new Counter({
+      name: 'lifeline_messages_in_total',
+      help: 'Client frames received, by type.',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    messagesOut: new Counter({
+      name: 'lifeline_messages_out_total',
+      help: 'Frames pushed to clients, by type.',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'lifeline_messages_rejected_total',
+      help: 'Client frames or API calls rejected, by error code.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    memoryRequestSeconds: new Histogram({
+      name: 'lifeline_memory_request_duration_seconds',
+      help: 'Memory service request latency by operation and outcome.',
+      labelNames: ['backend', 'operation', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'lifeline_breaker_state',
+      help: 'Circuit breaker state per backend: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['backend'] as const,
+      registers,
+    }),
+    breakerTransitions: new Counter({
+      name: 'lifeline_breaker_transitions_total',
+      help: 'Circuit breaker transitions by backend and target state.',
+      labelNames: ['backend', 'to'] as const,
+      registers,
+    }),
+    breakerSkipped: new Counter({
+      name: 'lifeline_breaker_skipped_calls_total',
+      help: 'Memory calls not sent because the circuit was open.',
+      labelNames: ['backend', 'operation'] as const,
+      registers,
+    }),
+    outboxDepth: new Gauge({
+      name: 'lifeline_outbox_depth',
+      help: 'Messages committed but not yet delivered to the memory service.',
+      registers,
+    }),
+    outboxDelivered: new Counter({
+      name: 'lifeline_outbox_delivered_total',
+      help: 'Messages delivered to the memory service.',
+      registers,
+    }),
+    outboxDead: new Gauge({
+      name: 'lifeline_outbox_dead_letters',
+      help: 'Messages the memory service rejected as invalid (dead letters).',
+      registers,
+    }),
+    historyEvents: new Gauge({
+      name: 'lifeline_history_events',
+      help: 'Events kept in the replay history across all users.',
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'lifeline_http_requests_total',
+      help: 'HTTP requests by route and status.',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    }),
+  };
+}
