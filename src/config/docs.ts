@@ -44,17 +44,31 @@ API) and take effect without a restart; \`lifeline config unset KEY\` returns to
 value. Other keys are refused by \`config set\`: change them in the file, environment or flags and
 restart. See \`deploy/lifeline.example.toml\` for a file with every key.
 
-| key | type | default | env | notes | description |
-|---|---|---|---|---|---|
 `;
+
+/** A markdown table padded to aligned columns, the way Biome formats one. */
+function alignedTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) =>
+    Math.max(3, title.length, ...rows.map((row) => row[i]!.length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((text, i) => text.padEnd(widths[i]!)).join(' | ')} |`;
+  const rule = `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
 
 /** The whole of docs/config.md. */
 export function renderConfigDocs(): string {
-  const rows = configKeys().map(
-    (spec) =>
-      `| \`${spec.key}\` | ${typeCell(spec)} | ${cell(defaultCell(spec))} | \`${spec.env}\` | ${notesCell(spec)} | ${cell(spec.description)} |`,
-  );
-  return `${DOC_INTRO}${rows.join('\n')}\n`;
+  const rows = configKeys().map((spec) => [
+    `\`${spec.key}\``,
+    typeCell(spec),
+    cell(defaultCell(spec)),
+    `\`${spec.env}\``,
+    notesCell(spec),
+    cell(spec.description),
+  ]);
+  const header = ['key', 'type', 'default', 'env', 'notes', 'description'];
+  return `${DOC_INTRO}${alignedTable(header, rows)}\n`;
 }
 
 function tomlValue(value: unknown): string {

@@ -25,7 +25,7 @@ describe('generated config docs', () => {
     const doc = readFileSync(join(ROOT, 'docs/config.md'), 'utf8');
     for (const spec of configKeys()) {
       expect(spec.description.length).toBeGreaterThan(10);
-      expect(doc).toContain(`| \`${spec.key}\` |`);
+      expect(doc).toContain(`\n| \`${spec.key}\` `);
     }
   });
 });
