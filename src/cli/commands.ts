@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
+import { tokenCommand } from './token.ts';
 import { versionCommand } from './version.ts';
 
 /** Every command, in the order `--help` lists them. */
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   checkCommand,
   migrateCommand,
   configCommand,
+  tokenCommand,
   backupCommand,
   versionCommand,
 ];

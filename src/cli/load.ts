@@ -1,9 +1,11 @@
 /**
  * @module Shared flag handling: `--config` and the server flags, turned into a config load.
  */
+import { formatIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';
 import { loadEffectiveConfig } from '../daemon/config.ts';
 import type { OptionSpec, ParsedArgs } from './args.ts';
+import { UsageError } from './exit.ts';
 
 /** Flags every config-reading command accepts. */
 export const CONFIG_FLAG: OptionSpec = { config: { type: 'string' } };
@@ -36,7 +38,16 @@ export function loadInputOf(args: ParsedArgs) {
   return { flags, flagNames, configPath };
 }
 
-/** Loads the effective config (with stored overrides) for a command. */
-export function loadForCommand(args: ParsedArgs): Promise<LoadResult> {
-  return loadEffectiveConfig(loadInputOf(args));
+/**
+ * Loads the effective config (with stored overrides) for a command.
+ * @throws UsageError when a flag's value is invalid: a bad value on the command line is a usage
+ * error (exit 2), while bad values in files or env are reported by the config check (exit 1).
+ */
+export async function loadForCommand(args: ParsedArgs): Promise<LoadResult> {
+  const loaded = await loadEffectiveConfig(loadInputOf(args));
+  const flagIssues = loaded.issues.filter(
+    (issue) => issue.source.startsWith('flag') && issue.severity !== 'warn',
+  );
+  if (flagIssues.length > 0) throw new UsageError(flagIssues.map(formatIssue).join('\n'));
+  return loaded;
 }

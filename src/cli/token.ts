@@ -1,0 +1,82 @@
+/**
+ * @module `lifeline token --user ID [--ttl 1h]`: mints an HS256 token with the configured secret,
+ * or with the generated development secret kept in the database (SPEC §1, §2). For development
+ * and tests; production tokens come from the chat app's own backend.
+ */
+import { formatIssue } from '../config/issue.ts';
+import { databasePath } from '../daemon/config.ts';
+import { ID_PATTERN, isValidId } from '../lib/ids.ts';
+import { printErr, printOut } from '../lib/log.ts';
+import { mintToken } from '../realtime/auth.ts';
+import { devJwtSecret } from '../storage/dev-secret.ts';
+import { applyMigrations } from '../storage/migrations.ts';
+import { openDatabase } from '../storage/open.ts';
+import type { Command } from './command.ts';
+import { ExitCode, UsageError } from './exit.ts';
+import { CONFIG_FLAG, loadForCommand } from './load.ts';
+
+const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * Parses a duration such as `90`, `30s`, `15m`, `1h` or `7d` into seconds.
+ * @throws UsageError for anything else.
+ */
+export function parseTtl(raw: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * (UNIT_S[match[2] || 's'] ?? 1) : Number.NaN;
+  if (!(seconds > 0))
+    throw new UsageError(`--ttl ${raw}: expected a duration like 90s, 15m, 1h or 7d`);
+  return seconds;
+}
+
+/** The token command. */
+export const tokenCommand: Command = {
+  name: 'token',
+  summary: 'mint a token for a user with the configured HS256 key (development)',
+  usage: 'lifeline token --user ID [--ttl 1h] [--config FILE]',
+  options: {
+    ...CONFIG_FLAG,
+    'data-dir': { type: 'string' },
+    user: { type: 'string' },
+    ttl: { type: 'string' },
+  },
+  run: async (args) => {
+    const user = args.values.user;
+    if (typeof user !== 'string') throw new UsageError('lifeline token: --user ID is required');
+    if (!isValidId(user))
+      throw new UsageError(`--user: the user id must match ${ID_PATTERN.source}`);
+    const ttlS = parseTtl(typeof args.values.ttl === 'string' ? args.values.ttl : '1h');
+    const loaded = await loadForCommand(args);
+    const config = loaded.config;
+    if (!config) {
+      for (const issue of loaded.issues) printErr(formatIssue(issue));
+      return ExitCode.failed;
+    }
+    if (config.auth.jwt_public_key || config.auth.jwks_file) {
+      printErr(
+        'lifeline token: the daemon verifies with a public key; mint tokens where the private key lives',
+      );
+      return ExitCode.failed;
+    }
+    const secret = config.auth.jwt_secret ?? readDevSecret(databasePath(config));
+    const token = await mintToken({
+      secret,
+      userId: user,
+      ttlS,
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+    });
+    printOut(token);
+    return ExitCode.ok;
+  },
+};
+
+function readDevSecret(path: string): string {
+  const handle = openDatabase(path);
+  try {
+    applyMigrations(handle);
+    return devJwtSecret(handle);
+  } finally {
+    handle.close();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The command table and the CLI's usage errors (SPEC §1): exit 2 with a suggestion.
+ */
+import { describe, expect, test } from 'bun:test';
+import { COMMANDS } from '../../src/cli/commands.ts';
+import { run, sourceCli } from '../support/spawn.ts';
+import { tempDir } from '../support/temp.ts';
+
+describe('command table', () => {
+  test('lists exactly the commands SPEC §1 names', () => {
+    expect(COMMANDS.map((command) => command.name).sort()).toEqual(
+      ['backup', 'check', 'config', 'migrate', 'serve', 'token', 'version'].sort(),
+    );
+  });
+});
+
+describe('usage errors', () => {
+  test.each([
+    [['verison'], 'did you mean "version"?'],
+    [['check', '--prot', '1'], 'did you mean --port?'],
+    [['serve', '--port', 'seventy'], '--port'],
+    [['config', 'frob'], 'expected show, get, set or unset'],
+    [['config', 'get', 'breaker.cooldwn_s'], 'did you mean breaker.cooldown_s?'],
+    [['config', 'set', 'server.port', '1'], 'not a runtime tunable'],
+    [['config', 'set', 'breaker.cooldown_s', 'soon'], 'breaker.cooldown_s'],
+    [['backup'], 'usage: lifeline backup FILE'],
+  ])('lifeline %p exits 2 and says %p', async (argv, expected) => {
+    using dir = tempDir('lifeline-cli');
+    const out = await run([...sourceCli(), ...argv], { cwd: dir.path });
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain(expected);
+  });
+
+  test('every command answers --help with its usage line', async () => {
+    using dir = tempDir('lifeline-cli');
+    for (const command of COMMANDS) {
+      const out = await run([...sourceCli(), command.name, '--help'], { cwd: dir.path });
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout).toContain(`usage: ${command.usage}`);
+    }
+  });
+});
+
+describe('config overrides', () => {
+  test('set, get and unset round-trip through the database', async () => {
+    using dir = tempDir('lifeline-cli');
+    const cli = sourceCli();
+    expect(
+      (await run([...cli, 'config', 'set', 'breaker.cooldown_s', '12'], { cwd: dir.path }))
+        .exitCode,
+    ).toBe(0);
+    const got = await run([...cli, 'config', 'get', 'breaker.cooldown_s'], { cwd: dir.path });
+    expect(got.stdout).toBe('12\t(runtime override)\n');
+    await run([...cli, 'config', 'unset', 'breaker.cooldown_s'], { cwd: dir.path });
+    const after = await run([...cli, 'config', 'get', 'breaker.cooldown_s'], { cwd: dir.path });
+    expect(after.stdout).toBe('30\t(default)\n');
+  });
+});
+
+describe('token', () => {
+  test('mints a token the dev key verifies, stable across runs', async () => {
+    using dir = tempDir('lifeline-cli');
+    const cli = sourceCli();
+    const first = await run([...cli, 'token', '--user', 'alice', '--ttl', '15m'], {
+      cwd: dir.path,
+    });
+    expect(first.exitCode).toBe(0);
+    const [, payload] = first.stdout.trim().split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
+      string,
+      number | string
+    >;
+    expect(claims.sub).toBe('alice');
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
+    const { devJwtSecret } = await import('../../src/storage/dev-secret.ts');
+    const { openDatabase } = await import('../../src/storage/open.ts');
+    const handle = openDatabase(dir.join('data', 'lifeline.db'));
+    const { jwtVerify } = await import('jose');
+    const key = new TextEncoder().encode(devJwtSecret(handle));
+    handle.close();
+    const verified = await jwtVerify(first.stdout.trim(), key, { algorithms: ['HS256'] });
+    expect(verified.payload.sub).toBe('alice');
+  });
+
+  test.each([
+    [['token'], '--user ID is required'],
+    [['token', '--user', 'bad user'], 'must match'],
+    [['token', '--user', 'a', '--ttl', 'soon'], 'expected a duration'],
+  ])('lifeline %p is a usage error', async (argv, expected) => {
+    using dir = tempDir('lifeline-cli');
+    const out = await run([...sourceCli(), ...argv], { cwd: dir.path });
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain(expected);
+  });
+});
