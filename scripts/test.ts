@@ -31,7 +31,7 @@ const proc = Bun.spawn(
     `--reporter-outfile=${junitPath}`,
     ...Bun.argv.slice(2),
   ],
-  { stdout: 'inherit', stderr: 'inherit', env: { ...process.env, LIFELINE_BINARY: binary } },
+  { stdout: 'inherit', stderr: 'inherit', env: { ...process.env, TEST_LIFELINE_BINARY: binary } },
 );
 const exitCode = await proc.exited;
 

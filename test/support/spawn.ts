@@ -29,9 +29,9 @@ export function childEnv(extra: Record<string, string | undefined> = {}): Record
   return env;
 }
 
-/** The compiled binary; built by `npm test` (LIFELINE_BINARY) or here on first use. */
+/** The compiled binary; built by `npm test` (TEST_LIFELINE_BINARY) or here on first use. */
 export function binaryPath(): string {
-  const fromEnv = process.env.LIFELINE_BINARY;
+  const fromEnv = process.env.TEST_LIFELINE_BINARY;
   if (fromEnv && existsSync(fromEnv)) return fromEnv;
   const path = join(ROOT, 'dist', 'lifeline');
   const build = Bun.spawnSync([process.execPath, 'scripts/build.ts', '--outfile', path], {
@@ -40,7 +40,7 @@ export function binaryPath(): string {
     stderr: 'inherit',
   });
   if (build.exitCode !== 0) throw new Error('building the binary failed');
-  process.env.LIFELINE_BINARY = path;
+  process.env.TEST_LIFELINE_BINARY = path;
   return path;
 }
 
