@@ -1,0 +1,231 @@
+import { describe, expect, test } from 'bun:test';
+import { InProcessFanout } from '../../src/realtime/fanout.ts';
+import { Hub } from '../../src/realtime/hub.ts';
+import type { EventPush, RehydrateFrame, ServerFrame } from '../../src/realtime/protocol.ts';
+import type { SocketLike } from '../../src/realtime/socket.ts';
+
+/** A plain-object socket that records what it was sent and how it was closed. */
+class FakeSocket implements SocketLike<{ name: string }> {
+  sent: ServerFrame[] = [];
+  closed: { code?: number; reason?: string } | undefined;
+  buffered = 0;
+  /** What the next sends return (Bun: > 0 written, -1 backpressure, 0 dropped). */
+  status = 1;
+  constructor(readonly data = { name: 's' }) {}
+  send(text: string): number {
+    if (this.closed !== undefined) return 0;
+    this.sent.push(JSON.parse(text) as ServerFrame);
+    if (this.status < 0) this.buffered += text.length;
+    return this.status === 1 ? text.length : this.status;
+  }
+  close(code?: number, reason?: string): void {
+    this.closed = { code, reason };
+  }
+  getBufferedAmount(): number {
+    return this.buffered;
+  }
+  types(): string[] {
+    return this.sent.map((frame) => ('seq' in frame ? `${frame.type}:${frame.seq}` : frame.type));
+  }
+}
+
+const rehydrate = (seq: number): RehydrateFrame => ({
+  type: 'rehydrate',
+  epoch: 'e1',
+  seq,
+  recovered: true,
+  session: { user_id: 'u1', connection_id: 'c1', token_expires_at: '2026-11-24T13:00:00.000Z' },
+  preferences: {},
+  threads: {},
+  memory: { status: 'ok' },
+});
+const event = (seq: number): EventPush => ({ type: 'event', seq, event: 'e', data: { n: seq } });
+
+function openSocket(hub: Hub, userId = 'u1', seq = 0): FakeSocket {
+  const socket = new FakeSocket();
+  expect(hub.register(userId, socket)).toBe(true);
+  expect(hub.completeSnapshot(socket, rehydrate(seq))).toBe(true);
+  return socket;
+}
+
+describe('Hub: sockets per user (SPEC §8.7, catalogue W15)', () => {
+  test('closes the socket past the cap with 4008 and keeps the others', () => {
+    const hub = new Hub({ socketsPerUser: 2 });
+    const first = openSocket(hub);
+    const second = openSocket(hub);
+    const third = new FakeSocket();
+    expect(hub.register('u1', third)).toBe(false);
+    expect(third.closed).toEqual({ code: 4008, reason: 'too many connections for this user' });
+    expect(hub.socketsOf('u1')).toEqual([first, second]);
+    expect(hub.register('u2', new FakeSocket())).toBe(true);
+    expect(hub.stats()).toMatchObject({ connections: 3, users: 2, capRejections: 1 });
+  });
+
+  test('a slot frees when a socket is unregistered', () => {
+    const hub = new Hub({ socketsPerUser: 1 });
+    const first = openSocket(hub);
+    hub.unregister(first);
+    hub.unregister(first);
+    expect(hub.register('u1', new FakeSocket())).toBe(true);
+    expect(hub.stats()).toMatchObject({ connections: 1, users: 1 });
+  });
+
+  test('keeps users in a Map, so prototype names are just names', () => {
+    const hub = new Hub({ socketsPerUser: 1 });
+    const socket = openSocket(hub, 'constructor');
+    expect(hub.deliver('constructor', event(1))).toBe(1);
+    expect(hub.deliver('toString', event(1))).toBe(0);
+    expect(hub.deliver('__proto__', event(1))).toBe(0);
+    expect(socket.types()).toEqual(['rehydrate:0', 'event:1']);
+  });
+});
+
+describe('Hub: slow consumers (SPEC §8.16, catalogue W13)', () => {
+  test('send() returning 0 (dropped) closes with 4008', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = openSocket(hub);
+    socket.status = 0;
+    expect(hub.deliver('u1', event(1))).toBe(0);
+    expect(socket.closed).toEqual({ code: 4008, reason: 'slow consumer' });
+    expect(hub.socketsOf('u1')).toEqual([]);
+    expect(hub.stats().slowConsumerCloses).toBe(1);
+  });
+
+  test('backpressure under the limit keeps the socket; over the limit closes it with 4008', () => {
+    const hub = new Hub({ socketsPerUser: 4, maxBufferedBytes: 200 });
+    const socket = openSocket(hub);
+    socket.status = -1;
+    expect(hub.deliver('u1', event(1))).toBe(1);
+    expect(socket.closed).toBeUndefined();
+    let pushes = 1;
+    while (socket.closed === undefined && pushes < 10_000) {
+      pushes += 1;
+      hub.deliver('u1', event(pushes));
+    }
+    expect(socket.closed).toEqual({ code: 4008, reason: 'slow consumer' });
+    expect(socket.buffered).toBeLessThan(200 + 100);
+    expect(hub.deliver('u1', event(pushes + 1))).toBe(0);
+  });
+
+  test('one slow socket does not hold back the user’s other sockets', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const slow = openSocket(hub);
+    const fast = openSocket(hub);
+    slow.status = 0;
+    expect(hub.deliver('u1', event(1))).toBe(1);
+    expect(hub.deliver('u1', event(2))).toBe(1);
+    expect(fast.types()).toEqual(['rehydrate:0', 'event:1', 'event:2']);
+  });
+
+  test('a socket whose buffer is already over the limit is closed before sending', () => {
+    const hub = new Hub({ socketsPerUser: 4, maxBufferedBytes: 10 });
+    const socket = openSocket(hub);
+    socket.buffered = 11;
+    expect(hub.send(socket, { type: 'pong' })).toBe(false);
+    expect(socket.types()).toEqual(['rehydrate:0']);
+    expect(socket.closed?.code).toBe(4008);
+  });
+});
+
+describe('Hub: snapshot and stream do not race (SPEC §8.15)', () => {
+  test('buffers pushes during the snapshot read and sends only those above its seq', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    // Events 41 and 42 commit while the snapshot is read; the snapshot turns out to cover 41.
+    hub.deliver('u1', event(41));
+    hub.send(socket, { type: 'pong', id: 'p1' });
+    hub.deliver('u1', event(42));
+    expect(socket.sent).toEqual([]);
+    expect(hub.completeSnapshot(socket, rehydrate(41))).toBe(true);
+    expect(socket.types()).toEqual(['rehydrate:41', 'pong', 'event:42']);
+    expect(hub.stats().staleDropped).toBe(1);
+  });
+
+  test('sends the rehydrate frame first, then the replay in order, then live pushes', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    hub.deliver('u1', event(40));
+    hub.deliver('u1', event(41));
+    hub.completeSnapshot(socket, rehydrate(40), [event(38), event(39), event(39), event(40)]);
+    hub.deliver('u1', event(40));
+    hub.deliver('u1', event(42));
+    expect(socket.types()).toEqual([
+      'rehydrate:40',
+      'event:38',
+      'event:39',
+      'event:40',
+      'event:41',
+      'event:42',
+    ]);
+  });
+
+  test('never sends a push at or below the last seq sent on the socket', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = openSocket(hub, 'u1', 10);
+    for (const seq of [9, 10, 11, 11, 12, 5]) hub.deliver('u1', event(seq));
+    expect(socket.types()).toEqual(['rehydrate:10', 'event:11', 'event:12']);
+  });
+
+  test('closes a socket whose snapshot read lets too many frames pile up', () => {
+    const hub = new Hub({ socketsPerUser: 4, maxPendingFrames: 3 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    for (let seq = 1; seq <= 4; seq += 1) hub.deliver('u1', event(seq));
+    expect(socket.closed?.code).toBe(4008);
+    expect(hub.completeSnapshot(socket, rehydrate(0))).toBe(false);
+    expect(socket.sent).toEqual([]);
+  });
+
+  test('completing the snapshot of a socket that closed meanwhile sends nothing', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    hub.unregister(socket);
+    expect(hub.completeSnapshot(socket, rehydrate(0))).toBe(false);
+    expect(socket.sent).toEqual([]);
+  });
+});
+
+describe('Hub: fan-out and shutdown', () => {
+  test('delivers through an attached fan-out to every socket of the user only', async () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const fanout = new InProcessFanout();
+    const detach = hub.attach(fanout);
+    const a1 = openSocket(hub, 'a');
+    const a2 = openSocket(hub, 'a');
+    const b = openSocket(hub, 'b');
+    await fanout.publish('a', event(1));
+    expect([a1.types(), a2.types(), b.types()]).toEqual([
+      ['rehydrate:0', 'event:1'],
+      ['rehydrate:0', 'event:1'],
+      ['rehydrate:0'],
+    ]);
+    detach();
+    await fanout.publish('a', event(2));
+    expect(a1.types()).toEqual(['rehydrate:0', 'event:1']);
+  });
+
+  test('broadcasts a notice to every socket and closes them all', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const sockets = [openSocket(hub, 'a'), openSocket(hub, 'b')];
+    expect(hub.broadcast({ type: 'reconnect', after_ms: 1500 })).toBe(2);
+    hub.closeAll(1012, 'service restart');
+    expect(sockets.map((socket) => [socket.types(), socket.closed])).toEqual([
+      [['rehydrate:0', 'reconnect'], { code: 1012, reason: 'service restart' }],
+      [['rehydrate:0', 'reconnect'], { code: 1012, reason: 'service restart' }],
+    ]);
+    expect(hub.stats()).toMatchObject({ connections: 0, users: 0 });
+  });
+
+  test('a close that throws (socket already gone) does not escape', () => {
+    const hub = new Hub({ socketsPerUser: 1 });
+    openSocket(hub);
+    const broken = new FakeSocket();
+    broken.close = () => {
+      throw new Error('already closed');
+    };
+    expect(hub.register('u1', broken)).toBe(false);
+  });
+});
