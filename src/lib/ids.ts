@@ -6,7 +6,8 @@
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Message ids: RFC 4122 UUIDs in the canonical 8-4-4-4-12 hex form. */
-export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const UUID_PATTERN =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** True when `value` is a valid user or thread id. */
 export function isValidId(value: unknown): value is string {

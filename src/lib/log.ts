@@ -74,7 +74,11 @@ function makeLogger(
     if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(state.level)) return;
     const safe = redactFields({ ...bound, ...fields }) as LogFields;
     const time = new Date(now()).toISOString();
-    sink(format === 'json' ? JSON.stringify({ level, time, msg, ...safe }) : pretty(level, time, msg, safe));
+    sink(
+      format === 'json'
+        ? JSON.stringify({ level, time, msg, ...safe })
+        : pretty(level, time, msg, safe),
+    );
   };
   return {
     debug: (msg, fields) => write('debug', msg, fields),
