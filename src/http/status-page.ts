@@ -108,7 +108,7 @@ function inlineHashes(page: string, tag: 'script' | 'style'): string[] {
   return hashes.length > 0 ? hashes : ["'none'"];
 }
 
-/** The `/` route serving the embedded status page. */
+/** The `/` route serving the embedded status page, and an empty `/favicon.ico` browsers ask for. */
 export function statusPageRoutes() {
   const headers = {
     'content-type': 'text/html; charset=utf-8',
@@ -118,9 +118,9 @@ export function statusPageRoutes() {
     'x-frame-options': 'DENY',
     'cache-control': 'no-store',
   };
-  return new Elysia({ name: 'lifeline.status-page' }).get(
-    '/',
-    () => new Response(html, { headers }),
-    { detail: { summary: 'Operator status page (HTML)', tags: ['operations'] } },
-  );
+  return new Elysia({ name: 'lifeline.status-page' })
+    .get('/', () => new Response(html, { headers }), {
+      detail: { summary: 'Operator status page (HTML)', tags: ['operations'] },
+    })
+    .get('/favicon.ico', () => new Response(null, { status: 204 }), { detail: { hide: true } });
 }

@@ -58,6 +58,12 @@ describe('statusPageRoutes', () => {
     expect(body).toContain('id="breaker-state"');
   });
 
+  test('answers /favicon.ico with an empty 204 instead of a logged 404', async () => {
+    const res = await statusPageRoutes().handle(new Request('http://localhost/favicon.ico'));
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+  });
+
   test('pins the inline script and style by the hashes a browser computes', async () => {
     const page = statusPageAsset();
     const csp = directives(statusPageCsp());
