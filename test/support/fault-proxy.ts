@@ -83,6 +83,8 @@ interface Conn {
   /** Bytes admitted per direction (counted when toxics run, before the delayed write). */
   passed: Record<Stream, number>;
   armed: Set<string>;
+  /** The write queue of each direction; a side's close waits for its queue to drain. */
+  chains: Record<Stream, Promise<void>>;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
@@ -233,7 +235,6 @@ function pipe(ps: ProxyState, conn: Conn, stream: Stream) {
   const [src, dst] =
     stream === 'upstream' ? [conn.client, conn.server] : [conn.server, conn.client];
   const counter = stream === 'upstream' ? 'bytesUpstream' : 'bytesDownstream';
-  let chain = Promise.resolve();
   src.on('data', (chunk: Buffer) => {
     const { pieces, end } = applyToxics(
       conn,
@@ -242,7 +243,7 @@ function pipe(ps: ProxyState, conn: Conn, stream: Stream) {
       chunk,
       ps.random,
     );
-    chain = chain.then(async () => {
+    conn.chains[stream] = conn.chains[stream].then(async () => {
       for (const piece of pieces) {
         await sleepUntil(piece.atMs);
         if (dst.destroyed) return;
@@ -253,7 +254,7 @@ function pipe(ps: ProxyState, conn: Conn, stream: Stream) {
     });
   });
   src.on('end', () => {
-    chain = chain.then(async () => {
+    conn.chains[stream] = conn.chains[stream].then(async () => {
       const slow = liveToxics(ps, conn, stream).find((t) => t.type === 'slow_close');
       if (slow?.type === 'slow_close') await sleepUntil(Date.now() + slow.delayMs);
       if (!dst.destroyed) dst.end();
@@ -281,6 +282,7 @@ function accept(ps: ProxyState, client: net.Socket) {
     rolled: new Map(),
     passed: { upstream: 0, downstream: 0 },
     armed: new Set(),
+    chains: { upstream: Promise.resolve(), downstream: Promise.resolve() },
     timers: new Set(),
   };
   ps.conns.add(conn);
@@ -289,13 +291,15 @@ function accept(ps: ProxyState, client: net.Socket) {
     for (const toxic of liveToxics(ps, conn, stream)) arm(conn, toxic);
     pipe(ps, conn, stream);
   }
-  const onClose = () => {
-    if (!ps.conns.delete(conn)) return;
-    ps.stats.active -= 1;
-    destroy(conn, false);
-  };
-  client.on('close', onClose);
-  server.on('close', onClose);
+  // One side closing ends the other only after what it sent has been written (slow_close, latency).
+  const onClose = (stream: Stream) => () =>
+    void conn.chains[stream].then(() => {
+      if (!ps.conns.delete(conn)) return;
+      ps.stats.active -= 1;
+      destroy(conn, false);
+    });
+  client.on('close', onClose('upstream'));
+  server.on('close', onClose('downstream'));
 }
 
 /**
@@ -329,7 +333,12 @@ export async function startFaultProxy(opts: {
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    addToxic: (toxic) => void ps.toxics.set(toxic.name, toxic),
+    addToxic: (toxic) => {
+      ps.toxics.set(toxic.name, toxic);
+      // Like disabling a toxiproxy proxy, `down` also drops the connections already open.
+      if (toxic.type !== 'down') return;
+      for (const conn of ps.conns) if (enabled(conn, toxic, ps.random)) destroy(conn, false);
+    },
     removeToxic: (name) => void ps.toxics.delete(name),
     clear: () => ps.toxics.clear(),
     setDown: (value) => {
