@@ -76,6 +76,10 @@ function parseUnsafe(raw: unknown, limits: FrameLimits): ParseResult {
     if (utf8Bytes(raw) > limits.maxFrameBytes) {
       return fail('too_large', `the frame is over ${limits.maxFrameBytes} bytes`);
     }
+    // JSON.parse of a 64 KB, 32,000-deep text costs about 3 ms; a scan refuses it in microseconds.
+    if (textNestingExceeds(raw, limits.maxDepth)) {
+      return fail('bad_request', `nested deeper than ${limits.maxDepth} levels`);
+    }
     const parsed = parseJson(raw);
     if (!parsed.ok) return parsed;
     value = parsed.value;
@@ -196,6 +200,27 @@ function parseJson(text: string): JsonOutcome {
     const where = offset < 0 ? '' : ` at position ${offset}`;
     return { ok: false, code: 'bad_request', message: `invalid JSON${where}` };
   }
+}
+
+/** True when brackets outside strings nest deeper than `limit` (the text may still be invalid). */
+function textNestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i += 1;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return false;
 }
 
 type ScanState = 'value' | 'valueOrClose' | 'key' | 'keyOrClose' | 'after';

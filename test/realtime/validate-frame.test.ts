@@ -299,6 +299,19 @@ describe('parseClientFrame: accepted frames', () => {
     expect(parseClientFrame(message({ content: atLimit }))).toMatchObject({ ok: true });
   });
 
+  test('counts only brackets outside strings when scanning text for depth', () => {
+    const content = `${'[{'.repeat(100)} \\" ${'['.repeat(100)}`;
+    expect(parseClientFrame(message({ content }))).toMatchObject({ ok: true, frame: { content } });
+  });
+
+  test('bounds the depth of an already-parsed value too', () => {
+    const parsed = { type: 'ping', x: JSON.parse(deep(1_000)) };
+    expect(parseClientFrame(parsed)).toMatchObject({
+      ok: false,
+      message: 'nested deeper than 32 levels',
+    });
+  });
+
   test('accepts exactly 32 levels of nesting', () => {
     const raw = `{"type":"preferences.set","preferences":{"a":${deep(30)}}}`;
     expect(parseClientFrame(raw)).toMatchObject({ ok: true });
