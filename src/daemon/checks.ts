@@ -5,6 +5,7 @@
  */
 import type { ConfigIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';
+import { assetsCheck } from '../http/checks.ts';
 import { authKeyCheck } from '../preflight/auth-key.ts';
 import { type Check, fail } from '../preflight/check.ts';
 import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
@@ -43,6 +44,7 @@ export function preflightChecks(
       dataDir: config.server.data_dir,
       minFreeDiskMb: config.preflight.min_free_disk_mb,
     }),
+    assetsCheck(),
   );
   return checks;
 }

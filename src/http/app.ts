@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { toErrorAnswer } from './errors.ts';
 import { healthRoutes, type Readiness } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
+import { statusPageRoutes } from './status-page.ts';
 
 /** What the app needs from the daemon. */
 export interface AppDeps {
@@ -27,7 +28,8 @@ export function createApp(deps: AppDeps) {
       return answer.body;
     })
     .use(healthRoutes(deps.readiness))
-    .use(metricsRoutes(deps.metrics, deps.refreshMetrics));
+    .use(metricsRoutes(deps.metrics, deps.refreshMetrics))
+    .use(statusPageRoutes());
   for (const plugin of deps.plugins ?? []) app.use(plugin);
   return app;
 }
