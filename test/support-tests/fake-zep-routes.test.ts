@@ -316,6 +316,29 @@ describe('fake Zep routes', () => {
     },
   );
 
+  test.each([
+    ['v1', '/api/v1', 14, 12],
+    ['v2-ce', '/api/v2', 8, 6],
+  ] as const)(
+    '%s memory without lastn returns the default window',
+    async (mode, prefix, sent, window) => {
+      zep = await startFakeZep({ mode });
+      const messages = Array.from({ length: sent }, (_, i) => msg(`m${i}`, `n${i}`));
+      await call(zep.url, 'POST', `${prefix}/sessions/s1/memory`, { messages }, V2_AUTH);
+      for (const query of ['', '?lastn=0']) {
+        const answer = await call(
+          zep.url,
+          'GET',
+          `${prefix}/sessions/s1/memory${query}`,
+          undefined,
+          V2_AUTH,
+        );
+        const uuids = (answer.json as { messages: { uuid: string }[] }).messages.map((m) => m.uuid);
+        expect(uuids).toEqual(messages.slice(-window).map((m) => m.uuid));
+      }
+    },
+  );
+
   test('v1 keeps percent-encoded path ids as sent while v2 decodes them', async () => {
     zep = await startFakeZep({ mode: 'v1' });
     await call(zep.url, 'POST', '/api/v1/sessions/a%2Fb/memory', { messages: [msg('m1', 'x')] });

@@ -178,12 +178,14 @@ function addMemory(ctx: RouteContext): Reply {
 function getMemory(ctx: RouteContext): Reply {
   const session = ctx.store.liveSession(ctx.params[0] ?? '');
   const lastnRaw = ctx.query.get('lastn');
-  const lastn = lastnRaw === null ? (isV1(ctx.mode) ? 12 : 6) : Number(lastnRaw);
+  // Absent or 0 means the default window: v0.x memory.message_window 12, CE 6 (CONTRACT §3).
+  const window = isV1(ctx.mode) ? 12 : 6;
+  const lastn = lastnRaw === null ? window : Number(lastnRaw);
   if (!Number.isInteger(lastn)) return errorReply(ctx.mode, 400, 'bad request: invalid lastn');
   if (!isV1(ctx.mode) && lastn < 0)
     return errorReply(ctx.mode, 400, 'bad request: lastn must be >= 0');
   const stored = session?.messages ?? [];
-  const messages = (lastn > 0 ? stored.slice(-lastn) : stored).map((m) => messageView(ctx.mode, m));
+  const messages = stored.slice(-(lastn > 0 ? lastn : window)).map((m) => messageView(ctx.mode, m));
   if (ctx.mode === 'v1-legacy-404' && messages.length === 0)
     return errorReply(ctx.mode, 404, 'not found');
   if (ctx.mode === 'v2-cloud' && !session) return errorReply(ctx.mode, 404, 'not found');

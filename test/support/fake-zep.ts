@@ -287,6 +287,56 @@ function createHandler(options: FakeZepOptions, store: FakeZepStore, state: Fake
 }
 
 /**
+ * Installs faults and runs the `refuse` flap schedule. Each install bumps a generation number so
+ * a timer callback from an older schedule (or one still closing the listener) never acts later.
+ */
+function createFaultControl(wire: WireServer, state: FakeState, clock: Clock) {
+  let generation = 0;
+  let stopped = false;
+  const clearFlap = () => {
+    generation += 1;
+    if (state.flapTimer) clearTimeout(state.flapTimer);
+    state.flapTimer = null;
+  };
+  const runRefuseFlap = (upMs: number, downMs: number) => {
+    const mine = generation;
+    const after = (ms: number, step: () => Promise<void>) => {
+      state.flapTimer = setTimeout(async () => {
+        if (generation === mine) await step();
+      }, ms);
+    };
+    const cycle = () =>
+      after(upMs, async () => {
+        await wire.close();
+        after(downMs, async () => {
+          await wire.reopen();
+          if (generation === mine) cycle();
+          // A stop (or a refuse) that raced this reopen wins: close again.
+          else if (stopped || state.active?.fault.kind === 'refuse') await wire.close();
+        });
+      });
+    cycle();
+  };
+  const setFault = async (fault: Fault | null) => {
+    clearFlap();
+    state.active =
+      fault && fault.kind !== 'none' ? { fault, setAtMs: clock.monoMs(), matched: 0 } : null;
+    if (fault?.kind === 'refuse') return wire.close();
+    await wire.reopen();
+    if (fault?.kind === 'flap' && fault.downFault.kind === 'refuse') {
+      runRefuseFlap(fault.upMs, fault.downMs);
+    }
+  };
+  const stop = async () => {
+    stopped = true;
+    clearFlap();
+    state.active = null;
+    await wire.close();
+  };
+  return { setFault, stop };
+}
+
+/**
  * Starts a fake Zep server on 127.0.0.1 serving only `options.mode`'s prefix.
  * @throws when the port cannot be bound.
  */
@@ -309,35 +359,7 @@ export async function startFakeZep(options: FakeZepOptions): Promise<FakeZep> {
     maxBodyBytes: MAX_BODY_BYTES + 1024 * 1024,
     handler: createHandler(options, store, state),
   });
-  const clearFlap = () => {
-    if (state.flapTimer) clearTimeout(state.flapTimer);
-    state.flapTimer = null;
-  };
-  const runRefuseFlap = (upMs: number, downMs: number) => {
-    const cycle = () => {
-      state.flapTimer = setTimeout(async () => {
-        await wire.close();
-        state.flapTimer = setTimeout(async () => {
-          await wire.reopen();
-          cycle();
-        }, downMs);
-      }, upMs);
-    };
-    cycle();
-  };
-  const setFault = async (fault: Fault | null) => {
-    clearFlap();
-    state.active =
-      fault && fault.kind !== 'none' ? { fault, setAtMs: clock.monoMs(), matched: 0 } : null;
-    if (fault?.kind === 'refuse') return wire.close();
-    await wire.reopen();
-    if (fault?.kind === 'flap' && fault.downFault.kind === 'refuse')
-      runRefuseFlap(fault.upMs, fault.downMs);
-  };
-  const stop = async () => {
-    clearFlap();
-    await wire.close();
-  };
+  const { setFault, stop } = createFaultControl(wire, state, clock);
   const firstArrivals = () => {
     const seen = new Set<string>();
     return store.deliveryLog.filter((d) => !seen.has(d.uuid) && seen.add(d.uuid));
