@@ -88,8 +88,11 @@ interface Conn {
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
-const sleepUntil = (atMs: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
+/** Waits until `atMs`; returns at once (no timer tick) when that time has passed. */
+async function sleepUntil(atMs: number): Promise<void> {
+  const waitMs = atMs - Date.now();
+  if (waitMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, waitMs));
+}
 
 function enabled(conn: Conn, toxic: Toxic, random: () => number): boolean {
   let on = conn.rolled.get(toxic.name);
@@ -274,7 +277,8 @@ function accept(ps: ProxyState, client: net.Socket) {
     client.destroy();
     return;
   }
-  const server = net.connect({ host: ps.upstreamHost, port: ps.upstreamPort });
+  const server = net.connect({ host: ps.upstreamHost, port: ps.upstreamPort, noDelay: true });
+  client.setNoDelay(true);
   server.on('error', () => {});
   const conn: Conn = {
     client,
