@@ -1,0 +1,119 @@
+/**
+ * @module The preflight memory check (SPEC §3, §8.1, §8.5; CONTRACT §4). For Zep: one `GET /healthz`
+ * and ONE authenticated probe on the pinned version, no loop and no fallback. A route-404 names
+ * `memory.zep.api_version`; an unreachable server names `memory.zep.base_url`. While the persisted
+ * circuit is open it sends nothing and warns "open until …", so a crash-restart loop cannot turn
+ * preflight into one request per restart (catalogue M13). Problems are warnings; `--strict` makes
+ * them failures through the check's `warnUnlessStrict` flag.
+ */
+import { checkBreakerSnapshot } from '../breaker/state.ts';
+import type { Check, CheckOutcome } from '../preflight/check.ts';
+import { pass, warn } from '../preflight/check.ts';
+import type { BreakerStateStore } from '../storage/store.ts';
+import type { MemoryOutcome, Misconfigured } from './client.ts';
+import type { ZepBackend } from './zep-backend.ts';
+
+/** Options for {@link memoryCheck}. */
+export interface MemoryCheckOptions {
+  /** null for the local backend. */
+  zep: ZepBackend | null;
+  /** Where the persisted circuit state is read from. */
+  store: BreakerStateStore;
+  /** Wall clock for comparing the persisted probe time. */
+  wallMs?: () => number;
+}
+
+/** The check's name in reports. */
+export const MEMORY_CHECK_NAME = 'memory';
+
+/** Builds the memory backend check. */
+export function memoryCheck(options: MemoryCheckOptions): Check {
+  return {
+    name: MEMORY_CHECK_NAME,
+    warnUnlessStrict: true,
+    run: async (ctx) => {
+      if (options.zep === null) return pass('local memory (SQLite FTS5), no network needed');
+      const open = await persistedOpenUntil(options, options.zep.name);
+      if (open !== null) {
+        return warn(
+          `memory circuit is open until ${new Date(open).toISOString()}; not contacted`,
+          'wait for the probe time, or close it with the admin API once the memory service is fixed',
+        );
+      }
+      return checkZep(options.zep, ctx.signal);
+    },
+  };
+}
+
+async function persistedOpenUntil(
+  options: MemoryCheckOptions,
+  backend: string,
+): Promise<number | null> {
+  let stored: unknown;
+  try {
+    stored = await options.store.loadBreakerState(backend);
+  } catch {
+    // The database check reports storage problems; here an unreadable row means "not open".
+    return null;
+  }
+  if (stored === null || checkBreakerSnapshot(stored).length > 0) return null;
+  const snapshot = stored as { state: string; nextProbeAtWallMs: number | null };
+  const nowMs = (options.wallMs ?? Date.now)();
+  if (snapshot.state !== 'open' || snapshot.nextProbeAtWallMs === null) return null;
+  return snapshot.nextProbeAtWallMs > nowMs ? snapshot.nextProbeAtWallMs : null;
+}
+
+async function checkZep(zep: ZepBackend, signal: AbortSignal): Promise<CheckOutcome> {
+  const url = zep.http.url;
+  const version = zep.dialect.version;
+  const healthz = await zep.healthz(signal);
+  if (healthz.kind !== 'response') {
+    return warn(
+      `memory service at ${url} is unreachable (${healthz.detail})`,
+      `check memory.zep.base_url (${url}) and that Zep is running and reachable from this host`,
+    );
+  }
+  const probe = await zep.health(signal);
+  return describeProbe(probe, url, version);
+}
+
+function describeProbe(probe: MemoryOutcome<void>, url: string, version: string): CheckOutcome {
+  switch (probe.kind) {
+    case 'answer':
+      return pass(`zep ${version} at ${url} answers the authenticated probe`);
+    case 'misconfigured':
+      return describeMisconfigured(probe, url, version);
+    case 'failure':
+      return warn(
+        `memory service at ${url} failed the ${version} probe (${probe.detail})`,
+        'the daemon starts in WRITE_ONLY mode and retries; check the Zep server logs',
+      );
+    case 'rejected':
+      return warn(
+        `memory service at ${url} refused the ${version} probe (HTTP ${probe.status} ${probe.reason})`,
+        `check that memory.zep.api_version = "${version}" matches the server`,
+      );
+  }
+}
+
+function describeMisconfigured(probe: Misconfigured, url: string, version: string): CheckOutcome {
+  const other = version === 'v1' ? 'v2' : 'v1';
+  if (probe.reason === 'route_404') {
+    return warn(
+      `memory.zep.api_version = "${version}" but ${url} has no /api/${version} routes (404)`,
+      `set memory.zep.api_version = "${other}" if the server speaks ${other} (Zep 0.x is v1, CE 1.x and Cloud are v2), or fix memory.zep.base_url`,
+    );
+  }
+  if (probe.reason === 'unauthorized') {
+    return warn(
+      `memory service at ${url} rejected the credentials (HTTP ${probe.status})`,
+      version === 'v1'
+        ? 'set memory.zep.api_key to a JWT signed with the server ZEP_AUTH_SECRET (or unset it if auth is off)'
+        : 'set memory.zep.api_key to the Zep API key (sent as "Api-Key <key>")',
+    );
+  }
+  return warn(
+    `memory service at ${url} answered with a redirect (HTTP ${probe.status})`,
+    'set memory.zep.base_url to the final URL (scheme, host and port) without a path',
+  );
+}
