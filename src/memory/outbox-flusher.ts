@@ -81,6 +81,7 @@ export class OutboxFlusher {
   private started = false;
   private stopped = false;
   private ticking = false;
+  private proven = false;
   private again = false;
   private lastStatsMonoMs = Number.NEGATIVE_INFINITY;
 
@@ -204,7 +205,8 @@ export class OutboxFlusher {
     await this.refreshStats(false);
     if (this.o.gate.blockedUntilMonoMs() !== null) return [];
     const breaker = this.o.gate.breaker;
-    const cautious = breaker.state !== 'closed' || breaker.consecutiveFailures > 0;
+    // Slow start: one batch at a time until this process has seen the backend answer.
+    const cautious = !this.proven || breaker.state !== 'closed' || breaker.consecutiveFailures > 0;
     const limit = cautious ? 1 : this.settings.maxInFlight;
     const slots = limit - this.inFlight.size;
     if (slots <= 0) return [];
@@ -227,6 +229,7 @@ export class OutboxFlusher {
   /** An open circuit whose cooldown passed, with nothing to send: probe with a cheap call. */
   private async idleProbe(): Promise<FlushReport> {
     const result = await this.o.gate.run('health', () => this.o.backend.health());
+    if (result.kind === 'answer') this.proven = true;
     return { ...emptyReport(), probed: result.kind !== 'skipped' };
   }
 
@@ -281,6 +284,7 @@ export class OutboxFlusher {
     const ids = messages.map((m) => m.id);
     switch (result.kind) {
       case 'answer':
+        this.proven = true;
         await this.o.store.markDelivered(ids);
         report.delivered += ids.length;
         this.o.metrics?.outboxDelivered.inc(ids.length);

@@ -9,7 +9,10 @@ import type { HttpResponse } from './classify.ts';
 import type { Failure } from './client.ts';
 import { failure } from './client.ts';
 
-/** Largest response body read, in bytes (SPEC §8.3). */
+/**
+ * Largest response body read, in bytes (SPEC §8.3). A longer body is dropped (read as '') and its
+ * connection aborted; the status still counts.
+ */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Options for {@link ZepHttp}. */
@@ -86,15 +89,17 @@ export class ZepHttp {
         signal,
         redirect: 'manual',
       });
-      const text = await readCapped(response, this.maxBodyBytes, signal);
       const retryAfter = response.headers.get('retry-after');
+      const text = await readCapped(response, this.maxBodyBytes, signal).catch((error: unknown) => {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        // The status still counts (a 2xx write succeeded, SPEC §8.3); no reader accepts ''.
+        cancel.abort();
+        return '';
+      });
       return { kind: 'response', response: { status: response.status, retryAfter, text } };
     } catch (error) {
       // Abort whatever is left so the socket is closed rather than parked in the pool.
       cancel.abort();
-      if (error instanceof BodyTooLarge) {
-        return failure('bad_body', `response body over ${this.maxBodyBytes} bytes`);
-      }
       if (timeout.aborted)
         return failure('timeout', `no complete answer within ${this.timeoutMsValue} ms`);
       if (extras.signal?.aborted === true) return failure('timeout', 'cancelled by the caller');
