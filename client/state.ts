@@ -1,0 +1,234 @@
+/**
+ * @module The client's view of the user's state and the pure functions that change it: the
+ * `rehydrate` snapshot, replayed and live pushes with the seq rules of SPEC §8.14–8.15, and the
+ * client's own acknowledged writes. Every function returns a new deeply frozen state and never
+ * mutates its input, so `getState()` can hand out the same object until something changes.
+ */
+import type {
+  MemoryStatus,
+  MessageFrame,
+  MessageView,
+  PushFrame,
+  RehydrateFrame,
+  ThreadStateFrame,
+} from '../src/realtime/protocol.ts';
+
+/** A JSON object as the server sends it. */
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+/** One thread as the client holds it. */
+export interface ThreadState {
+  readonly personalization: JsonObject;
+  /** Committed messages, by ascending `seq`, each id once. */
+  readonly messages: readonly MessageView[];
+}
+
+/** The session part of `rehydrate`. */
+export type SessionState = Readonly<RehydrateFrame['session']>;
+
+/** Everything the client knows; an immutable snapshot. */
+export interface LifelineState {
+  /** True once a `rehydrate` has been applied. */
+  readonly ready: boolean;
+  /** The event stream the seq values belong to (SPEC §8.14); null before the first snapshot. */
+  readonly epoch: string | null;
+  /** The highest event `seq` applied: the `since` of the next resume. */
+  readonly seq: number;
+  /** The `seq` of the last snapshot: replayed pushes at or below it are already in the snapshot. */
+  readonly snapshotSeq: number;
+  readonly session: SessionState | null;
+  readonly preferences: JsonObject;
+  /** Threads by id (a prototype-free record: ids such as `toString` are plain keys). */
+  readonly threads: Readonly<Record<string, ThreadState>>;
+  readonly memory: MemoryStatus;
+  /** Messages sent and not yet acknowledged (the offline queue), oldest first. */
+  readonly pending: readonly MessageFrame[];
+}
+
+/** What {@link applyPush} did with a push. */
+export type PushOutcome = 'applied' | 'replayed' | 'duplicate';
+
+/** The most messages kept per thread (the oldest are dropped). */
+export const MAX_MESSAGES_PER_THREAD = 1_000;
+
+/** The state before any snapshot. */
+export function initialState(): LifelineState {
+  return freezeDeep({
+    ready: false,
+    epoch: null,
+    seq: 0,
+    snapshotSeq: 0,
+    session: null,
+    preferences: {},
+    threads: Object.create(null) as Record<string, ThreadState>,
+    memory: 'ok',
+    pending: [],
+  });
+}
+
+/**
+ * Applies a `rehydrate`. With `recovered: true` in the same epoch, the snapshot refreshes what it
+ * covers and the messages held so far are kept (the replay that follows fills the gap); the
+ * resume cursor stays where it was until the replay moves it. Otherwise the snapshot replaces the
+ * state and its `seq` becomes the cursor (SPEC §8.14: never a partial or wrong replay).
+ */
+export function applyRehydrate(prev: LifelineState, frame: RehydrateFrame): LifelineState {
+  const resumed = frame.recovered && prev.ready && prev.epoch === frame.epoch;
+  const threads = resumed ? copyRecord(prev.threads) : nullRecord<ThreadState>();
+  for (const [id, view] of Object.entries(frame.threads)) {
+    const kept = resumed ? threads[id]?.messages : undefined;
+    threads[id] = {
+      personalization: view.personalization,
+      messages: mergeMessages(kept ?? [], view.messages),
+    };
+  }
+  return freezeDeep({
+    ...prev,
+    ready: true,
+    epoch: frame.epoch,
+    seq: resumed ? Math.min(prev.seq, frame.seq) : frame.seq,
+    snapshotSeq: frame.seq,
+    session: frame.session,
+    preferences: frame.preferences,
+    threads,
+    memory: frame.memory.status,
+  });
+}
+
+/**
+ * Applies a pushed event. A `seq` at or below the cursor is a duplicate and changes nothing. A
+ * `seq` at or below the snapshot's is a replayed event the snapshot already reflects: only what
+ * the snapshot may lack (a message) is added, so state never moves backwards. Anything newer is
+ * applied in full. The cursor moves to the push's `seq` unless it was a duplicate.
+ */
+export function applyPush(
+  prev: LifelineState,
+  frame: PushFrame,
+): { state: LifelineState; outcome: PushOutcome } {
+  if (frame.seq <= prev.seq) return { state: prev, outcome: 'duplicate' };
+  const replayed = frame.seq <= prev.snapshotSeq;
+  const moved: LifelineState = { ...prev, seq: frame.seq };
+  let next: LifelineState = moved;
+  if (frame.type === 'message') {
+    next = withMessages(moved, frame.message.thread_id, [frame.message]);
+  } else if (!replayed) {
+    next = applyLivePush(moved, frame);
+  }
+  return { state: freezeDeep(next), outcome: replayed ? 'replayed' : 'applied' };
+}
+
+function applyLivePush(state: LifelineState, frame: PushFrame): LifelineState {
+  switch (frame.type) {
+    case 'preferences':
+      return { ...state, preferences: frame.preferences };
+    case 'personalization':
+      return withPersonalization(state, frame.thread_id, frame.state);
+    case 'memory':
+      return { ...state, memory: frame.status };
+    default:
+      return state;
+  }
+}
+
+/** Adds the client's own message once its `ack` gives it a `seq`; the cursor does not move. */
+export function applyOwnMessage(
+  prev: LifelineState,
+  frame: MessageFrame,
+  seq: number,
+  createdAt: string,
+): LifelineState {
+  const view: MessageView = {
+    id: frame.id,
+    thread_id: frame.thread_id,
+    role: frame.role,
+    content: frame.content,
+    created_at: createdAt,
+    seq,
+    ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+  };
+  return freezeDeep(withMessages(prev, frame.thread_id, [view]));
+}
+
+/** Sets preferences the client itself wrote (after the `ack`). */
+export function applyOwnPreferences(prev: LifelineState, preferences: JsonObject): LifelineState {
+  return freezeDeep({ ...prev, preferences });
+}
+
+/** Sets a thread's personalization the client itself wrote (after the `ack`). */
+export function applyOwnPersonalization(
+  prev: LifelineState,
+  threadId: string,
+  personalization: JsonObject,
+): LifelineState {
+  return freezeDeep(withPersonalization(prev, threadId, personalization));
+}
+
+/** Applies the `thread.state` answer to `thread.join`. */
+export function applyThreadState(prev: LifelineState, frame: ThreadStateFrame): LifelineState {
+  const withThread = withPersonalization(prev, frame.thread_id, frame.personalization);
+  return freezeDeep(withMessages(withThread, frame.thread_id, frame.messages));
+}
+
+/** Replaces the list of unacknowledged messages. */
+export function withPending(prev: LifelineState, pending: readonly MessageFrame[]): LifelineState {
+  return freezeDeep({ ...prev, pending: [...pending] });
+}
+
+/** Records a refreshed token's expiry. */
+export function withTokenExpiry(prev: LifelineState, tokenExpiresAt: string): LifelineState {
+  if (!prev.session) return prev;
+  return freezeDeep({ ...prev, session: { ...prev.session, token_expires_at: tokenExpiresAt } });
+}
+
+function withPersonalization(
+  state: LifelineState,
+  threadId: string,
+  personalization: JsonObject,
+): LifelineState {
+  const threads = copyRecord(state.threads);
+  threads[threadId] = { personalization, messages: threads[threadId]?.messages ?? [] };
+  return { ...state, threads };
+}
+
+function withMessages(
+  state: LifelineState,
+  threadId: string,
+  added: readonly MessageView[],
+): LifelineState {
+  const threads = copyRecord(state.threads);
+  const thread = threads[threadId];
+  threads[threadId] = {
+    personalization: thread?.personalization ?? {},
+    messages: mergeMessages(thread?.messages ?? [], added),
+  };
+  return { ...state, threads };
+}
+
+/** Union by id (the first copy wins), sorted by `seq`, keeping the newest {@link MAX_MESSAGES_PER_THREAD}. */
+export function mergeMessages(
+  held: readonly MessageView[],
+  added: readonly MessageView[],
+): readonly MessageView[] {
+  const known = new Set(held.map((message) => message.id));
+  const fresh = added.filter((message) => !known.has(message.id) && known.add(message.id));
+  if (fresh.length === 0) return held;
+  const merged = [...held, ...fresh].sort((a, b) => a.seq - b.seq);
+  return merged.length > MAX_MESSAGES_PER_THREAD
+    ? merged.slice(merged.length - MAX_MESSAGES_PER_THREAD)
+    : merged;
+}
+
+function nullRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+function copyRecord<T>(source: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.assign(nullRecord<T>(), source);
+}
+
+/** Freezes `value` and everything reachable from it; already frozen parts are skipped. */
+function freezeDeep<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
+  return Object.freeze(value);
+}
