@@ -27,7 +27,7 @@ export function toErrorAnswer(
   error: unknown,
   logger: Logger,
 ): { status: number; body: ErrorBody } {
-  if (error instanceof HttpError) {
+  if (error instanceof HttpError || hasHttpStatus(error)) {
     return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   }
   if (error instanceof LifelineError && error.code === 'unavailable') {
@@ -42,6 +42,21 @@ export function toErrorAnswer(
   }
   logger.error('unhandled error in HTTP route', { error });
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+}
+
+/**
+ * A LifelineError from a lower layer that names its HTTP status (e.g. realtime's refused upgrade,
+ * which cannot import {@link HttpError}).
+ */
+function hasHttpStatus(error: unknown): error is LifelineError & { status: number } {
+  const status = (error as { status?: unknown } | null)?.status;
+  return (
+    error instanceof LifelineError &&
+    typeof status === 'number' &&
+    Number.isInteger(status) &&
+    status >= 400 &&
+    status <= 599
+  );
 }
 
 function firstLine(text: string): string {

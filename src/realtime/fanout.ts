@@ -7,8 +7,11 @@ import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { PushFrame } from './protocol.ts';
 
-/** Receives every published frame; must not throw (a throw is logged and swallowed). */
-export type FanoutListener = (userId: string, frame: PushFrame) => void;
+/**
+ * Receives every published frame; must not throw (a throw is logged and swallowed). `origin` is
+ * the connection id of the socket whose write produced the event: it got an `ack` instead.
+ */
+export type FanoutListener = (userId: string, frame: PushFrame, origin?: string) => void;
 
 /**
  * Carries pushed events to listeners (each instance's hub).
@@ -18,8 +21,11 @@ export type FanoutListener = (userId: string, frame: PushFrame) => void;
  * above the last one the socket got (SPEC §8.15).
  */
 export interface Fanout {
-  /** Delivers `frame` to every listener; resolves once it is handed over (not once sent). */
-  publish(userId: string, frame: PushFrame): Promise<void>;
+  /**
+   * Delivers `frame` to every listener; resolves once it is handed over (not once sent). `origin`
+   * names the connection that must not get the frame (it was acked).
+   */
+  publish(userId: string, frame: PushFrame, origin?: string): Promise<void>;
   /** Adds a listener; the returned function removes it. */
   subscribe(listener: FanoutListener): () => void;
   /** Stops delivery and releases resources (a database connection in cluster mode). */
@@ -37,11 +43,11 @@ export class InProcessFanout implements Fanout {
   constructor(private readonly logger: Logger = silentLogger) {}
 
   /** {@inheritDoc Fanout.publish} */
-  publish(userId: string, frame: PushFrame): Promise<void> {
+  publish(userId: string, frame: PushFrame, origin?: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     for (const listener of [...this.listeners]) {
       try {
-        listener(userId, frame);
+        listener(userId, frame, origin);
       } catch (error) {
         // One broken listener must not stop delivery to the others, nor fail the write that
         // already committed.

@@ -68,7 +68,7 @@ interface Entry {
 export class Hub {
   private readonly users = new Map<string, Set<SocketLike>>();
   private readonly entries = new Map<SocketLike, Entry>();
-  private readonly maxBufferedBytes: number;
+  private maxBufferedBytes: number;
   private readonly maxPendingFrames: number;
   private readonly logger: Logger;
   private readonly counts = { slowConsumerCloses: 0, capRejections: 0, staleDropped: 0 };
@@ -183,6 +183,15 @@ export class Hub {
       this.unregister(socket);
       closeQuietly(socket, code, reason);
     }
+  }
+
+  /** Changes the per-user cap and the send-buffer limit live (runtime config); existing sockets stay. */
+  setLimits(limits: { socketsPerUser?: number; maxBufferedBytes?: number }): void {
+    if (limits.socketsPerUser !== undefined) {
+      assert(limits.socketsPerUser >= 1, 'socketsPerUser must be at least 1');
+      this.options.socketsPerUser = limits.socketsPerUser;
+    }
+    if (limits.maxBufferedBytes !== undefined) this.maxBufferedBytes = limits.maxBufferedBytes;
   }
 
   /** The sockets of one user, in registration order. */

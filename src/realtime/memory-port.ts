@@ -1,0 +1,61 @@
+/**
+ * @module The memory service as the realtime and HTTP layers need it (a consumer-owned port, STYLE
+ * §3.1): guarded message commits, searches through the breaker, and the status with its changes.
+ * The daemon adapts the memory layer's service to it; tests implement it over a Store.
+ */
+import type { MemoryStatus } from './protocol.ts';
+
+/** A message to guard and commit to the log/outbox (delivered to the memory service later). */
+export interface MemorySubmission {
+  userId: string;
+  threadId: string;
+  /** The message UUID; the dedupe key (SPEC §8.11). */
+  id: string;
+  role: string;
+  /** Stored and delivered byte for byte (SPEC §8.6). */
+  content: string;
+  metadata?: unknown;
+  /** The payload of the `message` history event (see realtime/push.ts). */
+  pushPayload: unknown;
+}
+
+/** Outcome of {@link MemoryPort.submit}; only `ok` means committed. */
+export type MemorySubmitResult =
+  | { kind: 'ok'; seq: number; duplicate: boolean }
+  | { kind: 'rejected'; code: 'empty_message' | 'bad_request' | 'too_large'; message: string }
+  | { kind: 'forbidden_thread' }
+  /** The message id exists for another user or thread. */
+  | { kind: 'conflict' }
+  /** Storage cannot write now (SPEC §8.8); nothing was committed. */
+  | { kind: 'unavailable'; message: string };
+
+/** A search request; the caller has already checked that `userId` owns `threadId`. */
+export interface MemorySearchQuery {
+  userId: string;
+  threadId: string;
+  query: string;
+  limit: number;
+}
+
+/** One search hit, structurally what the memory layer answers (every field but content optional). */
+export interface MemorySearchHit {
+  content: string;
+  role?: string | null;
+  score?: number | null;
+  /** The lifeline message UUID when the hit is a stored message. */
+  uuid?: string | null;
+  /** RFC 3339 time, when the backend gives one. */
+  createdAt?: string | null;
+}
+
+/** The port the realtime and HTTP layers use. */
+export interface MemoryPort {
+  /** Guards, then commits; resolves after the commit, never waiting on the memory service. */
+  submit(message: MemorySubmission): Promise<MemorySubmitResult>;
+  /** Searches through the breaker: `[]` with `degraded: true` at once while the circuit is open. */
+  search(query: MemorySearchQuery): Promise<{ results: MemorySearchHit[]; degraded: boolean }>;
+  /** The status now, for `rehydrate`. */
+  status(): MemoryStatus;
+  /** Called on every status change; returns the unsubscribe function. */
+  onStatusChange(listener: (status: MemoryStatus) => void): () => void;
+}

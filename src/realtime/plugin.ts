@@ -1,0 +1,288 @@
+/**
+ * @module The realtime factory: the Elysia `.ws('/ws')` plugin over Bun's native WebSocket, the
+ * hub, and the operations the HTTP API and the daemon call (publish, memory status pushes, drain,
+ * live limits). SPEC §5, §7, §8.
+ *
+ * Bun takes its WebSocket settings once, from `listen()`; a plugin cannot set them. The daemon
+ * passes {@link Realtime.websocketOptions} to `listen({ ..., reusePort: false, websocket })`.
+ */
+import { Elysia } from 'elysia';
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import type { Store } from '../storage/store.ts';
+import type { Verifier } from './auth.ts';
+import {
+  type ConnectionDeps,
+  checkUpgrade,
+  closeConnection,
+  closeSession,
+  openConnection,
+  type RawSocket,
+  receiveFrame,
+  sweepExpiry,
+  type UpgradeContext,
+} from './connection.ts';
+import type { Fanout } from './fanout.ts';
+import { reply } from './handlers.ts';
+import { Hub } from './hub.ts';
+import { UpgradeLimiter } from './limits.ts';
+import type { MemoryPort } from './memory-port.ts';
+import { createOriginPolicy, type OriginPolicy } from './origin.ts';
+import { CLOSE, type MemoryStatus, type PushFrame } from './protocol.ts';
+import { toPushFrame } from './push.ts';
+import { epochReader, readState, type StateView } from './rehydrate.ts';
+import type { Session } from './session.ts';
+
+/** Inputs of {@link createRealtime}. */
+export interface RealtimeDeps {
+  config: Config;
+  store: Store;
+  memory: MemoryPort;
+  verifier: Verifier;
+  fanout: Fanout;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  /** Refuses a valid token's user with 4003 (catalogue A16); default: everyone is allowed. */
+  authorize?: (claims: Readonly<Record<string, unknown>>) => boolean;
+  /** Uniform draws in [0, 1) for the `reconnect.after_ms` jitter. */
+  random?: () => number;
+  /** How often token expiry is checked, in ms (default 1000). */
+  expirySweepMs?: number;
+}
+
+/** Bun's WebSocket settings for `listen({ websocket })`. */
+export interface WebSocketOptions {
+  maxPayloadLength: number;
+  idleTimeout: number;
+  sendPings: boolean;
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
+  perMessageDeflate: boolean;
+}
+
+/** The running realtime layer. */
+export interface Realtime {
+  /** Mount with `app.use(plugin)`. */
+  plugin: Elysia;
+  hub: Hub;
+  /** Pass to `listen({ websocket })`: payload limit (1009), idle timeout with pings, backpressure. */
+  websocketOptions: WebSocketOptions;
+  /** Records an event in the user's history and pushes it; resolves to its seq. */
+  publish(userId: string, type: string, payload: unknown): Promise<number>;
+  /** Pushes an event that is already committed (e.g. by the HTTP API) to the user's sockets. */
+  fanOut(userId: string, frame: PushFrame, origin?: string): Promise<void>;
+  /** Pushes `memory {status}` to every connected user (once per status change). */
+  broadcastMemoryStatus(status: MemoryStatus): Promise<void>;
+  /** Refuses new upgrades (503), sends `reconnect {after_ms}` jittered over the window, closes 1012. */
+  drain(options: { windowMs: number }): Promise<void>;
+  connectionCount(): number;
+  /** Applies runtime-tunable limits to new connections and the hub. */
+  updateLimits(config: Config): void;
+  /** The snapshot content of a user (HTTP `GET /users/:user/state`). */
+  readState(userId: string, threadIds: readonly string[]): Promise<StateView>;
+  /** Runs the token-expiry check now (a timer also runs it every `expirySweepMs`). */
+  sweep(): void;
+  /** Stops timers and the fan-out subscription (after drain). */
+  stop(): void;
+}
+
+/** Mutable state shared by the factory's closures. */
+interface LiveState {
+  config: Config;
+  draining: boolean;
+  lastStatus: MemoryStatus;
+  limiter: UpgradeLimiter;
+  policies: Map<number, OriginPolicy>;
+}
+
+function buildContext(deps: RealtimeDeps, live: LiveState, hub: Hub): ConnectionDeps {
+  const cx: ConnectionDeps = {
+    store: deps.store,
+    memory: deps.memory,
+    verifier: deps.verifier,
+    hub,
+    clock: deps.clock,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    sessions: new Set<Session>(),
+    config: () => live.config,
+    recentMessages: () => live.config.rehydration.recent_messages,
+    fanOut: (userId, frame, origin) => deps.fanout.publish(userId, frame, origin),
+    close: (session, code, reason) => closeSession(cx, session, code, reason),
+    originPolicy: (port) => policyFor(live.policies, live.config, port),
+    upgradeLimiter: () => live.limiter,
+    draining: () => live.draining,
+    authorize: deps.authorize ?? (() => true),
+    epoch: epochReader(deps.store),
+  };
+  return cx;
+}
+
+/** Builds the realtime layer; nothing listens until the app does. */
+export function createRealtime(deps: RealtimeDeps): Realtime {
+  const live: LiveState = {
+    config: deps.config,
+    draining: false,
+    lastStatus: deps.memory.status(),
+    limiter: newLimiter(deps.config, deps.clock),
+    policies: new Map(),
+  };
+  const hub = new Hub({
+    socketsPerUser: deps.config.limits.sockets_per_user,
+    maxBufferedBytes: deps.config.limits.send_buffer_bytes,
+    logger: deps.logger,
+  });
+  const cx = buildContext(deps, live, hub);
+  const unsubscribe = deps.fanout.subscribe((userId, frame, origin) =>
+    deliver(cx, userId, frame, origin),
+  );
+  const publish = async (userId: string, type: string, payload: unknown) => {
+    const seq = await deps.store.appendEvent(userId, type, payload);
+    const frame = toPushFrame(type, seq, payload);
+    if (frame !== undefined) await cx.fanOut(userId, frame);
+    return seq;
+  };
+  const broadcastMemoryStatus = async (status: MemoryStatus) => {
+    if (status === live.lastStatus) return;
+    live.lastStatus = status;
+    await pushStatus(cx, publish, status);
+  };
+  const stopStatus = deps.memory.onStatusChange((status) => void broadcastMemoryStatus(status));
+  const sweep = () => sweepExpiry(cx, deps.clock.wallMs());
+  const timer = setInterval(sweep, deps.expirySweepMs ?? 1000);
+  timer.unref?.();
+  return {
+    plugin: wsPlugin(cx),
+    hub,
+    websocketOptions: websocketOptionsOf(deps.config),
+    publish,
+    fanOut: cx.fanOut,
+    broadcastMemoryStatus,
+    drain: async ({ windowMs }) => {
+      live.draining = true;
+      await drainSockets(cx, windowMs, deps.random ?? Math.random);
+    },
+    connectionCount: () => cx.sessions.size,
+    updateLimits: (config) => applyLimits(live, hub, config, deps.clock),
+    readState: (userId, threadIds) =>
+      readState(
+        deps.store,
+        cx.epoch,
+        { userId, threadIds, recentMessages: live.config.rehydration.recent_messages },
+        deps.memory.status(),
+      ),
+    sweep,
+    stop: () => {
+      clearInterval(timer);
+      unsubscribe();
+      stopStatus();
+    },
+  };
+}
+
+function applyLimits(live: LiveState, hub: Hub, config: Config, clock: Clock): void {
+  live.config = config;
+  live.limiter = newLimiter(config, clock);
+  live.policies.clear();
+  hub.setLimits({
+    socketsPerUser: config.limits.sockets_per_user,
+    maxBufferedBytes: config.limits.send_buffer_bytes,
+  });
+}
+
+/** Bun's WebSocket settings from config (decision: Bun's own backpressure limit above the hub's). */
+export function websocketOptionsOf(config: Config): WebSocketOptions {
+  return {
+    maxPayloadLength: config.server.max_payload_bytes,
+    idleTimeout: config.server.idle_timeout_s,
+    sendPings: true,
+    // The hub closes with 4008 at send_buffer_bytes; Bun must not drop or close before it does.
+    backpressureLimit: config.limits.send_buffer_bytes * 2,
+    closeOnBackpressureLimit: false,
+    perMessageDeflate: false,
+  };
+}
+
+function newLimiter(config: Config, clock: Clock): UpgradeLimiter {
+  return new UpgradeLimiter({ perIpPerS: config.limits.upgrades_per_ip_per_s, clock });
+}
+
+function policyFor(cache: Map<number, OriginPolicy>, config: Config, port: number): OriginPolicy {
+  let policy = cache.get(port);
+  if (policy === undefined) {
+    policy = createOriginPolicy({
+      allowedOrigins: config.server.allowed_origins,
+      publicOrigins: config.server.public_origins,
+      host: config.server.host,
+      port,
+    });
+    cache.set(port, policy);
+  }
+  return policy;
+}
+
+/** The fan-out listener: every socket of the user except the one that wrote the event. */
+function deliver(cx: ConnectionDeps, userId: string, frame: PushFrame, origin?: string): void {
+  for (const socket of cx.hub.socketsOf(userId)) {
+    const session = socket.data as Session;
+    if (origin !== undefined && session.connectionId === origin) continue;
+    if (cx.hub.send(socket, frame)) cx.metrics.messagesOut.inc({ type: frame.type });
+  }
+}
+
+async function pushStatus(
+  cx: ConnectionDeps,
+  publish: (userId: string, type: string, payload: unknown) => Promise<number>,
+  status: MemoryStatus,
+): Promise<void> {
+  const users = new Set([...cx.sessions].map((session) => session.userId));
+  await Promise.all(
+    [...users].map((userId) =>
+      publish(userId, 'memory', { status }).catch((error: unknown) => {
+        // The next rehydrate carries the status; a failed push must not fail the others.
+        cx.logger.warn('memory status push not stored', { error, user_id: userId });
+      }),
+    ),
+  );
+}
+
+async function drainSockets(cx: ConnectionDeps, windowMs: number, random: () => number) {
+  const sessions = [...cx.sessions];
+  for (const session of sessions) {
+    const afterMs = Math.floor(random() * Math.max(0, windowMs));
+    reply(cx, session, { type: 'reconnect', after_ms: afterMs });
+  }
+  for (const session of sessions) closeSession(cx, session, CLOSE.restart, 'service restart');
+}
+
+/** The `.ws('/ws')` route. */
+function wsPlugin(cx: ConnectionDeps): Elysia {
+  const byData = new WeakMap<object, Session>();
+  // A refusal thrown from `upgrade` (an UpgradeRefused, carrying its status) is answered by the
+  // app's error mapping (http/errors.ts) as `{error:{code,message}}` with that status.
+  const plugin = new Elysia({ name: 'lifeline.realtime' }).ws('/ws', {
+    upgrade: (context) => checkUpgrade(cx, context as unknown as UpgradeContext),
+    open: (ws) => {
+      const raw = ws.raw as unknown as RawSocket;
+      const session = openConnection(cx, raw);
+      if (session === undefined) return;
+      byData.set(raw.data, session);
+      // Elysia JSON-parses text frames before its handler sees them, so `"{\"a\":1}"` (a JSON
+      // string) would arrive as an object. Take Bun's raw frames instead (bun-daemon.md §4).
+      if (typeof raw.data.message === 'function') {
+        raw.data.message = (_ws: unknown, message: unknown) => receiveFrame(cx, session, message);
+      }
+    },
+    message: (ws, message) => {
+      const session = byData.get(ws.raw.data as object);
+      if (session !== undefined) receiveFrame(cx, session, message);
+    },
+    close: (ws, code) => {
+      closeConnection(cx, byData.get(ws.raw.data as object), code);
+    },
+  });
+  return plugin as unknown as Elysia;
+}

@@ -1,0 +1,106 @@
+/**
+ * @module The rehydrate snapshot and the resume decision (SPEC §5, §8.14, §8.15). Built from the
+ * local database alone — never from the memory service — so a memory outage cannot slow a
+ * reconnect. The HTTP `GET /users/:user/state` route serves the same content.
+ */
+import type { Store } from '../storage/store.ts';
+import type { MemoryStatus, PushFrame, ThreadView } from './protocol.ts';
+import { messageView, objectOrEmpty, toPushFrame } from './push.ts';
+
+/** Most events a resume replays; more → `recovered:false` (SPEC §8.14). */
+export const MAX_REPLAY_EVENTS = 300;
+/** Most `?thread=` values honoured per connect or state request (decision). */
+export const MAX_SNAPSHOT_THREADS = 16;
+
+/** What a rehydrate frame (or the HTTP state) holds besides the session. */
+export interface StateView {
+  epoch: string;
+  seq: number;
+  preferences: Record<string, unknown>;
+  threads: Record<string, ThreadView>;
+  memory: { status: MemoryStatus };
+}
+
+/** The resume request of a connect: `?since=` with `?epoch=`. */
+export interface ResumeRequest {
+  since: number;
+  epoch: string;
+}
+
+/** Reads the epoch once per store; it changes only with a restored database (a new process). */
+export function epochReader(store: Pick<Store, 'epoch'>): () => Promise<string> {
+  let cached: Promise<string> | undefined;
+  return () => {
+    cached ??= store.epoch().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+}
+
+/** Reads the snapshot in one read transaction (SPEC §8.15) and shapes it for the wire. */
+export async function readState(
+  store: Pick<Store, 'readSnapshot'>,
+  epoch: () => Promise<string>,
+  request: { userId: string; threadIds: readonly string[]; recentMessages: number },
+  memoryStatus: MemoryStatus,
+): Promise<StateView> {
+  const [snapshot, epochId] = await Promise.all([
+    store.readSnapshot(request.userId, [...request.threadIds], request.recentMessages),
+    epoch(),
+  ]);
+  // Object.fromEntries: a thread id such as `toString` becomes an own key, never a prototype write.
+  const threads = Object.fromEntries(
+    Object.entries(snapshot.threads).map(([threadId, thread]) => [
+      threadId,
+      {
+        personalization: objectOrEmpty(thread.personalization),
+        messages: thread.messages.map(messageView),
+      },
+    ]),
+  );
+  return {
+    epoch: epochId,
+    seq: snapshot.seq,
+    preferences: objectOrEmpty(snapshot.preferences),
+    threads,
+    memory: { status: memoryStatus },
+  };
+}
+
+/**
+ * The events to replay after a snapshot, or undefined for `recovered:false`: a different epoch, a
+ * `since` ahead of the snapshot, events that left the history, more than {@link MAX_REPLAY_EVENTS},
+ * or an event that cannot be shown — never a partial replay.
+ */
+export async function readReplay(
+  store: Pick<Store, 'eventsSince'>,
+  userId: string,
+  resume: ResumeRequest,
+  state: Pick<StateView, 'epoch' | 'seq'>,
+): Promise<PushFrame[] | undefined> {
+  if (resume.epoch !== state.epoch || resume.since > state.seq) return undefined;
+  const result = await store.eventsSince(userId, resume.since, MAX_REPLAY_EVENTS);
+  if (result.kind !== 'ok') return undefined;
+  const frames: PushFrame[] = [];
+  for (const event of result.events) {
+    const frame = toPushFrame(event.type, event.seq, event.payload);
+    if (frame === undefined) return undefined;
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** `?thread=` values (repeatable): valid ids only, deduplicated, at most {@link MAX_SNAPSHOT_THREADS}. */
+export function threadIdsOf(values: readonly string[], isId: (value: string) => boolean): string[] {
+  return [...new Set(values.filter(isId))].slice(0, MAX_SNAPSHOT_THREADS);
+}
+
+/** `?since=` and `?epoch=` as a resume request, or undefined when either is missing or malformed. */
+export function resumeOf(since: string | null, epoch: string | null): ResumeRequest | undefined {
+  if (since === null || epoch === null || epoch === '' || !/^\d{1,15}$/.test(since)) {
+    return undefined;
+  }
+  return { since: Number(since), epoch };
+}

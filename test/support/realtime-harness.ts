@@ -1,0 +1,206 @@
+/**
+ * A real lifeline HTTP + WebSocket server for realtime and API tests: fresh SQLite, HS256 tokens,
+ * a memory port over the store (or one whose searches hang), in-process fan-out, port 0 on
+ * 127.0.0.1. `await using h = await startRealtime()`.
+ */
+import type { Elysia } from 'elysia';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createApp } from '../../src/http/app.ts';
+import type { Clock } from '../../src/lib/clock.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { LifelineError } from '../../src/lib/errors.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../../src/lib/text.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/registry.ts';
+import { createVerifier, mintToken, type VerifierOptions } from '../../src/realtime/auth.ts';
+import { InProcessFanout } from '../../src/realtime/fanout.ts';
+import type {
+  MemoryPort,
+  MemorySearchHit,
+  MemorySearchQuery,
+  MemorySubmission,
+  MemorySubmitResult,
+} from '../../src/realtime/memory-port.ts';
+import { createRealtime, type Realtime } from '../../src/realtime/plugin.ts';
+import type { MemoryStatus } from '../../src/realtime/protocol.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { type FreshStore, freshStore } from './db.ts';
+import { tempDir } from './temp.ts';
+
+/** The HS256 secret every harness verifies with. */
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+
+/** A memory port over the store: the guards, `appendMessage`, and FTS search. */
+export class StoreMemory implements MemoryPort {
+  readonly searches: MemorySearchQuery[] = [];
+  private current: MemoryStatus = 'ok';
+  private readonly listeners = new Set<(status: MemoryStatus) => void>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly searchMode: 'store' | 'hanging' = 'store',
+  ) {}
+
+  async submit(m: MemorySubmission): Promise<MemorySubmitResult> {
+    if (isBlank(m.content)) return { kind: 'rejected', code: 'empty_message', message: 'empty' };
+    if (hasLoneSurrogate(m.content) || hasNul(m.content)) {
+      return { kind: 'rejected', code: 'bad_request', message: 'bad text' };
+    }
+    if (utf8Bytes(m.content) > 32_768) {
+      return { kind: 'rejected', code: 'too_large', message: 'too large' };
+    }
+    try {
+      return await this.store.appendMessage(m);
+    } catch (error) {
+      if (error instanceof LifelineError && error.code === 'unavailable') {
+        return { kind: 'unavailable', message: error.message };
+      }
+      throw error;
+    }
+  }
+
+  search(q: MemorySearchQuery): Promise<{ results: MemorySearchHit[]; degraded: boolean }> {
+    this.searches.push(q);
+    if (this.searchMode === 'hanging') return new Promise(() => {});
+    if (this.current !== 'ok') return Promise.resolve({ results: [], degraded: true });
+    return this.store.searchLocal(q.threadId, q.query, q.limit).then((hits) => ({
+      results: hits.map((hit) => ({
+        content: hit.message.content,
+        role: hit.message.role,
+        score: hit.score,
+        uuid: hit.message.id,
+      })),
+      degraded: false,
+    }));
+  }
+
+  status(): MemoryStatus {
+    return this.current;
+  }
+
+  onStatusChange(listener: (status: MemoryStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Changes the status and tells the listeners, as a breaker transition would. */
+  setStatus(status: MemoryStatus): void {
+    this.current = status;
+    for (const listener of this.listeners) listener(status);
+  }
+}
+
+/** Options for {@link startRealtime}. */
+export interface HarnessOptions {
+  /** Edits the default config before anything is built. */
+  configure?: (config: Config) => void;
+  searchMode?: 'store' | 'hanging';
+  clock?: Clock;
+  /** Key material and claim rules instead of the HS256 {@link TEST_SECRET}. */
+  verifier?: Partial<VerifierOptions>;
+  authorize?: (claims: Readonly<Record<string, unknown>>) => boolean;
+  /** Extra plugins (API, admin) built from the harness parts. */
+  plugins?: (parts: HarnessParts) => Elysia[];
+}
+
+/** What plugins are built from. */
+export interface HarnessParts {
+  config: Config;
+  store: Store;
+  memory: StoreMemory;
+  realtime: Realtime;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+/** A running server. */
+export interface Harness extends HarnessParts, AsyncDisposable {
+  db: FreshStore;
+  port: number;
+  /** `ws://127.0.0.1:PORT/ws` */
+  wsUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  httpUrl: string;
+  /** A valid token for `userId` (1 h unless `ttlS`). */
+  token(userId: string, ttlS?: number): Promise<string>;
+  /** `wsUrl` with `?token=` for `userId` and extra query parameters. */
+  urlFor(userId: string, query?: Record<string, string>): Promise<string>;
+}
+
+/** The default config with an empty environment. */
+export function defaultConfig(): Config {
+  using dir = tempDir('lifeline-config');
+  const loaded = loadConfig({ env: {}, isTTY: false, cwd: dir.path });
+  if (loaded.config === undefined) throw new Error('default config is invalid');
+  return loaded.config;
+}
+
+/** Starts a server on a free port. */
+export async function startRealtime(options: HarnessOptions = {}): Promise<Harness> {
+  const clock = options.clock ?? systemClock;
+  const config = defaultConfig();
+  options.configure?.(config);
+  const db = freshStore({ clock });
+  const store = db.store;
+  const metrics = createMetrics();
+  const memory = new StoreMemory(store, options.searchMode);
+  const verifier = await createVerifier({
+    ...(options.verifier === undefined ? { hsSecret: TEST_SECRET } : {}),
+    ...options.verifier,
+    leewayS: options.verifier?.leewayS ?? config.auth.leeway_s,
+    clock,
+  });
+  const realtime = createRealtime({
+    config,
+    store,
+    memory,
+    verifier,
+    fanout: new InProcessFanout(),
+    metrics,
+    logger: silentLogger,
+    clock,
+    ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
+  });
+  const parts: HarnessParts = { config, store, memory, realtime, metrics, clock };
+  const app = createApp({
+    readiness: {
+      phase: () => 'ready',
+      unavailableReason: () => undefined,
+      details: async () => ({}),
+    },
+    metrics,
+    logger: silentLogger,
+    refreshMetrics: async () => {},
+    plugins: [realtime.plugin, ...(options.plugins?.(parts) ?? [])] as unknown as Array<
+      Elysia<string>
+    >,
+  });
+  app.listen({
+    port: 0,
+    hostname: '127.0.0.1',
+    reusePort: false,
+    websocket: realtime.websocketOptions,
+  });
+  const port = app.server?.port ?? 0;
+  const wsUrl = `ws://127.0.0.1:${port}/ws`;
+  const token = (userId: string, ttlS = 3600) =>
+    mintToken({ secret: TEST_SECRET, userId, ttlS, clock });
+  return {
+    ...parts,
+    db,
+    port,
+    wsUrl,
+    httpUrl: `http://127.0.0.1:${port}`,
+    token,
+    urlFor: async (userId, query = {}) => {
+      const params = new URLSearchParams({ token: await token(userId), ...query });
+      return `${wsUrl}?${params}`;
+    },
+    async [Symbol.asyncDispose]() {
+      realtime.stop();
+      await app.stop(true);
+      await db[Symbol.asyncDispose]();
+    },
+  };
+}
