@@ -71,12 +71,13 @@ describe('applyRehydrate', () => {
 
   test('holds a thread named like an Object method as a plain key', () => {
     const state = applyRehydrate(initialState(), snapshot({}));
-    expect(state.threads.toString).toBeUndefined();
+    const name: string = 'toString';
+    expect(state.threads[name]).toBeUndefined();
     const withThread = applyRehydrate(
       state,
       snapshot({ threads: { toString: { personalization: {}, messages: [] } } }),
     );
-    expect(withThread.threads.toString).toEqual({ personalization: {}, messages: [] });
+    expect(withThread.threads[name]).toEqual({ personalization: {}, messages: [] });
   });
 
   test('returns a deeply frozen snapshot', () => {
