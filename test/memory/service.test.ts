@@ -76,6 +76,7 @@ describe('outbox delivery', () => {
       ).toEqual(expected);
     }
     expect(h.zep.duplicates()).toBe(0);
+    expect(h.zep.requests().flatMap((r) => r.problems ?? [])).toEqual([]);
   });
 
   test('a message the service rejects is dead-lettered with the reason; its batch-mates are delivered', async () => {
@@ -215,6 +216,24 @@ describe('breaker over the outbox', () => {
     );
     expect(text).toContain('lifeline_breaker_state{backend="zep"} 2');
     expect(h.zep.requests()).toEqual([]);
+  });
+
+  test('live settings: a lower threshold applies from the next failure', async () => {
+    await using h = await memoryHarness();
+    h.service.updateSettings({
+      breaker: { failureThreshold: 2 },
+      outbox: { batchSize: 1 },
+      timeoutMs: 500,
+    });
+    expect(h.backend.http.timeoutMs).toBe(500);
+    await h.zep.setFault({ kind: 'status', status: 500 });
+    await h.service.search('u1', 't1', 'q', 3);
+    expect(h.service.status()).toBe('ok');
+    await h.service.search('u1', 't1', 'q', 3);
+    expect(h.service.status()).toBe('write_only');
+    expect(() => h.service.updateSettings({ breaker: { failureThreshold: 0 } })).toThrow(
+      RangeError,
+    );
   });
 
   test('admin close and reset return to ok and persist', async () => {
