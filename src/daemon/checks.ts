@@ -11,6 +11,7 @@ import { type Check, fail } from '../preflight/check.ts';
 import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
 import { databaseCheck, migrationsCheck } from '../storage/checks.ts';
 import { databasePath } from './config.ts';
+import { memoryPreflightCheck } from './memory.ts';
 
 /** Options for {@link preflightChecks}. */
 export interface PreflightOptions {
@@ -44,6 +45,7 @@ export function preflightChecks(
       dataDir: config.server.data_dir,
       minFreeDiskMb: config.preflight.min_free_disk_mb,
     }),
+    memoryPreflightCheck(config, dbPath),
     assetsCheck(),
   );
   return checks;

@@ -15,8 +15,12 @@ import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { preflightChecks } from './checks.ts';
 import { databasePath } from './config.ts';
-import { buildApp, type Parts } from './parts.ts';
+import { buildParts, type Parts } from './parts.ts';
+import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
+
+/** How often the daemon looks for overrides written by `lifeline config set` (another process). */
+const RUNTIME_POLL_MS = 1000;
 
 /** A running daemon. */
 export interface Daemon {
@@ -61,14 +65,12 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
   const migrated = applyMigrations(handle);
   if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied });
   const store = createSqliteStore(handle, { clock: systemClock, logger });
-  const overrides = (await store.listOverrides()).map((row) => ({
-    key: row.key,
-    value: JSON.parse(row.valueJson) as unknown,
-  }));
-  const effective = overrides.length > 0 ? input.reload(overrides) : loaded;
-  const config = effective.config ?? loaded.config;
+  const runtime = new RuntimeConfig(loaded, store, input.reload, logger);
+  await runtime.refresh();
+  runtime.startPolling(RUNTIME_POLL_MS);
+  const config = runtime.config;
   const metrics = createMetrics({ processMetrics: true });
-  const parts = await buildApp({ config, store, handle, metrics, logger });
+  const parts = await buildParts({ runtime, store, metrics, logger });
   const server = listen(parts, config);
   parts.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);

@@ -46,6 +46,7 @@ describe('lifeline check', () => {
       'migrations',
       'port',
       'disk-space',
+      'memory',
       'assets',
     ]);
   });

@@ -1,0 +1,106 @@
+/**
+ * @module Maps config to the memory layer: the backend, the breaker-protected service and its
+ * preflight check. Config keys keep SPEC's units (s, ms); they become ms here.
+ */
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../lib/log.ts';
+import { memoryCheck } from '../memory/checks.ts';
+import type { MemoryBackend } from '../memory/client.ts';
+import { LocalBackend } from '../memory/local.ts';
+import { MemoryService, type MemorySettingsUpdate } from '../memory/service.ts';
+import { createZepBackend, type ZepBackend } from '../memory/zep-backend.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import type { Check } from '../preflight/check.ts';
+import { openDatabase } from '../storage/open.ts';
+import { createSqliteStore } from '../storage/sqlite-store.ts';
+import type { Store, StoredBreakerState } from '../storage/store.ts';
+
+/** The Zep backend for `config`, or null for the local one. */
+export function zepBackendOf(config: Config): ZepBackend | null {
+  if (config.memory.backend !== 'zep') return null;
+  return createZepBackend({
+    baseUrl: config.memory.zep.base_url ?? '',
+    apiVersion: config.memory.zep.api_version,
+    apiKey: config.memory.zep.api_key,
+    timeoutMs: config.memory.timeout_ms,
+  });
+}
+
+/** The runtime-tunable memory settings of `config`, in ms. */
+export function memorySettingsOf(config: Config): Required<MemorySettingsUpdate> {
+  return {
+    breaker: {
+      failureThreshold: config.breaker.failure_threshold,
+      cooldownMs: config.breaker.cooldown_s * 1000,
+      cooldownMaxMs: config.breaker.cooldown_max_s * 1000,
+      backoff: config.breaker.backoff,
+      halfOpenMaxCalls: config.breaker.half_open_max_calls,
+      // A probe that never settles counts as failed after twice the request timeout.
+      probeTimeoutMs: config.memory.timeout_ms * 2,
+    },
+    outbox: {
+      batchSize: config.outbox.batch_size,
+      flushIntervalMs: config.outbox.flush_interval_ms,
+      maxInFlight: config.outbox.max_in_flight,
+    },
+    timeoutMs: config.memory.timeout_ms,
+  };
+}
+
+/** Builds the memory service (not started) over `store`. */
+export async function createMemoryService(input: {
+  config: Config;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<MemoryService> {
+  const backend: MemoryBackend = zepBackendOf(input.config) ?? new LocalBackend(input.store);
+  const settings = memorySettingsOf(input.config);
+  return MemoryService.create({
+    store: input.store,
+    backend,
+    breaker: {
+      failureThreshold: settings.breaker.failureThreshold ?? 5,
+      cooldownMs: settings.breaker.cooldownMs ?? 30_000,
+      cooldownMaxMs: settings.breaker.cooldownMaxMs ?? 300_000,
+      backoff: settings.breaker.backoff ?? 2,
+      halfOpenMaxCalls: settings.breaker.halfOpenMaxCalls ?? 1,
+      probeTimeoutMs: settings.breaker.probeTimeoutMs,
+    },
+    outbox: {
+      batchSize: input.config.outbox.batch_size,
+      flushIntervalMs: input.config.outbox.flush_interval_ms,
+      maxInFlight: input.config.outbox.max_in_flight,
+    },
+    metrics: input.metrics,
+    logger: input.logger,
+  });
+}
+
+/**
+ * The preflight memory check. It reads the persisted circuit from the database when the file
+ * exists (SPEC §8.5: no request while it is open) and never creates the database itself.
+ */
+export function memoryPreflightCheck(config: Config, dbPath: string): Check {
+  return memoryCheck({
+    zep: zepBackendOf(config),
+    store: {
+      loadBreakerState: async (backend) => readPersistedCircuit(dbPath, backend),
+      saveBreakerState: async () => {},
+    },
+  });
+}
+
+async function readPersistedCircuit(
+  path: string,
+  backend: string,
+): Promise<StoredBreakerState | null> {
+  if (!existsSync(path)) return null;
+  const store = createSqliteStore(openDatabase(path));
+  try {
+    return await store.loadBreakerState(backend);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * @module Live runtime configuration (SPEC §2, issue 7): the admin API and `lifeline config set`
+ * write overrides of tunable keys into SQLite; this holder validates and persists changes, notices
+ * rows written by another process (the CLI), and tells the parts to apply them without a restart.
+ */
+import type { ConfigIssue } from '../config/issue.ts';
+import type { LoadResult } from '../config/load.ts';
+import { checkOverrideValue } from '../config/overrides.ts';
+import type { Config } from '../config/schema.ts';
+import { describeError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../storage/store.ts';
+
+/** Loads the config with the given overrides on top of file, env and flags. */
+export type Reload = (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
+
+/** Outcome of {@link RuntimeConfig.patch}. */
+export type PatchResult =
+  | { ok: true; config: Config; changed: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Holds the effective config and applies runtime overrides live. */
+export class RuntimeConfig {
+  private effective: LoadResult;
+  private signature = '';
+  private readonly listeners: Array<(config: Config, changed: string[]) => void> = [];
+  private timer: Timer | undefined;
+
+  constructor(
+    initial: LoadResult,
+    private readonly store: Store,
+    private readonly reload: Reload,
+    private readonly logger: Logger,
+  ) {
+    this.effective = initial;
+  }
+
+  /** The config in force now. */
+  get config(): Config {
+    if (!this.effective.config) throw new Error('runtime config has no valid config');
+    return this.effective.config;
+  }
+
+  /** The full load result (config, sources, issues) for `config show`-style views. */
+  get loaded(): LoadResult {
+    return this.effective;
+  }
+
+  /** Subscribes to applied changes; `changed` lists the dotted keys whose value changed. */
+  onChange(listener: (config: Config, changed: string[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Validates every change against the current config (all or nothing), persists each with the
+   * actor for the audit trail, then applies them live.
+   */
+  async patch(changes: Record<string, unknown>, actor: string): Promise<PatchResult> {
+    const issues: ConfigIssue[] = [];
+    for (const [key, value] of Object.entries(changes)) {
+      const checked = checkOverrideValue(key, value, this.config);
+      if (!checked.ok) issues.push(checked.issue);
+    }
+    if (issues.length > 0 || Object.keys(changes).length === 0) {
+      return { ok: false, issues };
+    }
+    for (const [key, value] of Object.entries(changes)) {
+      const checked = checkOverrideValue(key, value, this.config);
+      if (checked.ok) await this.store.setOverride(key, JSON.stringify(checked.value), actor);
+    }
+    const changed = await this.refresh();
+    return { ok: true, config: this.config, changed };
+  }
+
+  /** Re-reads the stored overrides and applies them if they changed; returns the changed keys. */
+  async refresh(): Promise<string[]> {
+    const rows = await this.store.listOverrides();
+    const signature = JSON.stringify(rows.map((row) => [row.key, row.valueJson]));
+    if (signature === this.signature) return [];
+    this.signature = signature;
+    const overrides = rows.map((row) => ({
+      key: row.key,
+      value: JSON.parse(row.valueJson) as unknown,
+    }));
+    const next = this.reload(overrides);
+    if (!next.config) return [];
+    const before = this.config;
+    this.effective = next;
+    const changed = changedKeys(before, next.config);
+    if (changed.length === 0) return [];
+    this.logger.info('runtime config applied', { changed });
+    for (const listener of this.listeners) listener(next.config, changed);
+    return changed;
+  }
+
+  /** Polls the database for overrides written by another process (`lifeline config set`). */
+  startPolling(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.refresh().catch((error) => {
+        this.logger.warn('reading runtime overrides failed', { error: describeError(error) });
+      });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+function changedKeys(before: Config, after: Config, prefix = ''): string[] {
+  const keys: string[] = [];
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const left = a[key];
+    const right = b[key];
+    if (isPlainObject(left) && isPlainObject(right)) {
+      keys.push(...changedKeys(left as unknown as Config, right as unknown as Config, path));
+    } else if (JSON.stringify(left) !== JSON.stringify(right)) keys.push(path);
+  }
+  return keys;
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
