@@ -105,20 +105,17 @@ class Client implements LifelineClient, ConnectionHost {
     return this.queue.size;
   }
 
-  getState(): LifelineState {
-    return this.state;
-  }
+  // Bound: React's useSyncExternalStore calls these detached from the client.
+  readonly getState = (): LifelineState => this.state;
 
-  getStatus(): ConnectionStatus {
-    return this.status;
-  }
+  readonly getStatus = (): ConnectionStatus => this.status;
 
-  subscribe(listener: () => void): Unsubscribe {
+  readonly subscribe = (listener: () => void): Unsubscribe => {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
     };
-  }
+  };
 
   on<K extends keyof ClientEvents>(type: K, listener: (payload: ClientEvents[K]) => void) {
     return this.events.on(type, listener);

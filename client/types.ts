@@ -69,7 +69,7 @@ export interface ClientEvents {
 
 /** The client returned by `connect`. */
 export interface LifelineClient {
-  /** The current state; the same object until something changes (immutable). */
+  /** The current state; the same object until something changes (immutable). Bound, like `getStatus` and `subscribe`. */
   getState(): LifelineState;
   /** The current connection status (immutable). */
   getStatus(): ConnectionStatus;
