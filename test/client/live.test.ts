@@ -184,10 +184,10 @@ describe('client against the realtime server', () => {
     const reader = client(h, 'u1');
     await waitFor(isOpen(reader));
     const thread = await reader.joinThread('t1');
-    expect(thread.messages.map((m) => [m.id, m.content])).toEqual([
-      [ids[0], 'one'],
-      [ids[1], 'two'],
-      [ids[2], 'three'],
+    expect(thread.messages.map((m) => `${m.id} ${m.content}`)).toEqual([
+      `${ids[0]} one`,
+      `${ids[1]} two`,
+      `${ids[2]} three`,
     ]);
   });
 
