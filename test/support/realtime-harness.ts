@@ -101,7 +101,7 @@ export interface HarnessOptions {
   verifier?: Partial<VerifierOptions>;
   authorize?: (claims: Readonly<Record<string, unknown>>) => boolean;
   /** Extra plugins (API, admin) built from the harness parts. */
-  plugins?: (parts: HarnessParts) => Elysia[];
+  plugins?: (parts: HarnessParts) => unknown[];
 }
 
 /** What plugins are built from. */

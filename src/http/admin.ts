@@ -1,0 +1,132 @@
+/**
+ * @module The admin API (SPEC §6), same bearer key: the status the operator page polls, the runtime
+ * config (every key with its source, secrets redacted; PATCH of tunables, all or nothing, audited
+ * as actor `api`), and manual breaker control. The data comes from a consumer-owned
+ * {@link AdminPort} that the daemon implements.
+ */
+import { Elysia, t } from 'elysia';
+import type { ConfigIssue } from '../config/issue.ts';
+import { checkOverrideValue } from '../config/overrides.ts';
+import type { Config } from '../config/schema.ts';
+import type { ShownKey } from '../config/show.ts';
+import { flattenConfig, nestValues } from '../config/tree.ts';
+import { requireObject } from './api.ts';
+import { requireApiKey } from './auth-key.ts';
+import { HttpError } from './errors.ts';
+import type { AdminStatus } from './status-page.ts';
+
+/** Manual breaker actions: force open, force closed, or closed with counters cleared. */
+export type BreakerAction = 'open' | 'close' | 'reset';
+
+/** Outcome of {@link AdminPort.patchConfig}. */
+export type AdminPatchResult =
+  | { ok: true; changed: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** What the admin routes read and drive; the daemon implements it. */
+export interface AdminPort {
+  /** The body of `GET /api/v1/admin/status` (answered 200 in every daemon phase). */
+  status(): Promise<AdminStatus>;
+  /** Applies a manual breaker action (persisted and logged like any transition). */
+  breaker(action: BreakerAction): Promise<void>;
+  /** The config in force now (overrides are checked against it). */
+  currentConfig(): Config;
+  /** Every key with its value and source, secrets redacted (`config show`). */
+  configView(): readonly ShownKey[];
+  /** Persists the overrides with `actor` in the audit trail and applies them live, all or nothing. */
+  patchConfig(changes: Record<string, unknown>, actor: string): Promise<AdminPatchResult>;
+}
+
+/** The JSON of one config row: unset values are null. */
+function rowJson(row: ShownKey) {
+  return {
+    key: row.key,
+    value: row.value === undefined ? null : row.value,
+    source: row.source,
+    location: row.location,
+    secret: row.secret,
+    tunable: row.tunable,
+  };
+}
+
+/**
+ * Checks every change, each against the config with the earlier ones applied (so related keys
+ * can change together); returns every problem, not just the first.
+ */
+export function checkChanges(changes: Record<string, unknown>, current: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  let working = current;
+  for (const [key, value] of Object.entries(changes)) {
+    const result = checkOverrideValue(key, value, working);
+    if (!result.ok) {
+      issues.push(result.issue);
+      continue;
+    }
+    const values = flattenConfig(working);
+    values.set(key, result.value);
+    working = nestValues(values) as Config;
+  }
+  return issues;
+}
+
+function refuse(issues: readonly ConfigIssue[]): never {
+  const message = issues.map((issue) => `${issue.key}: ${issue.message}`).join('; ');
+  throw new HttpError(400, 'bad_request', message || 'no change given');
+}
+
+const security = [{ apiKey: [] }];
+
+/** The `/api/v1/admin` routes. */
+export function adminRoutes(deps: { apiKey: () => string | undefined; admin: AdminPort }) {
+  const { admin } = deps;
+  const breakerRoute = (action: BreakerAction) => async () => {
+    await admin.breaker(action);
+    return (await admin.status()).breaker;
+  };
+  const breakerDetail = (summary: string) => ({ detail: { summary, tags: ['admin'], security } });
+  return new Elysia({ name: 'lifeline.admin' })
+    .onBeforeHandle(({ request }) =>
+      requireApiKey(request.headers.get('authorization'), deps.apiKey()),
+    )
+    .get('/api/v1/admin/status', () => admin.status(), {
+      detail: { summary: 'Daemon, memory, breaker and outbox status', tags: ['admin'], security },
+    })
+    .get('/api/v1/admin/config', () => ({ keys: admin.configView().map(rowJson) }), {
+      detail: { summary: 'Every config key with its value and source', tags: ['admin'], security },
+    })
+    .patch(
+      '/api/v1/admin/config',
+      async ({ body }) => {
+        const changes = requireObject('body', body);
+        if (Object.keys(changes).length === 0) refuse([]);
+        const issues = checkChanges(changes, admin.currentConfig());
+        if (issues.length > 0) refuse(issues);
+        const result = await admin.patchConfig(changes, 'api');
+        if (!result.ok) refuse(result.issues);
+        return { changed: result.changed, keys: admin.configView().map(rowJson) };
+      },
+      {
+        body: t.Unknown({ description: 'an object of dotted tunable keys and their new values' }),
+        detail: {
+          summary: 'Change runtime tunables, all or nothing, e.g. {"breaker.failure_threshold": 3}',
+          tags: ['admin'],
+          security,
+        },
+      },
+    )
+    .post(
+      '/api/v1/admin/breaker/open',
+      breakerRoute('open'),
+      breakerDetail('Force the circuit open'),
+    )
+    .post(
+      '/api/v1/admin/breaker/close',
+      breakerRoute('close'),
+      breakerDetail('Force the circuit closed'),
+    )
+    .post(
+      '/api/v1/admin/breaker/reset',
+      breakerRoute('reset'),
+      breakerDetail('Close the circuit and clear its counters'),
+    );
+}

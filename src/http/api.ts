@@ -1,0 +1,298 @@
+/**
+ * @module The server-to-server API (SPEC §6): a backend writes preferences, personalization and
+ * messages (e.g. the assistant's reply), searches memory, publishes events and reads a user's
+ * state. Bearer `auth.api_key`; TypeBox bodies; ids checked as on the WebSocket; each write is one
+ * transaction, pushed to the user's sockets only after it committed.
+ */
+import { randomUUID } from 'node:crypto';
+import { Elysia, t } from 'elysia';
+import type { Clock } from '../lib/clock.ts';
+import {
+  findBadString,
+  hasLoneSurrogate,
+  hasNul,
+  isBlank,
+  nestingDepth,
+  utf8Bytes,
+} from '../lib/text.ts';
+import type { MemoryPort } from '../realtime/memory-port.ts';
+import type { Realtime } from '../realtime/plugin.ts';
+import { isAcceptableId, MESSAGE_ROLES } from '../realtime/protocol.ts';
+import { memoryResultView, messagePushPayload } from '../realtime/push.ts';
+import { DEFAULT_FRAME_LIMITS } from '../realtime/validate-frame.ts';
+import type { Store } from '../storage/store.ts';
+import { requireApiKey } from './auth-key.ts';
+import { HttpError } from './errors.ts';
+
+/** What the API routes need. */
+export interface ApiDeps {
+  /** `auth.api_key`, read per request. */
+  apiKey: () => string | undefined;
+  store: Pick<Store, 'setPreferences' | 'setPersonalization' | 'threadOwner'>;
+  memory: Pick<MemoryPort, 'submit' | 'search'>;
+  realtime: Pick<Realtime, 'publish' | 'fanOut' | 'readState'>;
+  clock: Clock;
+}
+
+const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+// Not t.Record: Elysia coerces a body to a Record's shape (`[1,2]` becomes {"0":1,"1":2}), so
+// free-form objects are taken as unknown and checked by requireObject.
+const JsonObject = t.Unknown({ description: 'any JSON object' });
+const security = [{ apiKey: [] }];
+
+/** Throws 400 unless `value` is a usable id (SPEC §8.7; reserved names refused). */
+export function checkId(name: string, value: string): string {
+  if (!isAcceptableId(value)) {
+    throw new HttpError(
+      400,
+      'bad_request',
+      `${name}: expected an id matching [A-Za-z0-9._-]{1,128}`,
+    );
+  }
+  return value;
+}
+
+/** Throws 400 unless `value` is a JSON object (not an array, string or null). */
+export function requireObject(path: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'bad_request', `${path}: expected a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Throws 400 for free-form JSON that is too deep, too large, or holds lone surrogates or NUL. */
+export function checkJson(path: string, value: unknown, maxBytes: number): void {
+  const limit = DEFAULT_FRAME_LIMITS.maxDepth;
+  if (nestingDepth(value, limit) > limit) {
+    throw new HttpError(400, 'bad_request', `${path}: nested deeper than ${limit} levels`);
+  }
+  const bad = findBadString(value, (text) => hasLoneSurrogate(text) || hasNul(text));
+  if (bad !== undefined) {
+    throw new HttpError(400, 'bad_request', `${path}${bad}: contains a lone surrogate or U+0000`);
+  }
+  const bytes = utf8Bytes(JSON.stringify(value) ?? 'null');
+  if (bytes > maxBytes) {
+    throw new HttpError(400, 'too_large', `${path}: ${bytes} bytes; the limit is ${maxBytes}`);
+  }
+}
+
+const forbidden = () =>
+  new HttpError(403, 'forbidden_thread', 'the thread belongs to another user');
+
+/** The `/api/v1` routes except admin. */
+export function apiRoutes(deps: ApiDeps) {
+  const maxObject = DEFAULT_FRAME_LIMITS.maxObjectBytes;
+  return new Elysia({ name: 'lifeline.api' })
+    .onBeforeHandle(({ request }) =>
+      requireApiKey(request.headers.get('authorization'), deps.apiKey()),
+    )
+    .put(
+      '/api/v1/users/:user/preferences',
+      async ({ params, body }) => {
+        const userId = checkId('user', params.user);
+        const preferences = requireObject('body', body);
+        checkJson('body', preferences, maxObject);
+        const seq = await deps.store.setPreferences(userId, preferences);
+        await deps.realtime.fanOut(userId, { type: 'preferences', seq, preferences });
+        return { seq };
+      },
+      {
+        body: JsonObject,
+        detail: {
+          summary: 'Replace a user’s preferences; pushed as `preferences`',
+          tags: ['api'],
+          security,
+        },
+      },
+    )
+    .put(
+      '/api/v1/users/:user/threads/:thread/personalization',
+      async ({ params, body }) => {
+        const userId = checkId('user', params.user);
+        const threadId = checkId('thread', params.thread);
+        const state = requireObject('body', body);
+        checkJson('body', state, maxObject);
+        const result = await deps.store.setPersonalization(userId, threadId, state);
+        if (result.kind === 'forbidden_thread') throw forbidden();
+        const push = {
+          type: 'personalization' as const,
+          seq: result.seq,
+          thread_id: threadId,
+          state,
+        };
+        await deps.realtime.fanOut(userId, push);
+        return { seq: result.seq };
+      },
+      {
+        body: JsonObject,
+        detail: {
+          summary: 'Replace a thread’s personalization; pushed as `personalization`',
+          tags: ['api'],
+          security,
+        },
+      },
+    )
+    .post(
+      '/api/v1/threads/:thread/messages',
+      ({ params, body, set }) => postMessage(deps, params.thread, body, set),
+      {
+        body: t.Object({
+          user_id: t.String(),
+          role: t.Union(MESSAGE_ROLES.map((role) => t.Literal(role))),
+          content: t.String(),
+          id: t.Optional(t.String({ format: 'uuid' })),
+          metadata: t.Optional(JsonObject),
+        }),
+        detail: {
+          summary:
+            'Commit a message (e.g. the assistant’s reply); pushed as `message`, delivered to memory by the outbox',
+          tags: ['api'],
+          security,
+        },
+      },
+    )
+    .get(
+      '/api/v1/threads/:thread/memory',
+      ({ params, query }) => searchMemory(deps, params.thread, query),
+      {
+        query: t.Object({
+          query: t.String(),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
+        }),
+        detail: {
+          summary: 'Search a thread’s long-term memory; `degraded` while the memory service is out',
+          tags: ['api'],
+          security,
+        },
+      },
+    )
+    .post(
+      '/api/v1/users/:user/events',
+      async ({ params, body, set }) => {
+        const userId = checkId('user', params.user);
+        if (!EVENT_NAME.test(body.event)) {
+          throw new HttpError(
+            400,
+            'bad_request',
+            'event: expected a name matching [A-Za-z0-9._:-]{1,128}',
+          );
+        }
+        checkJson('data', body.data ?? null, maxObject);
+        const seq = await deps.realtime.publish(userId, 'event', {
+          event: body.event,
+          data: body.data ?? null,
+        });
+        set.status = 202;
+        return { seq };
+      },
+      {
+        body: t.Object({ event: t.String(), data: t.Optional(t.Unknown()) }),
+        detail: {
+          summary: 'Publish an application event to a user; pushed as `event`',
+          tags: ['api'],
+          security,
+        },
+      },
+    )
+    .get(
+      '/api/v1/users/:user/state',
+      ({ params, request }) => {
+        const userId = checkId('user', params.user);
+        const threads = new URL(request.url).searchParams
+          .getAll('thread')
+          .map((id) => checkId('thread', id));
+        return deps.realtime.readState(userId, threads);
+      },
+      {
+        detail: {
+          summary: 'A user’s state: the content of a `rehydrate` frame (`?thread=` repeatable)',
+          tags: ['api'],
+          security,
+        },
+      },
+    );
+}
+
+interface MessageBody {
+  user_id: string;
+  role: (typeof MESSAGE_ROLES)[number];
+  content: string;
+  id?: string;
+  metadata?: unknown;
+}
+
+async function postMessage(
+  deps: ApiDeps,
+  thread: string,
+  body: MessageBody,
+  set: { status?: number | string },
+) {
+  const threadId = checkId('thread', thread);
+  const userId = checkId('user_id', body.user_id);
+  const metadata =
+    body.metadata === undefined ? undefined : requireObject('metadata', body.metadata);
+  if (metadata !== undefined) checkJson('metadata', metadata, DEFAULT_FRAME_LIMITS.maxObjectBytes);
+  const id = body.id ?? randomUUID();
+  const pushPayload = messagePushPayload({
+    id,
+    threadId,
+    role: body.role,
+    content: body.content,
+    ...(metadata === undefined ? {} : { metadata }),
+    createdAtWallMs: deps.clock.wallMs(),
+  });
+  const result = await deps.memory.submit({
+    userId,
+    threadId,
+    id,
+    role: body.role,
+    content: body.content,
+    ...(metadata === undefined ? {} : { metadata }),
+    pushPayload,
+  });
+  switch (result.kind) {
+    case 'ok':
+      if (!result.duplicate) {
+        const message = { ...pushPayload.message, seq: result.seq };
+        await deps.realtime.fanOut(userId, { type: 'message', seq: result.seq, message });
+      }
+      set.status = result.duplicate ? 200 : 201;
+      return { id, seq: result.seq };
+    case 'rejected':
+      throw new HttpError(400, result.code, result.message);
+    case 'forbidden_thread':
+      throw forbidden();
+    case 'conflict':
+      throw new HttpError(
+        409,
+        'conflict',
+        'this message id is already used by another thread or user',
+      );
+    case 'unavailable':
+      throw new HttpError(503, 'unavailable', result.message);
+  }
+}
+
+async function searchMemory(
+  deps: ApiDeps,
+  thread: string,
+  query: { query: string; limit?: number },
+) {
+  const threadId = checkId('thread', thread);
+  if (isBlank(query.query)) throw new HttpError(400, 'bad_request', 'query: must not be blank');
+  checkJson('query', query.query, Number.POSITIVE_INFINITY);
+  const bytes = utf8Bytes(query.query);
+  if (bytes > DEFAULT_FRAME_LIMITS.maxQueryBytes) {
+    throw new HttpError(
+      400,
+      'too_large',
+      `query: ${bytes} bytes; the limit is ${DEFAULT_FRAME_LIMITS.maxQueryBytes}`,
+    );
+  }
+  const owner = await deps.store.threadOwner(threadId);
+  // Nobody owns the thread: lifeline never stored anything under it; do not ask the service.
+  if (owner === null) return { results: [], degraded: false };
+  const limit = query.limit ?? 10;
+  const found = await deps.memory.search({ userId: owner, threadId, query: query.query, limit });
+  return { results: found.results.slice(0, limit).map(memoryResultView), degraded: found.degraded };
+}
