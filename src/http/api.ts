@@ -79,119 +79,45 @@ export function checkJson(path: string, value: unknown, maxBytes: number): void 
 const forbidden = () =>
   new HttpError(403, 'forbidden_thread', 'the thread belongs to another user');
 
+const doc = (summary: string) => ({ detail: { summary, tags: ['api'], security } });
+
+function guarded(name: string, deps: ApiDeps) {
+  return new Elysia({ name }).onBeforeHandle(({ request }) =>
+    requireApiKey(request.headers.get('authorization'), deps.apiKey()),
+  );
+}
+
 /** The `/api/v1` routes except admin. */
 export function apiRoutes(deps: ApiDeps) {
-  const maxObject = DEFAULT_FRAME_LIMITS.maxObjectBytes;
-  return new Elysia({ name: 'lifeline.api' })
-    .onBeforeHandle(({ request }) =>
-      requireApiKey(request.headers.get('authorization'), deps.apiKey()),
-    )
+  return new Elysia({ name: 'lifeline.api' }).use(userRoutes(deps)).use(threadRoutes(deps));
+}
+
+/** Routes under `/api/v1/users/:user`. */
+function userRoutes(deps: ApiDeps) {
+  return guarded('lifeline.api.users', deps)
     .put(
       '/api/v1/users/:user/preferences',
-      async ({ params, body }) => {
-        const userId = checkId('user', params.user);
-        const preferences = requireObject('body', body);
-        checkJson('body', preferences, maxObject);
-        const seq = await deps.store.setPreferences(userId, preferences);
-        await deps.realtime.fanOut(userId, { type: 'preferences', seq, preferences });
-        return { seq };
-      },
-      {
-        body: JsonObject,
-        detail: {
-          summary: 'Replace a user’s preferences; pushed as `preferences`',
-          tags: ['api'],
-          security,
-        },
-      },
+      ({ params, body }) => putPreferences(deps, params.user, body),
+      { body: JsonObject, ...doc('Replace a user’s preferences; pushed as `preferences`') },
     )
     .put(
       '/api/v1/users/:user/threads/:thread/personalization',
-      async ({ params, body }) => {
-        const userId = checkId('user', params.user);
-        const threadId = checkId('thread', params.thread);
-        const state = requireObject('body', body);
-        checkJson('body', state, maxObject);
-        const result = await deps.store.setPersonalization(userId, threadId, state);
-        if (result.kind === 'forbidden_thread') throw forbidden();
-        const push = {
-          type: 'personalization' as const,
-          seq: result.seq,
-          thread_id: threadId,
-          state,
-        };
-        await deps.realtime.fanOut(userId, push);
-        return { seq: result.seq };
-      },
+      ({ params, body }) => putPersonalization(deps, params.user, params.thread, body),
       {
         body: JsonObject,
-        detail: {
-          summary: 'Replace a thread’s personalization; pushed as `personalization`',
-          tags: ['api'],
-          security,
-        },
-      },
-    )
-    .post(
-      '/api/v1/threads/:thread/messages',
-      ({ params, body, set }) => postMessage(deps, params.thread, body, set),
-      {
-        body: t.Object({
-          user_id: t.String(),
-          role: t.Union(MESSAGE_ROLES.map((role) => t.Literal(role))),
-          content: t.String(),
-          id: t.Optional(t.String({ format: 'uuid' })),
-          metadata: t.Optional(JsonObject),
-        }),
-        detail: {
-          summary:
-            'Commit a message (e.g. the assistant’s reply); pushed as `message`, delivered to memory by the outbox',
-          tags: ['api'],
-          security,
-        },
-      },
-    )
-    .get(
-      '/api/v1/threads/:thread/memory',
-      ({ params, query }) => searchMemory(deps, params.thread, query),
-      {
-        query: t.Object({
-          query: t.String(),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
-        }),
-        detail: {
-          summary: 'Search a thread’s long-term memory; `degraded` while the memory service is out',
-          tags: ['api'],
-          security,
-        },
+        ...doc('Replace a thread’s personalization; pushed as `personalization`'),
       },
     )
     .post(
       '/api/v1/users/:user/events',
       async ({ params, body, set }) => {
-        const userId = checkId('user', params.user);
-        if (!EVENT_NAME.test(body.event)) {
-          throw new HttpError(
-            400,
-            'bad_request',
-            'event: expected a name matching [A-Za-z0-9._:-]{1,128}',
-          );
-        }
-        checkJson('data', body.data ?? null, maxObject);
-        const seq = await deps.realtime.publish(userId, 'event', {
-          event: body.event,
-          data: body.data ?? null,
-        });
+        const answer = await postEvent(deps, params.user, body);
         set.status = 202;
-        return { seq };
+        return answer;
       },
       {
         body: t.Object({ event: t.String(), data: t.Optional(t.Unknown()) }),
-        detail: {
-          summary: 'Publish an application event to a user; pushed as `event`',
-          tags: ['api'],
-          security,
-        },
+        ...doc('Publish an application event to a user; pushed as `event`'),
       },
     )
     .get(
@@ -203,14 +129,75 @@ export function apiRoutes(deps: ApiDeps) {
           .map((id) => checkId('thread', id));
         return deps.realtime.readState(userId, threads);
       },
+      doc('A user’s state: the content of a `rehydrate` frame (`?thread=` repeatable)'),
+    );
+}
+
+/** Routes under `/api/v1/threads/:thread`. */
+function threadRoutes(deps: ApiDeps) {
+  return guarded('lifeline.api.threads', deps)
+    .post(
+      '/api/v1/threads/:thread/messages',
+      ({ params, body, set }) => postMessage(deps, params.thread, body, set),
       {
-        detail: {
-          summary: 'A user’s state: the content of a `rehydrate` frame (`?thread=` repeatable)',
-          tags: ['api'],
-          security,
-        },
+        body: t.Object({
+          user_id: t.String(),
+          role: t.Union(MESSAGE_ROLES.map((role) => t.Literal(role))),
+          content: t.String(),
+          id: t.Optional(t.String({ format: 'uuid' })),
+          metadata: t.Optional(JsonObject),
+        }),
+        ...doc(
+          'Commit a message (e.g. the assistant’s reply); pushed as `message`, delivered to memory by the outbox',
+        ),
+      },
+    )
+    .get(
+      '/api/v1/threads/:thread/memory',
+      ({ params, query }) => searchMemory(deps, params.thread, query),
+      {
+        query: t.Object({
+          query: t.String(),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
+        }),
+        ...doc('Search a thread’s long-term memory; `degraded` while the memory service is out'),
       },
     );
+}
+
+async function putPreferences(deps: ApiDeps, user: string, body: unknown) {
+  const userId = checkId('user', user);
+  const preferences = requireObject('body', body);
+  checkJson('body', preferences, DEFAULT_FRAME_LIMITS.maxObjectBytes);
+  const seq = await deps.store.setPreferences(userId, preferences);
+  await deps.realtime.fanOut(userId, { type: 'preferences', seq, preferences });
+  return { seq };
+}
+
+async function putPersonalization(deps: ApiDeps, user: string, thread: string, body: unknown) {
+  const userId = checkId('user', user);
+  const threadId = checkId('thread', thread);
+  const state = requireObject('body', body);
+  checkJson('body', state, DEFAULT_FRAME_LIMITS.maxObjectBytes);
+  const result = await deps.store.setPersonalization(userId, threadId, state);
+  if (result.kind === 'forbidden_thread') throw forbidden();
+  const push = { type: 'personalization' as const, seq: result.seq, thread_id: threadId, state };
+  await deps.realtime.fanOut(userId, push);
+  return { seq: result.seq };
+}
+
+async function postEvent(deps: ApiDeps, user: string, body: { event: string; data?: unknown }) {
+  const userId = checkId('user', user);
+  if (!EVENT_NAME.test(body.event)) {
+    throw new HttpError(
+      400,
+      'bad_request',
+      'event: expected a name matching [A-Za-z0-9._:-]{1,128}',
+    );
+  }
+  const data = body.data ?? null;
+  checkJson('data', data, DEFAULT_FRAME_LIMITS.maxObjectBytes);
+  return { seq: await deps.realtime.publish(userId, 'event', { event: body.event, data }) };
 }
 
 interface MessageBody {
