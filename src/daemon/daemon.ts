@@ -70,7 +70,7 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
   runtime.startPolling(RUNTIME_POLL_MS);
   const config = runtime.config;
   const metrics = createMetrics({ processMetrics: true });
-  const parts = await buildParts({ runtime, store, metrics, logger });
+  const parts = await buildParts({ runtime, store, handle, metrics, logger, clock: systemClock });
   const server = listen(parts, config);
   parts.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
@@ -101,7 +101,12 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
 
 function listen(parts: Parts, config: Config): Server<unknown> {
   // reusePort:false: a second instance on the same port must fail, not share traffic (SPEC §8.13).
-  parts.app.listen({ hostname: config.server.host, port: config.server.port, reusePort: false });
+  parts.app.listen({
+    hostname: config.server.host,
+    port: config.server.port,
+    reusePort: false,
+    websocket: parts.websocket,
+  });
   const server = parts.app.server;
   if (!server) throw new Error(`could not bind ${config.server.host}:${config.server.port}`);
   return server as Server<unknown>;

@@ -1,22 +1,37 @@
 /**
- * @module Builds the parts of a running daemon from config: the memory service, the realtime hub,
- * the HTTP app. Kept apart from the lifecycle so each stays small.
+ * @module Builds the parts of a running daemon from config: the memory service, the realtime
+ * layer, the HTTP API and admin routes, and the app that mounts them. Kept apart from the
+ * lifecycle so each stays small.
  */
 import type { Elysia } from 'elysia';
 import type { Config } from '../config/schema.ts';
+import { adminRoutes } from '../http/admin.ts';
+import { apiRoutes } from '../http/api.ts';
 import { createApp } from '../http/app.ts';
+import { clientAssetRoutes } from '../http/client-assets.ts';
 import type { Readiness } from '../http/health.ts';
+import { openapiRoutes } from '../http/openapi.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MemoryService } from '../memory/service.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import { mintToken } from '../realtime/auth.ts';
+import { InProcessFanout } from '../realtime/fanout.ts';
+import { createRealtime, type Realtime, type WebSocketOptions } from '../realtime/plugin.ts';
+import { devJwtSecret } from '../storage/dev-secret.ts';
+import type { SqliteHandle } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
+import { usesDevKey, verifierOf } from './auth.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
+import { adminPortOf, memoryPortOf, recordTransitions } from './ports.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** Everything the lifecycle drives. */
 export interface Parts {
   app: Elysia;
   memory: MemoryService;
+  realtime: Realtime;
+  websocket: WebSocketOptions;
   phase: { value: 'starting' | 'ready' | 'draining' };
   /** Runs before the listener closes: tell clients to reconnect, close sockets. */
   beforeClose(deadlineMs: number): Promise<void>;
@@ -28,31 +43,78 @@ export interface Parts {
 export interface PartsInput {
   runtime: RuntimeConfig;
   store: Store;
+  handle: SqliteHandle;
   metrics: Metrics;
   logger: Logger;
+  clock: Clock;
 }
 
 /** Builds the services and the app; starts the outbox flusher. */
 export async function buildParts(input: PartsInput): Promise<Parts> {
-  const { store, metrics, logger, runtime } = input;
+  const { store, metrics, logger, runtime, clock } = input;
   const config = runtime.config;
   const phase: Parts['phase'] = { value: 'starting' };
+  const startedAtMonoMs = performance.now();
   const memory = await createMemoryService({ config, store, metrics, logger });
-  runtime.onChange((next) => applyLive(next, memory, logger));
-  const readiness = readinessOf(phase, store, memory);
-  const refreshMetrics = async () => {
-    const outbox = await store.outboxStats();
-    metrics.outboxDepth.set(outbox.pending);
-    metrics.outboxDead.set(outbox.dead);
-  };
-  const app = createApp({ readiness, metrics, logger, refreshMetrics }) as unknown as Elysia;
+  const transitions = recordTransitions(memory);
+  const memoryPort = memoryPortOf(memory);
+  const realtime = createRealtime({
+    config,
+    store,
+    memory: memoryPort,
+    verifier: await verifierOf(config, input.handle, clock),
+    fanout: new InProcessFanout(logger),
+    metrics,
+    logger,
+    clock,
+  });
+  memory.onStatusChange((status) => {
+    realtime
+      .broadcastMemoryStatus(status)
+      .catch((error) => logger.warn('memory status push failed', { error }));
+  });
+  runtime.onChange((next) => applyLive(next, memory, realtime, logger));
+  const apiKey = () => runtime.config.auth.api_key;
+  const admin = adminPortOf({
+    memory,
+    store,
+    runtime,
+    phase: () =>
+      phase.value === 'ready' && !store.storageHealth().ok ? 'unavailable' : phase.value,
+    connections: () => realtime.connectionCount(),
+    transitions,
+    startedAtMonoMs,
+  });
+  const devToken = usesDevKey(config)
+    ? async () =>
+        mintToken({ secret: devJwtSecret(input.handle), userId: 'demo', ttlS: 3600, clock })
+    : undefined;
+  const plugins = [
+    realtime.plugin,
+    apiRoutes({ apiKey, store, memory: memoryPort, realtime, clock }),
+    adminRoutes({ apiKey, admin }),
+    openapiRoutes(),
+    clientAssetRoutes(devToken ? { devToken } : {}),
+  ] as unknown as Array<Elysia<string>>;
+  const app = createApp({
+    readiness: readinessOf(phase, store, memory, realtime),
+    metrics,
+    logger,
+    refreshMetrics: () => refreshGauges(store, metrics),
+    plugins,
+  }) as unknown as Elysia;
   memory.start();
   return {
     app,
     memory,
+    realtime,
+    websocket: realtime.websocketOptions,
     phase,
-    beforeClose: async () => {},
+    beforeClose: async () => {
+      await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
+    },
     afterClose: async (deadlineMs) => {
+      realtime.stop();
       const report = await memory.drain(Math.max(0, deadlineMs - performance.now()));
       logger.info('outbox drained', { ...report });
       await memory.stop();
@@ -60,12 +122,29 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   };
 }
 
-function applyLive(config: Config, memory: MemoryService, logger: Logger): void {
+async function refreshGauges(store: Store, metrics: Metrics): Promise<void> {
+  const outbox = await store.outboxStats();
+  metrics.outboxDepth.set(outbox.pending);
+  metrics.outboxDead.set(outbox.dead);
+}
+
+function applyLive(
+  config: Config,
+  memory: MemoryService,
+  realtime: Realtime,
+  logger: Logger,
+): void {
   memory.updateSettings(memorySettingsOf(config));
+  realtime.updateLimits(config);
   logger.setLevel(config.log.level);
 }
 
-function readinessOf(phase: Parts['phase'], store: Store, memory: MemoryService): Readiness {
+function readinessOf(
+  phase: Parts['phase'],
+  store: Store,
+  memory: MemoryService,
+  realtime: Realtime,
+): Readiness {
   return {
     phase: () => phase.value,
     unavailableReason: () => {
@@ -75,18 +154,16 @@ function readinessOf(phase: Parts['phase'], store: Store, memory: MemoryService)
     details: async () => {
       const outbox = await store.outboxStats();
       const circuit = memory.circuit();
+      const next = circuit.snapshot.nextProbeAtWallMs;
       return {
         memory: { backend: circuit.backend, status: circuit.status },
         breaker: {
           state: circuit.snapshot.state,
-          next_probe_at: isoOrNull(circuit.snapshot.nextProbeAtWallMs),
+          next_probe_at: next === null ? null : new Date(next).toISOString(),
         },
         outbox: { pending: outbox.pending, dead: outbox.dead },
+        connections: realtime.connectionCount(),
       };
     },
   };
-}
-
-function isoOrNull(wallMs: number | null): string | null {
-  return wallMs === null ? null : new Date(wallMs).toISOString();
 }

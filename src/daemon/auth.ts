@@ -1,0 +1,45 @@
+/**
+ * @module The token verifier from config: the HS256 secret, the public key (PEM text or a file
+ * path), the JWKS file, or the generated development secret kept in the database (SPEC §2).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { createVerifier, type Verifier } from '../realtime/auth.ts';
+import { devJwtSecret } from '../storage/dev-secret.ts';
+import type { SqliteHandle } from '../storage/open.ts';
+
+/** Builds the verifier pinned to the configured key. */
+export async function verifierOf(
+  config: Config,
+  handle: SqliteHandle,
+  clock: Clock,
+): Promise<Verifier> {
+  const auth = config.auth;
+  const common = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    leewayS: auth.leeway_s,
+    maxTokenBytes: config.limits.max_token_bytes,
+    clock,
+  };
+  if (auth.jwks_file) {
+    return createVerifier({
+      ...common,
+      jwksJson: JSON.parse(readFileSync(auth.jwks_file, 'utf8')),
+    });
+  }
+  if (auth.jwt_public_key) {
+    const pem =
+      auth.jwt_public_key.startsWith('-----BEGIN') || !existsSync(auth.jwt_public_key)
+        ? auth.jwt_public_key
+        : readFileSync(auth.jwt_public_key, 'utf8');
+    return createVerifier({ ...common, publicKeyPem: pem });
+  }
+  return createVerifier({ ...common, hsSecret: auth.jwt_secret ?? devJwtSecret(handle) });
+}
+
+/** True when the daemon runs on the generated development key (no key configured). */
+export function usesDevKey(config: Config): boolean {
+  return !config.auth.jwt_secret && !config.auth.jwt_public_key && !config.auth.jwks_file;
+}

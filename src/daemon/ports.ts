@@ -1,0 +1,122 @@
+/**
+ * @module Adapters from the daemon's services to the ports the upper layers declare (STYLE §4
+ * point 9: the consumer owns the interface): the realtime layer's MemoryPort and the admin API's
+ * AdminPort.
+ */
+import type { TransitionReason } from '../breaker/state.ts';
+import { showConfig } from '../config/show.ts';
+import type { AdminPort } from '../http/admin.ts';
+import type { AdminStatus, AdminStatusTransition } from '../http/status-page.ts';
+import { buildInfo } from '../lib/build-info.ts';
+import { LifelineError } from '../lib/errors.ts';
+import type { MemoryService } from '../memory/service.ts';
+import type { MemoryPort, MemorySubmitResult } from '../realtime/memory-port.ts';
+import type { Store } from '../storage/store.ts';
+import type { RuntimeConfig } from './runtime-config.ts';
+
+/** How many breaker transitions the status page's timeline keeps. */
+const TRANSITIONS_KEPT = 50;
+
+/** The realtime layer's view of the memory service. */
+export function memoryPortOf(memory: MemoryService): MemoryPort {
+  return {
+    async submit(message): Promise<MemorySubmitResult> {
+      try {
+        return await memory.submit(message);
+      } catch (error) {
+        if (error instanceof LifelineError && error.code === 'unavailable') {
+          return {
+            kind: 'unavailable',
+            message: 'storage is unavailable; the message was not stored, retry later',
+          };
+        }
+        throw error;
+      }
+    },
+    async search(query) {
+      const found = await memory.search(query.userId, query.threadId, query.query, query.limit);
+      return {
+        degraded: found.degraded,
+        results: found.results.map((hit) => ({
+          content: hit.content,
+          role: hit.role,
+          score: hit.score,
+          uuid: hit.uuid,
+        })),
+      };
+    },
+    status: () => memory.status(),
+    onStatusChange: (listener) => memory.onStatusChange((status) => listener(status)),
+  };
+}
+
+/** Keeps the recent breaker transitions for the status page's timeline. */
+export function recordTransitions(memory: MemoryService, now: () => number = Date.now) {
+  const kept: AdminStatusTransition[] = [];
+  memory.onStatusChange((_status, transition) => {
+    kept.push({
+      at: new Date(now()).toISOString(),
+      from: transition.from,
+      to: transition.to,
+      reason: transition.reason as TransitionReason,
+    });
+    if (kept.length > TRANSITIONS_KEPT) kept.shift();
+  });
+  return kept;
+}
+
+/** Inputs of {@link adminPortOf}. */
+export interface AdminInputs {
+  memory: MemoryService;
+  store: Store;
+  runtime: RuntimeConfig;
+  phase: () => AdminStatus['status'];
+  connections: () => number;
+  transitions: readonly AdminStatusTransition[];
+  startedAtMonoMs: number;
+}
+
+/** The admin API's view of the daemon. */
+export function adminPortOf(inputs: AdminInputs): AdminPort {
+  const { memory, store, runtime } = inputs;
+  return {
+    async status() {
+      const outbox = await store.outboxStats();
+      const circuit = memory.circuit();
+      const snapshot = circuit.snapshot;
+      return {
+        status: inputs.phase(),
+        version: buildInfo().version,
+        uptime_s: Math.round((performance.now() - inputs.startedAtMonoMs) / 1000),
+        memory: { backend: circuit.backend, status: circuit.status },
+        breaker: {
+          state: snapshot.state,
+          consecutive_failures: snapshot.consecutiveFailures,
+          next_probe_at:
+            snapshot.nextProbeAtWallMs === null
+              ? null
+              : new Date(snapshot.nextProbeAtWallMs).toISOString(),
+          reopen_count: snapshot.reopenCount,
+          last_error: snapshot.lastError,
+          transitions: [...inputs.transitions],
+        },
+        outbox,
+        connections: inputs.connections(),
+      };
+    },
+    async breaker(action) {
+      if (action === 'open') memory.openCircuit();
+      else if (action === 'close') memory.closeCircuit();
+      else memory.resetCircuit();
+      await memory.persisted();
+    },
+    currentConfig: () => runtime.config,
+    configView: () => showConfig(runtime.config, runtime.loaded.meta),
+    patchConfig: async (changes, actor) => {
+      const result = await runtime.patch(changes, actor);
+      return result.ok
+        ? { ok: true, changed: result.changed }
+        : { ok: false, issues: result.issues };
+    },
+  };
+}
