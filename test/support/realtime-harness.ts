@@ -10,7 +10,7 @@ import { createApp } from '../../src/http/app.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { LifelineError } from '../../src/lib/errors.ts';
-import { silentLogger } from '../../src/lib/log.ts';
+import { type Logger, silentLogger } from '../../src/lib/log.ts';
 import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../../src/lib/text.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.ts';
 import { createVerifier, mintToken, type VerifierOptions } from '../../src/realtime/auth.ts';
@@ -100,6 +100,7 @@ export interface HarnessOptions {
   /** Key material and claim rules instead of the HS256 {@link TEST_SECRET}. */
   verifier?: Partial<VerifierOptions>;
   authorize?: (claims: Readonly<Record<string, unknown>>) => boolean;
+  logger?: Logger;
   /** Extra plugins (API, admin) built from the harness parts. */
   plugins?: (parts: HarnessParts) => unknown[];
 }
@@ -158,7 +159,7 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
     verifier,
     fanout: new InProcessFanout(),
     metrics,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     clock,
     ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
   });
@@ -170,7 +171,7 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
       details: async () => ({}),
     },
     metrics,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     refreshMetrics: async () => {},
     plugins: [realtime.plugin, ...(options.plugins?.(parts) ?? [])] as unknown as Array<
       Elysia<string>
