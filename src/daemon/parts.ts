@@ -85,16 +85,12 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     transitions,
     startedAtMonoMs,
   });
-  const devToken = usesDevKey(config)
-    ? async () =>
-        mintToken({ secret: devJwtSecret(input.handle), userId: 'demo', ttlS: 3600, clock })
-    : undefined;
   const plugins = [
     realtime.plugin,
     apiRoutes({ apiKey, store, memory: memoryPort, realtime, clock }),
     adminRoutes({ apiKey, admin }),
     openapiRoutes(),
-    clientAssetRoutes(devToken ? { devToken } : {}),
+    clientAssetRoutes(demoTokens(config, input.handle, clock)),
   ] as unknown as Array<Elysia<string>>;
   const app = createApp({
     readiness: readinessOf(phase, store, memory, realtime),
@@ -120,6 +116,14 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
       await memory.stop();
     },
   };
+}
+
+/** In dev mode (the generated key) the demo page gets a token for the `demo` user. */
+function demoTokens(config: Config, handle: SqliteHandle, clock: Clock) {
+  if (!usesDevKey(config)) return {};
+  const devToken = async () =>
+    mintToken({ secret: devJwtSecret(handle), userId: 'demo', ttlS: 3600, clock });
+  return { devToken };
 }
 
 async function refreshGauges(store: Store, metrics: Metrics): Promise<void> {
