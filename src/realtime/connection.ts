@@ -200,7 +200,7 @@ async function sendRehydrate(
  * handler in the socket's queue.
  */
 export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknown): void {
-  if (session.closed) return;
+  if (session.closed || session.closing) return;
   const parsed = parseClientFrame(raw, {
     ...DEFAULT_FRAME_LIMITS,
     maxFrameBytes: deps.config().server.max_payload_bytes,
@@ -208,8 +208,11 @@ export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknow
   deps.metrics.messagesIn.inc({ type: parsed.ok ? parsed.frame.type : 'invalid' });
   if (!session.admit()) {
     if (session.strikes >= deps.config().limits.burst) {
+      // Close behind the frames already admitted, so each of them is answered first and every
+      // committed message is acked (rows = acks, catalogue W12); later frames are ignored.
+      session.closing = true;
       deps.metrics.rejected.inc({ reason: 'rate_limited' });
-      deps.close(session, CLOSE.rateLimited, 'rate limit');
+      session.enqueue(() => deps.close(session, CLOSE.rateLimited, 'rate limit'));
       return;
     }
     const id = parsed.ok ? parsed.frame.id : parsed.id;

@@ -24,6 +24,8 @@ export class Session {
   /** True once the socket is registered in the hub (and counted in the gauge). */
   registered = false;
   closed = false;
+  /** True once a close is queued behind the admitted frames; new frames are ignored. */
+  closing = false;
   /** Frames refused by the token bucket since the last accepted one. */
   strikes = 0;
   /** The memory.query whose answer is still pending (at most one per socket). */
