@@ -4,6 +4,17 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * prom-client's default collectors name these gauges `*_total`, a suffix Prometheus reserves for
+ * counters, so `promtool check metrics` rejects the whole output; they are dropped. The per-type
+ * gauges without the suffix (`nodejs_active_handles` …) still give the same counts by type.
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
 /** The metric families; layers receive this object and never create metrics of their own. */
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -13,7 +24,10 @@ export type Metrics = ReturnType<typeof createMetrics>;
  */
 export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: '' });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: '' });
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   return {
     registry,
