@@ -96,7 +96,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     readiness: readinessOf(phase, store, memory, realtime),
     metrics,
     logger,
-    refreshMetrics: () => refreshGauges(store, metrics),
+    refreshMetrics: () => refreshGauges(store, input.handle, metrics),
     plugins,
   }) as unknown as Elysia;
   memory.start();
@@ -126,10 +126,13 @@ function demoTokens(config: Config, handle: SqliteHandle, clock: Clock) {
   return { devToken };
 }
 
-async function refreshGauges(store: Store, metrics: Metrics): Promise<void> {
+async function refreshGauges(store: Store, handle: SqliteHandle, metrics: Metrics): Promise<void> {
   const outbox = await store.outboxStats();
   metrics.outboxDepth.set(outbox.pending);
   metrics.outboxDead.set(outbox.dead);
+  // The Store has no count of replay events; one count on the raw connection, read per scrape.
+  const history = handle.sqlite.query('SELECT count(*) AS n FROM history').get() as { n: number };
+  metrics.historyEvents.set(history.n);
 }
 
 function applyLive(
