@@ -132,3 +132,36 @@ describe('upgrade', () => {
     expect(await client.opened).toBe(false);
   });
 });
+
+describe('metrics and settings', () => {
+  test('count connections, closes by code, refusals by reason, rehydrates and frames', async () => {
+    await using h = await startRealtime();
+    const { client } = await connect(await h.urlFor('u1'));
+    await client.request({ type: 'ping' });
+    const refused = openClient(`${h.wsUrl}?token=nope`);
+    await refused.closed;
+    const gauge = async () => (await h.metrics.connections.get()).values[0]?.value;
+    expect(await gauge()).toBe(1);
+    await client.close();
+    await h.realtime.drain({ windowMs: 0 });
+    const text = await h.metrics.registry.metrics();
+    expect(text).toContain('lifeline_ws_closes_total{code="4001"} 1');
+    expect(text).toContain('lifeline_messages_rejected_total{reason="token_invalid"} 1');
+    expect(text).toContain('lifeline_rehydrate_duration_seconds_count 1');
+    expect(text).toContain('lifeline_messages_in_total{type="ping"} 1');
+    expect(text).toContain('lifeline_messages_out_total{type="pong"} 1');
+    expect(await gauge()).toBe(0);
+  });
+
+  test('Bun gets the payload limit, idle timeout with pings and a backpressure limit above the hub’s', async () => {
+    await using h = await startRealtime();
+    expect(h.realtime.websocketOptions).toEqual({
+      maxPayloadLength: h.config.server.max_payload_bytes,
+      idleTimeout: h.config.server.idle_timeout_s,
+      sendPings: true,
+      backpressureLimit: h.config.limits.send_buffer_bytes * 2,
+      closeOnBackpressureLimit: false,
+      perMessageDeflate: false,
+    });
+  });
+});
