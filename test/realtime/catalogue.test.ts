@@ -196,7 +196,9 @@ describe('W1–W9: bad frames answer an error, keep the socket open, store nothi
 
   test('W4: a frame over max_payload_bytes is closed 1009 by Bun; others go on', async () => {
     await using h = await startRealtime({
-      configure: (c) => void (c.server.max_payload_bytes = 4096),
+      configure: (c) => {
+        c.server.max_payload_bytes = 4096;
+      },
     });
     const { client: bystander } = await connect(await h.urlFor('bystander'));
     const { client } = await connect(await h.urlFor('u1'));
@@ -230,7 +232,9 @@ describe('W12–W15: floods, slow consumers and caps', () => {
 
   test('W13: a consumer that never reads is closed 4008 once its send buffer is over the limit', async () => {
     await using h = await startRealtime({
-      configure: (c) => void (c.limits.send_buffer_bytes = 65_536),
+      configure: (c) => {
+        c.limits.send_buffer_bytes = 65_536;
+      },
     });
     const { client: bystander } = await connect(await h.urlFor('bystander'));
     const { status, socket } = await rawUpgrade(h.port, `/ws?token=${await h.token('slow')}`, {
@@ -253,7 +257,9 @@ describe('W12–W15: floods, slow consumers and caps', () => {
     const clock = new FakeClock();
     await using h = await startRealtime({
       clock,
-      configure: (c) => void (c.limits.upgrades_per_ip_per_s = 3),
+      configure: (c) => {
+        c.limits.upgrades_per_ip_per_s = 3;
+      },
     });
     const clients = [];
     for (let i = 0; i < 3; i += 1) clients.push((await connect(await h.urlFor('u1'))).client);
@@ -270,7 +276,11 @@ describe('W12–W15: floods, slow consumers and caps', () => {
   });
 
   test('W15: sockets over limits.sockets_per_user are closed 4008; the others keep working', async () => {
-    await using h = await startRealtime({ configure: (c) => void (c.limits.sockets_per_user = 3) });
+    await using h = await startRealtime({
+      configure: (c) => {
+        c.limits.sockets_per_user = 3;
+      },
+    });
     const clients = [];
     for (let i = 0; i < 3; i += 1) clients.push((await connect(await h.urlFor('u1'))).client);
     const extra = openClient(await h.urlFor('u1'));
@@ -288,7 +298,11 @@ describe('W12–W15: floods, slow consumers and caps', () => {
 
 describe('Z3–Z5: authorization', () => {
   test('Z4: two users racing to write first to one thread end with exactly one owner; rows = acks', async () => {
-    await using h = await startRealtime({ configure: (c) => void (c.limits.burst = 100) });
+    await using h = await startRealtime({
+      configure: (c) => {
+        c.limits.burst = 100;
+      },
+    });
     const { client: a } = await connect(await h.urlFor('a'));
     const { client: b } = await connect(await h.urlFor('b'));
     for (let i = 0; i < 50; i += 1) {
@@ -367,7 +381,9 @@ describe('Z3–Z5: authorization', () => {
 describe('O1–O4: Origin', () => {
   test('refuses every near miss with 403 before the upgrade and allows exact names and no Origin', async () => {
     await using h = await startRealtime({
-      configure: (c) => void (c.server.allowed_origins = ['https://app.example.com']),
+      configure: (c) => {
+        c.server.allowed_origins = ['https://app.example.com'];
+      },
     });
     const token = await h.token('u1');
     const refused = [
