@@ -70,11 +70,12 @@ export function clientAssetRoutes(options: ClientAssetOptions = {}) {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   };
-  const app = new Elysia({ name: 'lifeline-client-assets' })
+  const devToken = options.devToken;
+  // The seed keeps Elysia from treating a dev and a production instance as one plugin.
+  const app = new Elysia({ name: 'lifeline-client-assets', seed: devToken !== undefined })
     .get('/client.js', () => new Response(bundle.js, { headers: js }))
     .get('/client.js.map', () => new Response(bundle.map, { headers: map }))
     .get('/demo', () => new Response(demoPage, { headers: html }));
-  const devToken = options.devToken;
   return app.get('/demo/token', async () => {
     const token = devToken ? await devToken() : undefined;
     if (token === undefined) {
