@@ -148,6 +148,13 @@ export class OutboxFlusher {
         reason = 'empty';
         break;
       }
+      if (round.batches === 0) {
+        // Batches the background loop started hold every slot: wait for one to settle, then go
+        // on, instead of calling a slow but live service stalled.
+        const inFlight = Promise.race(this.inFlight.values());
+        if ((await withDeadline(inFlight, deadlineMs - this.o.clock.monoMs())) === null) break;
+        continue;
+      }
       if (round.delivered === 0 && round.dead === 0) {
         reason = 'stalled';
         break;

@@ -193,7 +193,7 @@ describe('SIGTERM while the memory service is slow but up', () => {
   // the service first answered (slow start allows one batch) — so nothing is delivered during the
   // drain. Marked `failing` so CI stays green; when drain waits for batches in flight, this test
   // starts to pass, bun reports it, and it becomes a plain `test`.
-  test.failing('the drain delivers the queued messages before the process exits 0', async () => {
+  test('the drain delivers the queued messages before the process exits 0', async () => {
     const { server, zep } = await setup('lifeline-ops-shutdown3', {}, { kind: 'none' });
     // The service holds every request until released: the first batch is in flight at SIGTERM
     // (slow start sends one batch until the service has answered once).
