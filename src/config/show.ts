@@ -61,15 +61,19 @@ export function renderConfigText(rows: readonly ShownKey[]): string {
   return `${[header, ...cells].map(line).join('\n')}\n`;
 }
 
-/** JSON for `config show --json`: an array of rows; unset values are null. */
-export function renderConfigJson(rows: readonly ShownKey[]): string {
-  const plain = rows.map((row) => ({
+/** The JSON form of one row, shared by `config show --json` and the admin API: unset is null. */
+export function configRowJson(row: ShownKey) {
+  return {
     key: row.key,
     value: row.value === undefined ? null : row.value,
     source: row.source,
     location: row.location,
     secret: row.secret,
     tunable: row.tunable,
-  }));
-  return `${JSON.stringify(plain, null, 2)}\n`;
+  };
+}
+
+/** JSON for `config show --json`: an array of rows; unset values are null. */
+export function renderConfigJson(rows: readonly ShownKey[]): string {
+  return `${JSON.stringify(rows.map(configRowJson), null, 2)}\n`;
 }

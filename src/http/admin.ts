@@ -8,7 +8,7 @@ import { Elysia, t } from 'elysia';
 import type { ConfigIssue } from '../config/issue.ts';
 import { checkOverrideValue } from '../config/overrides.ts';
 import type { Config } from '../config/schema.ts';
-import type { ShownKey } from '../config/show.ts';
+import { configRowJson, type ShownKey } from '../config/show.ts';
 import { flattenConfig, nestValues } from '../config/tree.ts';
 import { requireObject } from './api.ts';
 import { requireApiKey } from './auth-key.ts';
@@ -35,18 +35,6 @@ export interface AdminPort {
   configView(): readonly ShownKey[];
   /** Persists the overrides with `actor` in the audit trail and applies them live, all or nothing. */
   patchConfig(changes: Record<string, unknown>, actor: string): Promise<AdminPatchResult>;
-}
-
-/** The JSON of one config row: unset values are null. */
-function rowJson(row: ShownKey) {
-  return {
-    key: row.key,
-    value: row.value === undefined ? null : row.value,
-    source: row.source,
-    location: row.location,
-    secret: row.secret,
-    tunable: row.tunable,
-  };
 }
 
 /**
@@ -91,7 +79,7 @@ export function adminRoutes(deps: { apiKey: () => string | undefined; admin: Adm
     .get('/api/v1/admin/status', () => admin.status(), {
       detail: { summary: 'Daemon, memory, breaker and outbox status', tags: ['admin'], security },
     })
-    .get('/api/v1/admin/config', () => ({ keys: admin.configView().map(rowJson) }), {
+    .get('/api/v1/admin/config', () => ({ keys: admin.configView().map(configRowJson) }), {
       detail: { summary: 'Every config key with its value and source', tags: ['admin'], security },
     })
     .patch(
@@ -103,7 +91,7 @@ export function adminRoutes(deps: { apiKey: () => string | undefined; admin: Adm
         if (issues.length > 0) refuse(issues);
         const result = await admin.patchConfig(changes, 'api');
         if (!result.ok) refuse(result.issues);
-        return { changed: result.changed, keys: admin.configView().map(rowJson) };
+        return { changed: result.changed, keys: admin.configView().map(configRowJson) };
       },
       {
         body: t.Unknown({ description: 'an object of dotted tunable keys and their new values' }),
