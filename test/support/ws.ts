@@ -70,7 +70,8 @@ export class WsClient {
 
   /** Sends an object as JSON text, or a string / bytes as they are. */
   send(frame: unknown): void {
-    if (typeof frame === 'string' || frame instanceof Uint8Array) this.socket.send(frame);
+    if (typeof frame === 'string') this.socket.send(frame);
+    else if (frame instanceof Uint8Array) this.socket.send(new Uint8Array(frame));
     else this.socket.send(JSON.stringify(frame));
   }
 
