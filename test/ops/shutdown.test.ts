@@ -3,7 +3,8 @@
  * `reconnect {after_ms}` notice, jittered over `shutdown.reconnect_window_s`, then close 1012; the
  * process exits 0 within its deadline while the memory service hangs; every acknowledged message
  * is still in the database (delivered or pending) and the file passes `PRAGMA integrity_check`.
- * A second SIGTERM during the drain exits at once and still leaves a sound database.
+ * A second SIGTERM during the drain exits at once and still leaves a sound database. With a slow
+ * but live service, the drain delivers what was queued before the process exits.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type FakeZep, type Fault, startFakeZep } from '../support/fake-zep.ts';
@@ -188,11 +189,8 @@ describe('SIGTERM with the compiled binary', () => {
 });
 
 describe('SIGTERM while the memory service is slow but up', () => {
-  // KNOWN BUG (memory layer, reported): OutboxFlusher.drain ends at once with reason `stalled`
-  // when every delivery slot is taken by a batch the background loop started — always so before
-  // the service first answered (slow start allows one batch) — so nothing is delivered during the
-  // drain. Marked `failing` so CI stays green; when drain waits for batches in flight, this test
-  // starts to pass, bun reports it, and it becomes a plain `test`.
+  // Regression (fixed in cc222b8): drain gave up at once with `stalled` when the background
+  // loop's batch held the only slot (slow start), delivering nothing during the drain.
   test('the drain delivers the queued messages before the process exits 0', async () => {
     const { server, zep } = await setup('lifeline-ops-shutdown3', {}, { kind: 'none' });
     // The service holds every request until released: the first batch is in flight at SIGTERM
