@@ -84,6 +84,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     connections: () => realtime.connectionCount(),
     transitions,
     startedAtMonoMs,
+    metrics,
   });
   const plugins = [
     realtime.plugin,

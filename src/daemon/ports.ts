@@ -10,8 +10,10 @@ import type { AdminStatus, AdminStatusTransition } from '../http/status-page.ts'
 import { buildInfo } from '../lib/build-info.ts';
 import { LifelineError } from '../lib/errors.ts';
 import type { MemoryService } from '../memory/service.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { MemoryPort, MemorySubmitResult } from '../realtime/memory-port.ts';
 import type { Store } from '../storage/store.ts';
+import { memoryLatencyMs } from './latency.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** How many breaker transitions the status page's timeline keeps. */
@@ -74,6 +76,8 @@ export interface AdminInputs {
   connections: () => number;
   transitions: readonly AdminStatusTransition[];
   startedAtMonoMs: number;
+  /** For the memory latency percentiles the status page shows. */
+  metrics: Metrics;
 }
 
 /** The admin API's view of the daemon. */
@@ -84,6 +88,7 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
       const outbox = await store.outboxStats();
       const circuit = memory.circuit();
       const snapshot = circuit.snapshot;
+      const latency = await memoryLatencyMs(inputs.metrics);
       return {
         status: inputs.phase(),
         version: buildInfo().version,
@@ -102,6 +107,7 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
         },
         outbox,
         connections: inputs.connections(),
+        ...(latency === undefined ? {} : { latency_ms: latency }),
       };
     },
     async breaker(action) {
