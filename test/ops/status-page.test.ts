@@ -2,13 +2,15 @@
  * The operator status page at `/` in a real browser (issue 7): Debian's Chromium driven by
  * playwright-core loads the page from a running daemon, refuses a wrong key, takes the right one,
  * shows the breaker `closed`, and flips to `open` on its own (it polls) after
- * `POST /api/v1/admin/breaker/open`. The screenshot goes to docs/screenshots/status-page.png.
+ * `POST /api/v1/admin/breaker/open`; it also shows connections, the outbox and memory latency. The
+ * screenshot goes to docs/screenshots/status-page.png.
  * Chromium is required here (CI installs it): without it the test fails and says what to install.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BrowserPage, chromiumMissingReason, launchChromium } from '../support/browser.ts';
+import { waitFor } from '../support/spawn.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';
 import { connect } from '../support/ws.ts';
 import { API_KEY, startServer, tokenFor } from './harness.ts';
@@ -56,6 +58,11 @@ describe('status page in Chromium', () => {
       content: 'hello status page',
     });
     expect(posted.status).toBe(201);
+    // Delivered by the local backend: the page then has a memory latency to show.
+    await waitFor(async () => {
+      const status = await (await server.api('GET', '/api/v1/admin/status')).json();
+      return (status as { outbox: { delivered: number } }).outbox.delivered === 1;
+    });
 
     const browser = await launchChromium();
     if (!browser) throw new Error('Chromium did not start');
@@ -78,6 +85,8 @@ describe('status page in Chromium', () => {
     expect(await page.textContent('#breaker-state')).toBe('closed');
     expect(await page.textContent('#memory-status')).toBe('ok');
     expect(await page.textContent('#connections')).toBe('2');
+    expect(await page.textContent('#latency-p50')).toMatch(/^\d+(\.\d)? ms$/);
+    expect(await page.textContent('#outbox-delivered')).toBe('1');
 
     expect((await server.api('POST', '/api/v1/admin/breaker/open')).status).toBe(200);
     await page.waitForSelector('#breaker-state.open', { timeout: FLIP_TIMEOUT_MS });
