@@ -1,0 +1,88 @@
+/**
+ * @module PostgreSQL: per-user sequence numbers and the replay history (SPEC §5, §8.14). The seq
+ * is taken by an upsert on the user's counter row in the same transaction as the history row: the
+ * row lock serialises the user's writers across instances until COMMIT, and a rolled-back
+ * transaction rolls its increment back too, so two instances never hand out the same seq and
+ * never leave a gap.
+ */
+import type { SQL } from 'bun';
+import type { EventsSinceResult, HistoryEvent } from './store.ts';
+
+/** Takes the user's next sequence number (1 for the first event); locks the counter row. */
+export async function nextSeq(q: SQL, userId: string): Promise<number> {
+  const [row] = await q`INSERT INTO user_seq (user_id, last_seq) VALUES (${userId}, 1)
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = user_seq.last_seq + 1
+    RETURNING last_seq::float8 AS seq`;
+  return (row as { seq: number }).seq;
+}
+
+/** The user's last sequence number, 0 when the user has no events yet. */
+export async function currentSeq(q: SQL, userId: string): Promise<number> {
+  const [row] = await q`SELECT last_seq::float8 AS seq FROM user_seq WHERE user_id = ${userId}`;
+  return (row as { seq: number } | undefined)?.seq ?? 0;
+}
+
+/** Takes the next seq and records an event under it; returns the seq. */
+export async function recordEvent(
+  q: SQL,
+  userId: string,
+  type: string,
+  payload: unknown,
+  nowWallMs: number,
+): Promise<number> {
+  // Serialise first: a payload that cannot be serialised fails before anything is written.
+  const json = JSON.stringify(payload ?? null);
+  const seq = await nextSeq(q, userId);
+  await q`INSERT INTO history (user_id, seq, type, payload, created_at)
+    VALUES (${userId}, ${seq}, ${type}, ${json}, ${nowWallMs})`;
+  return seq;
+}
+
+interface EventRow {
+  seq: number;
+  type: string;
+  payload: string;
+  createdAtWallMs: number;
+}
+
+/**
+ * Events after `sinceSeq`, all of them or `gone` (same rules as the SQLite adapter). Run inside a
+ * REPEATABLE READ transaction so the bounds and the rows come from one snapshot.
+ */
+export async function readEventsSince(
+  q: SQL,
+  userId: string,
+  sinceSeq: number,
+  maxEvents: number,
+): Promise<EventsSinceResult> {
+  if (!Number.isSafeInteger(sinceSeq) || sinceSeq < 0) return { kind: 'gone' };
+  const current = await currentSeq(q, userId);
+  if (sinceSeq > current) return { kind: 'gone' };
+  if (sinceSeq === current) return { kind: 'ok', events: [] };
+  if (current - sinceSeq > maxEvents) return { kind: 'gone' };
+  const rows = (await q`SELECT seq::float8 AS seq, type, payload,
+      created_at::float8 AS "createdAtWallMs"
+    FROM history WHERE user_id = ${userId} AND seq > ${sinceSeq} ORDER BY seq`) as EventRow[];
+  // Every seq in (since, current] must still be there; a trimmed gap means replay is impossible.
+  if (rows.length !== current - sinceSeq || rows[0]?.seq !== sinceSeq + 1) return { kind: 'gone' };
+  const events: HistoryEvent[] = rows.map((r) => ({
+    seq: r.seq,
+    type: r.type,
+    payload: JSON.parse(r.payload) as unknown,
+    createdAtWallMs: r.createdAtWallMs,
+  }));
+  return { kind: 'ok', events };
+}
+
+/** Deletes events older than `ttlMs` and beyond the newest `maxEvents` per user; returns how many. */
+export async function deleteOldEvents(
+  q: SQL,
+  maxEvents: number,
+  ttlMs: number,
+  nowWallMs: number,
+): Promise<number> {
+  const byAge = await q`DELETE FROM history WHERE created_at < ${nowWallMs - ttlMs}`;
+  const byCount = await q`DELETE FROM history h USING user_seq u
+    WHERE u.user_id = h.user_id AND h.seq <= u.last_seq - ${maxEvents}`;
+  return byAge.count + byCount.count;
+}

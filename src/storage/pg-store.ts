@@ -1,0 +1,297 @@
+/**
+ * @module The PostgreSQL implementation of {@link Store} (cluster mode, SPEC §7). No group commit:
+ * each write is its own READ COMMITTED transaction on a pooled connection, so one instance runs
+ * up to `poolSize` writes at once and several instances share the database safely. Snapshot-style
+ * reads run in one REPEATABLE READ READ ONLY transaction. Connection-class failures reject with
+ * LifelineError `unavailable` and flip {@link Store.storageHealth} until the server answers again.
+ */
+import type { SQL } from 'bun';
+import { type Clock, systemClock } from '../lib/clock.ts';
+import { LifelineError } from '../lib/errors.ts';
+import { type Logger, silentLogger } from '../lib/log.ts';
+import {
+  removeOverride,
+  selectAuditTrail,
+  selectBreakerState,
+  selectOverrides,
+  upsertBreakerState,
+  writeOverride,
+} from './pg-admin.ts';
+import { classifyPgError, isRetryable, pgUnavailableError } from './pg-errors.ts';
+import { DEFAULT_PROBE_INTERVAL_MS, PgHealth } from './pg-health.ts';
+import { deleteOldEvents, readEventsSince, recordEvent } from './pg-history.ts';
+import { backupUnsupported, probePgWrite, readEpoch, runPgCheck } from './pg-maintenance.ts';
+import {
+  deleteMessagesOfThread,
+  insertMessage,
+  RetryTransaction,
+  selectRecentMessages,
+  selectThreadOwner,
+} from './pg-messages.ts';
+import type { PgHandle } from './pg-open.ts';
+import {
+  countByState,
+  selectDeadLetters,
+  selectPendingBatches,
+  updateDelivery,
+} from './pg-outbox.ts';
+import { searchThread } from './pg-search.ts';
+import { readSnapshotRows, writePersonalization, writePreferences } from './pg-state.ts';
+import type {
+  AppendResult,
+  AuditEntry,
+  CheckOutcome,
+  ClaimOptions,
+  EventsSinceResult,
+  NewMessage,
+  OutboxBatch,
+  OutboxMessage,
+  OutboxStats,
+  RuntimeOverride,
+  SearchHit,
+  Snapshot,
+  StorageHealth,
+  Store,
+  StoredBreakerState,
+  StoredMessage,
+} from './store.ts';
+
+/** Attempts of one write when it loses a race (unique violation, serialization, deadlock). */
+export const MAX_WRITE_ATTEMPTS = 5;
+const SNAPSHOT_TX = 'ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/** Options for {@link createPgStoreOver}. */
+export interface PgStoreOptions {
+  /** Wall clock for stored timestamps; inject a fake in tests. */
+  clock?: Clock;
+  logger?: Logger;
+  /** How often an unhealthy store probes the server (default 1 s). */
+  probeIntervalMs?: number;
+}
+
+/** Builds the store over an open pool (migrated by the caller); the store owns the pool now. */
+export function createPgStoreOver(handle: PgHandle, options: PgStoreOptions = {}): Store {
+  return new PgStore(handle, options);
+}
+
+class PgStore implements Store {
+  private readonly clock: Clock;
+  private readonly health: PgHealth;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly handle: PgHandle,
+    options: PgStoreOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    const log = options.logger ?? silentLogger;
+    this.health = new PgHealth(
+      log,
+      () => probePgWrite(handle.sql),
+      options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+    );
+  }
+
+  private get sql(): SQL {
+    return this.handle.sql;
+  }
+
+  private track<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(
+        new LifelineError('unavailable', 'storage is closed', { fix: 'the daemon is stopping' }),
+      );
+    }
+    const promise = run();
+    this.inFlight.add(promise);
+    const forget = () => this.inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private mapError(error: unknown): unknown {
+    const failure = classifyPgError(error);
+    if (failure === null) return error;
+    this.health.failed(failure);
+    return pgUnavailableError(failure, error);
+  }
+
+  /** One write transaction, run again when it lost a race; resolves after COMMIT. */
+  private write<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
+    return this.track(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const value = (await this.sql.begin((tx) => fn(tx))) as T;
+          this.health.succeeded();
+          return value;
+        } catch (error) {
+          const again = error instanceof RetryTransaction || isRetryable(error);
+          if (again && attempt < MAX_WRITE_ATTEMPTS) continue;
+          throw this.mapError(error);
+        }
+      }
+    });
+  }
+
+  /** A read; `snapshot` runs it in one REPEATABLE READ READ ONLY transaction. */
+  private read<T>(fn: (q: SQL) => Promise<T>, snapshot = false): Promise<T> {
+    return this.track(async () => {
+      try {
+        if (!snapshot) return await fn(this.sql);
+        return (await this.sql.begin(SNAPSHOT_TX, (tx) => fn(tx))) as T;
+      } catch (error) {
+        throw this.mapError(error);
+      }
+    });
+  }
+
+  /** A drizzle call (admin paths); failures mapped like any write. */
+  private admin<T>(fn: () => Promise<T>, isWrite: boolean): Promise<T> {
+    return this.track(async () => {
+      try {
+        const value = await fn();
+        if (isWrite) this.health.succeeded();
+        return value;
+      } catch (error) {
+        throw this.mapError(error);
+      }
+    });
+  }
+
+  appendMessage(message: NewMessage): Promise<AppendResult> {
+    return this.write((tx) => insertMessage(tx, message, this.clock.wallMs()));
+  }
+
+  threadOwner(threadId: string): Promise<string | null> {
+    return this.read((q) => selectThreadOwner(q, threadId));
+  }
+
+  recentMessages(threadId: string, limit: number): Promise<StoredMessage[]> {
+    return this.read((q) => selectRecentMessages(q, threadId, limit));
+  }
+
+  setPreferences(userId: string, preferences: unknown): Promise<number> {
+    return this.write((tx) => writePreferences(tx, userId, preferences, this.clock.wallMs()));
+  }
+
+  setPersonalization(userId: string, threadId: string, state: unknown) {
+    return this.write((tx) =>
+      writePersonalization(tx, userId, threadId, state, this.clock.wallMs()),
+    );
+  }
+
+  appendEvent(userId: string, type: string, payload: unknown): Promise<number> {
+    return this.write((tx) => recordEvent(tx, userId, type, payload, this.clock.wallMs()));
+  }
+
+  readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot> {
+    return this.read((q) => readSnapshotRows(q, userId, threadIds, recentMessages), true);
+  }
+
+  eventsSince(userId: string, sinceSeq: number, maxEvents: number): Promise<EventsSinceResult> {
+    return this.read((q) => readEventsSince(q, userId, sinceSeq, maxEvents), true);
+  }
+
+  trimHistory(maxEvents: number, ttlMs: number, nowWallMs: number): Promise<number> {
+    return this.write((tx) => deleteOldEvents(tx, maxEvents, ttlMs, nowWallMs));
+  }
+
+  claimBatch(options: ClaimOptions): Promise<OutboxBatch[]> {
+    return this.read((q) => selectPendingBatches(q, options), true);
+  }
+
+  async markDelivered(ids: string[]): Promise<void> {
+    const nowWallMs = this.clock.wallMs();
+    await this.write((tx) => updateDelivery(tx, ids, { kind: 'delivered', nowWallMs }));
+  }
+
+  async recordAttemptFailure(ids: string[], error: string): Promise<void> {
+    await this.write((tx) => updateDelivery(tx, ids, { kind: 'failed', error }));
+  }
+
+  async markDead(ids: string[], reason: string): Promise<void> {
+    await this.write((tx) => updateDelivery(tx, ids, { kind: 'dead', error: reason }));
+  }
+
+  outboxStats(): Promise<OutboxStats> {
+    return this.read((q) => countByState(q));
+  }
+
+  deadLetters(limit: number): Promise<OutboxMessage[]> {
+    return this.read((q) => selectDeadLetters(q, limit));
+  }
+
+  searchLocal(threadId: string, query: string, limit: number): Promise<SearchHit[]> {
+    return this.read((q) => searchThread(q, threadId, query, limit));
+  }
+
+  deleteThreadMessages(threadId: string): Promise<number> {
+    return this.write((tx) => deleteMessagesOfThread(tx, threadId));
+  }
+
+  loadBreakerState(backend: string): Promise<StoredBreakerState | null> {
+    return this.admin(() => selectBreakerState(this.handle.db, backend), false);
+  }
+
+  saveBreakerState(backend: string, snapshot: StoredBreakerState): Promise<void> {
+    const now = this.clock.wallMs();
+    return this.admin(() => upsertBreakerState(this.handle.db, backend, snapshot, now), true);
+  }
+
+  listOverrides(): Promise<RuntimeOverride[]> {
+    return this.admin(() => selectOverrides(this.handle.db), false);
+  }
+
+  setOverride(key: string, valueJson: string, actor: string): Promise<void> {
+    const now = this.clock.wallMs();
+    return this.admin(() => writeOverride(this.handle.db, key, valueJson, actor, now), true);
+  }
+
+  unsetOverride(key: string, actor: string): Promise<boolean> {
+    const now = this.clock.wallMs();
+    return this.admin(() => removeOverride(this.handle.db, key, actor, now), true);
+  }
+
+  auditTrail(limit: number): Promise<AuditEntry[]> {
+    return this.admin(() => selectAuditTrail(this.handle.db, limit), false);
+  }
+
+  epoch(): Promise<string> {
+    return this.read((q) => readEpoch(q));
+  }
+
+  async backupTo(_path: string): Promise<void> {
+    throw backupUnsupported();
+  }
+
+  quickCheck(): Promise<CheckOutcome> {
+    return this.read((q) => runPgCheck(q, false));
+  }
+
+  integrityCheck(): Promise<CheckOutcome> {
+    return this.read((q) => runPgCheck(q, true), true);
+  }
+
+  async probeWrite(): Promise<StorageHealth> {
+    const outcome = await probePgWrite(this.sql);
+    if (outcome.ok) this.health.succeeded();
+    return outcome;
+  }
+
+  async journalMode(): Promise<string> {
+    return 'postgresql';
+  }
+
+  storageHealth(): StorageHealth {
+    return this.health.current();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.health.stop();
+    await Promise.allSettled([...this.inFlight]);
+    await this.handle.close();
+  }
+}
