@@ -15,6 +15,7 @@ import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { preflightChecks } from './checks.ts';
 import { databasePath } from './config.ts';
+import { startHistoryTrim } from './history-trim.ts';
 import { buildParts, type Parts } from './parts.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
@@ -76,6 +77,12 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
   logger.info('listening', { host: config.server.host, port: server.port });
   const watchdog = startWatchdog(input.notifier);
+  const stopTrim = startHistoryTrim({
+    store,
+    config: () => runtime.config,
+    clock: systemClock,
+    logger,
+  });
   let stopping: Promise<void> | undefined;
   const daemon: Daemon = {
     config,
@@ -83,6 +90,9 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
     store,
     metrics,
     stop: (reason) => {
+      // Nothing may touch the store once the drain closes it.
+      stopTrim();
+      runtime.stop();
       stopping ??= drain({
         parts,
         server,
