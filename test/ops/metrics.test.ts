@@ -203,5 +203,29 @@ describe('/metrics after a scripted session', () => {
       promtool.exited,
     ]);
     expect({ code, out, err }).toEqual({ code: 0, out: '', err: '' });
-  });
+  }, 30_000);
+
+  test('lifeline_history_events shows the history trimmed to history.max_events at start', async () => {
+    const dir: TempDir = tempDir('lifeline-ops-history');
+    cleanups.push(() => dir[Symbol.dispose]());
+    const first = await startServer({ dataDir: dir.join('data') });
+    cleanups.push(() => first[Symbol.asyncDispose]());
+    for (let i = 0; i < 12; i++) {
+      const user = i < 10 ? 'u1' : 'u2';
+      const put = await first.api('PUT', `/api/v1/users/${user}/preferences`, { n: i });
+      expect(put.status).toBe(200);
+    }
+    expect(sampleValue((await scrape(first)).samples, 'lifeline_history_events')).toBe(12);
+    expect(await first.stop()).toBe(0);
+
+    const second = await startServer({
+      dataDir: dir.join('data'),
+      env: { LIFELINE_HISTORY_MAX_EVENTS: '3' },
+    });
+    cleanups.push(() => second[Symbol.asyncDispose]());
+    // u1 keeps its last 3 events, u2 both of its 2.
+    await waitFor(async () => {
+      return sampleValue((await scrape(second)).samples, 'lifeline_history_events') === 5;
+    });
+  }, 30_000);
 });
