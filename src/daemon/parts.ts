@@ -33,9 +33,9 @@ export interface Parts {
   realtime: Realtime;
   websocket: WebSocketOptions;
   phase: { value: 'starting' | 'ready' | 'draining' };
-  /** Runs before the listener closes: tell clients to reconnect, close sockets. */
+  /** Runs before the listener closes: tell clients to reconnect, close sockets, flush the outbox. */
   beforeClose(deadlineMs: number): Promise<void>;
-  /** Runs after the listener closed: flush the outbox within the deadline. */
+  /** Runs after the listener closed: stop timers and wait for deliveries still in flight. */
   afterClose(deadlineMs: number): Promise<void>;
 }
 
@@ -107,13 +107,15 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     realtime,
     websocket: realtime.websocketOptions,
     phase,
-    beforeClose: async () => {
+    beforeClose: async (deadlineMs) => {
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
-    },
-    afterClose: async (deadlineMs) => {
-      realtime.stop();
+      // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
+      // 503 (every other route answers 503 too, SPEC §7).
       const report = await memory.drain(Math.max(0, deadlineMs - performance.now()));
       logger.info('outbox drained', { ...report });
+    },
+    afterClose: async () => {
+      realtime.stop();
       await memory.stop();
     },
   };

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { toErrorAnswer } from './errors.ts';
 import { healthRoutes, type Readiness } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
+import { requestLog } from './request-log.ts';
 import { statusPageRoutes } from './status-page.ts';
 
 /** What the app needs from the daemon. */
@@ -21,7 +22,9 @@ export interface AppDeps {
 
 /** Builds the HTTP + WebSocket application; `listen` is the daemon's job. */
 export function createApp(deps: AppDeps) {
+  const draining = () => deps.readiness.phase() === 'draining';
   const app = new Elysia({ name: 'lifeline' })
+    .use(requestLog({ logger: deps.logger, metrics: deps.metrics, draining }))
     .onError(({ code, error, set }) => {
       const answer = toErrorAnswer(code, error, deps.logger);
       set.status = answer.status;

@@ -1,0 +1,54 @@
+/**
+ * @module Request ids, access log lines and the request counter for every HTTP route (issue 7).
+ * The id comes from a well-formed `X-Request-Id` header or is made here, and is echoed back. The
+ * log line carries the path without its query string: `?token=` must never reach a log (SPEC §8.12).
+ */
+import { Elysia } from 'elysia';
+import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../metrics/registry.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Routes that answer while draining; everything else gets 503 once the daemon stops. */
+const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The request id to use for `header`: the client's when well formed, else a new one. */
+export function requestIdOf(header: string | null): string {
+  return header !== null && REQUEST_ID.test(header) ? header : crypto.randomUUID();
+}
+
+/** Adds request ids, access logs, the request counter and the drain gate to an app. */
+export function requestLog(deps: { logger: Logger; metrics: Metrics; draining: () => boolean }) {
+  const started = new WeakMap<Request, { id: string; atMs: number }>();
+  return new Elysia({ name: 'lifeline.request-log' })
+    .onRequest(({ request, set }) => {
+      const id = requestIdOf(request.headers.get('x-request-id'));
+      started.set(request, { id, atMs: performance.now() });
+      set.headers['x-request-id'] = id;
+      const path = new URL(request.url).pathname;
+      if (deps.draining() && !ALWAYS_OPEN.has(path)) {
+        set.status = 503;
+        return {
+          error: {
+            code: 'unavailable',
+            message: 'the daemon is shutting down; retry on another instance',
+          },
+        };
+      }
+      return undefined;
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const info = started.get(request);
+      const status = typeof set.status === 'number' ? set.status : 200;
+      const routeLabel = route || 'unmatched';
+      deps.metrics.httpRequests.inc({ route: routeLabel, status: String(status) });
+      deps.logger.debug('http request', {
+        request_id: info?.id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        route: routeLabel,
+        status,
+        duration_ms: info ? Math.round((performance.now() - info.atMs) * 100) / 100 : undefined,
+      });
+    });
+}
