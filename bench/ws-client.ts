@@ -89,7 +89,9 @@ async function identities(spec: ClientSpec, count: number, prefix: string, perUs
   for (let i = 0; i < count; i += 1) {
     const userId = `${prefix}${Math.floor(i / perUser)}`;
     // One token per socket, as real devices have: the first connect verifies each with jose.
-    out.push({ userId, token: await mintToken({ secret: spec.secret, userId, ttlS: 3600 }) });
+    // A distinct exp per socket: same-user tokens minted in one second would otherwise be equal.
+    const token = await mintToken({ secret: spec.secret, userId, ttlS: 3600 + i });
+    out.push({ userId, token });
   }
   return out;
 }
