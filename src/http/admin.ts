@@ -58,7 +58,9 @@ export function checkChanges(changes: Record<string, unknown>, current: Config):
 }
 
 function refuse(issues: readonly ConfigIssue[]): never {
-  const message = issues.map((issue) => `${issue.key}: ${issue.message}`).join('; ');
+  const message = issues
+    .map((issue) => `${issue.key}: ${issue.message}${issue.fix ? ` (${issue.fix})` : ''}`)
+    .join('; ');
   throw new HttpError(400, 'bad_request', message || 'no change given');
 }
 
