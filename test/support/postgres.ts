@@ -29,6 +29,8 @@ export interface PgServer {
   readonly dir: string;
   /** Creates an empty database from template0 and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Drops a database, ending its connections first (WITH FORCE). */
+  dropDatabase(name: string): Promise<void>;
   /** Ends every backend that sits in LISTEN (pg_terminate_backend); returns how many. */
   terminateListeners(): Promise<number>;
   /** Stops the server (fast shutdown); the data stays. */
@@ -187,6 +189,10 @@ function makeServer(s: {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
       await admin((sql) => sql.unsafe(`CREATE DATABASE ${name} TEMPLATE template0`));
       return urlFor(s.port, name);
+    },
+    async dropDatabase(name) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
+      await admin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
     terminateListeners() {
       return admin(async (sql) => {
