@@ -8,18 +8,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type BrowserPage,
   chromiumMissingReason,
   type LaunchedBrowser,
   launchChromium,
+  screenshotDir,
 } from '../support/browser.ts';
 import { binaryPath, freePort } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 import { type DaemonProcess, daemonNotReady, startDaemon } from './daemon.ts';
 
-const SHOTS = resolve(import.meta.dir, '..', '..', 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 const API_KEY = 'client-browser-test-api-key-0123456789';
 const skipReason = daemonNotReady() ?? chromiumMissingReason();
 

@@ -8,14 +8,19 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type BrowserPage, chromiumMissingReason, launchChromium } from '../support/browser.ts';
+import { join } from 'node:path';
+import {
+  type BrowserPage,
+  chromiumMissingReason,
+  launchChromium,
+  screenshotDir,
+} from '../support/browser.ts';
 import { waitFor } from '../support/spawn.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';
 import { connect } from '../support/ws.ts';
 import { API_KEY, startServer, tokenFor } from './harness.ts';
 
-const SHOTS = resolve(import.meta.dir, '..', '..', 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 /** The page polls every 2 s; allow a few polls. */
 const FLIP_TIMEOUT_MS = 10_000;
 

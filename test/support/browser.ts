@@ -98,3 +98,19 @@ export async function launchChromium(): Promise<LaunchedBrowser | undefined> {
   };
   return { newPage: () => context.newPage(), close, [Symbol.asyncDispose]: close };
 }
+
+/**
+ * Where browser tests save screenshots: `docs/screenshots/` when `UPDATE_SCREENSHOTS=1` (to
+ * refresh the pictures the docs show), else a temp dir, so a plain test run leaves the tree clean.
+ */
+export function screenshotDir(): string {
+  const { mkdirSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { join, resolve } = require('node:path') as typeof import('node:path');
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1'
+      ? resolve(import.meta.dir, '..', '..', 'docs', 'screenshots')
+      : join(tmpdir(), 'lifeline-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
