@@ -8,21 +8,16 @@
 import type { SQL } from 'bun';
 import type { EventsSinceResult, HistoryEvent } from './store.ts';
 
-/** Takes the user's next sequence number (1 for the first event); locks the counter row. */
-export async function nextSeq(q: SQL, userId: string): Promise<number> {
-  const [row] = await q`INSERT INTO user_seq (user_id, last_seq) VALUES (${userId}, 1)
-    ON CONFLICT (user_id) DO UPDATE SET last_seq = user_seq.last_seq + 1
-    RETURNING last_seq::float8 AS seq`;
-  return (row as { seq: number }).seq;
-}
-
 /** The user's last sequence number, 0 when the user has no events yet. */
 export async function currentSeq(q: SQL, userId: string): Promise<number> {
   const [row] = await q`SELECT last_seq::float8 AS seq FROM user_seq WHERE user_id = ${userId}`;
   return (row as { seq: number } | undefined)?.seq ?? 0;
 }
 
-/** Takes the next seq and records an event under it; returns the seq. */
+/**
+ * Takes the next seq and records an event under it in one statement (a single round trip, atomic
+ * even outside a transaction); returns the seq.
+ */
 export async function recordEvent(
   q: SQL,
   userId: string,
@@ -32,10 +27,13 @@ export async function recordEvent(
 ): Promise<number> {
   // Serialise first: a payload that cannot be serialised fails before anything is written.
   const json = JSON.stringify(payload ?? null);
-  const seq = await nextSeq(q, userId);
-  await q`INSERT INTO history (user_id, seq, type, payload, created_at)
-    VALUES (${userId}, ${seq}, ${type}, ${json}, ${nowWallMs})`;
-  return seq;
+  const [row] = await q`WITH s AS (
+      INSERT INTO user_seq AS u (user_id, last_seq) VALUES (${userId}, 1)
+      ON CONFLICT (user_id) DO UPDATE SET last_seq = u.last_seq + 1 RETURNING u.last_seq)
+    INSERT INTO history (user_id, seq, type, payload, created_at)
+    SELECT ${userId}, s.last_seq, ${type}, ${json}, ${nowWallMs} FROM s
+    RETURNING seq::float8 AS seq`;
+  return (row as { seq: number }).seq;
 }
 
 interface EventRow {

@@ -1,22 +1,13 @@
 /**
  * @module PostgreSQL: the message log and thread ownership. A message, its owner check, its dedupe
- * and its history event commit in one transaction (SPEC §4, §8.11). Ownership is the threads
+ * and its history event commit in one statement, hence one transaction (SPEC §4, §8.11). Ownership is the threads
  * primary key plus `ON CONFLICT DO NOTHING` and a re-read: under READ COMMITTED the insert waits
  * for a concurrent first writer and the re-read sees whoever committed, so exactly one user owns
  * a thread however many instances race.
  */
 import type { SQL } from 'bun';
-import { recordEvent } from './pg-history.ts';
 import { searchDocument } from './pg-search.ts';
 import type { AppendResult, NewMessage, OutboxMessage, StoredMessage } from './store.ts';
-
-/** Thrown inside a transaction to have the store run the whole transaction again. */
-export class RetryTransaction extends Error {
-  constructor(why: string) {
-    super(`retry the transaction: ${why}`);
-    this.name = 'RetryTransaction';
-  }
-}
 
 /** Columns of a message row as a {@link StoredMessage}-shaped record (metadata still JSON text). */
 export const MESSAGE_COLUMNS = `m.id AS "id", m.thread_id AS "threadId", m.user_id AS "userId",
@@ -77,38 +68,32 @@ export async function claimThread(
   return (await selectThreadOwner(q, threadId)) === userId;
 }
 
-async function existingOutcome(q: SQL, m: NewMessage): Promise<AppendResult | null> {
-  const [row] = await q`SELECT thread_id AS "threadId", user_id AS "userId", seq::float8 AS seq
-    FROM messages WHERE id = ${m.id}`;
-  const existing = row as { threadId: string; userId: string; seq: number } | undefined;
-  if (existing === undefined) return null;
-  if (existing.userId === m.userId && existing.threadId === m.threadId) {
-    return { kind: 'ok', seq: existing.seq, duplicate: true };
-  }
-  const owner = await selectThreadOwner(q, m.threadId);
-  return owner !== null && owner !== m.userId ? { kind: 'forbidden_thread' } : { kind: 'conflict' };
-}
-
-/** The body of appendMessage; runs inside one READ COMMITTED transaction. */
+/**
+ * The whole of appendMessage as one autocommitted statement: the `lifeline_append_message`
+ * function (migrations-pg/0002) dedupes, checks ownership, takes the seq and writes the history
+ * and message rows. Values are serialised first, so a bad payload fails before the database.
+ */
 export async function insertMessage(
   q: SQL,
   m: NewMessage,
   nowWallMs: number,
 ): Promise<AppendResult> {
   const metadata = m.metadata === undefined ? null : JSON.stringify(m.metadata);
-  const existing = await existingOutcome(q, m);
-  if (existing !== null) return existing;
-  if (!(await claimThread(q, m.userId, m.threadId, nowWallMs))) return { kind: 'forbidden_thread' };
-  const seq = await recordEvent(q, m.userId, 'message', m.pushPayload, nowWallMs);
-  const inserted = await q`INSERT INTO messages
-      (id, thread_id, user_id, role, content, metadata, created_at, seq, state, search)
-    VALUES (${m.id}, ${m.threadId}, ${m.userId}, ${m.role}, ${m.content}, ${metadata},
-      ${nowWallMs}, ${seq}, 'pending', to_tsvector('simple', ${searchDocument(m.content)}))
-    ON CONFLICT (id) DO NOTHING RETURNING n`;
-  // Another instance committed the same id after our first read: start over to answer duplicate.
-  if (inserted.length === 0)
-    throw new RetryTransaction(`message ${m.id} was inserted concurrently`);
-  return { kind: 'ok', seq, duplicate: false };
+  const payload = JSON.stringify(m.pushPayload ?? null);
+  const [row] = await q`SELECT result_kind AS kind, result_seq::float8 AS seq
+    FROM lifeline_append_message(${m.id}, ${m.threadId}, ${m.userId}, ${m.role}, ${m.content},
+      ${metadata}, ${nowWallMs}, ${payload}, ${searchDocument(m.content)})`;
+  const { kind, seq } = row as { kind: string; seq: number | null };
+  switch (kind) {
+    case 'ok':
+      return { kind: 'ok', seq: seq!, duplicate: false };
+    case 'duplicate':
+      return { kind: 'ok', seq: seq!, duplicate: true };
+    case 'forbidden_thread':
+      return { kind: 'forbidden_thread' };
+    default:
+      return { kind: 'conflict' };
+  }
 }
 
 /** The last `limit` messages of a thread, oldest first. */

@@ -24,7 +24,6 @@ import { backupUnsupported, probePgWrite, readEpoch, runPgCheck } from './pg-mai
 import {
   deleteMessagesOfThread,
   insertMessage,
-  RetryTransaction,
   selectRecentMessages,
   selectThreadOwner,
 } from './pg-messages.ts';
@@ -117,17 +116,19 @@ class PgStore implements Store {
     return pgUnavailableError(failure, error);
   }
 
-  /** One write transaction, run again when it lost a race; resolves after COMMIT. */
-  private write<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
+  /**
+   * One write transaction, run again when it lost a race; resolves after COMMIT. `single` marks a
+   * write that is one statement: it runs autocommitted, saving the BEGIN and COMMIT round trips.
+   */
+  private write<T>(fn: (tx: SQL) => Promise<T>, single = false): Promise<T> {
     return this.track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const value = (await this.sql.begin((tx) => fn(tx))) as T;
+          const value = single ? await fn(this.sql) : ((await this.sql.begin((tx) => fn(tx))) as T);
           this.health.succeeded();
           return value;
         } catch (error) {
-          const again = error instanceof RetryTransaction || isRetryable(error);
-          if (again && attempt < MAX_WRITE_ATTEMPTS) continue;
+          if (isRetryable(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
           throw this.mapError(error);
         }
       }
@@ -160,7 +161,7 @@ class PgStore implements Store {
   }
 
   appendMessage(message: NewMessage): Promise<AppendResult> {
-    return this.write((tx) => insertMessage(tx, message, this.clock.wallMs()));
+    return this.write((q) => insertMessage(q, message, this.clock.wallMs()), true);
   }
 
   threadOwner(threadId: string): Promise<string | null> {
@@ -182,7 +183,7 @@ class PgStore implements Store {
   }
 
   appendEvent(userId: string, type: string, payload: unknown): Promise<number> {
-    return this.write((tx) => recordEvent(tx, userId, type, payload, this.clock.wallMs()));
+    return this.write((q) => recordEvent(q, userId, type, payload, this.clock.wallMs()), true);
   }
 
   readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot> {

@@ -136,7 +136,8 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
   const found = findPostgres();
   if (!found.ok) throw new Error(found.reason);
   const bin = (name: string) => join(found.binDir, name);
-  const dir = mkdtempSync(join(tmpdir(), 'lifeline-pg-'));
+  // The server user must reach the directory: under root, /tmp rather than a private TMPDIR.
+  const dir = mkdtempSync(join(isRoot() ? '/tmp' : tmpdir(), 'lifeline-pg-'));
   if (isRoot()) chownSync(dir, RUN_AS.uid, RUN_AS.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
