@@ -5,7 +5,7 @@
  * `USERS` users until `TOTAL` are acknowledged, and reports appends/s and p50/p99 ack latency.
  * Prints a markdown table; writes nothing.
  *
- *   bun bench/storage-pg.ts [--total 5000] [--concurrency 64]
+ *   bun bench/storage-pg.ts [--total 5000] [--concurrency 64]   (PG_DURABLE=0: fsync off)
  */
 import { cpus } from 'node:os';
 import { printErr, printOut } from '../src/lib/log.ts';
@@ -82,16 +82,18 @@ async function sqliteRow(): Promise<Row> {
 }
 
 async function pgRows(): Promise<Row[]> {
-  const server = await startPostgres({ durable: process.env.PG_DURABLE !== '0' });
+  const durable = process.env.PG_DURABLE !== '0';
+  const fsync = durable ? 'fsync on' : 'fsync OFF';
+  const server = await startPostgres({ durable });
   try {
     const one = await server.createDatabase('bench_one');
     const a = await createPgStore({ url: one, poolSize: 10 });
-    const rowOne = await drive('PostgreSQL, 1 instance (pool 10, fsync on)', [a]);
+    const rowOne = await drive(`PostgreSQL, 1 instance (pool 10, ${fsync})`, [a]);
     await a.close();
     const two = await server.createDatabase('bench_two');
     const b1 = await createPgStore({ url: two, poolSize: 10 });
     const b2 = await createPgStore({ url: two, poolSize: 10 });
-    const rowTwo = await drive('PostgreSQL, 2 instances (pool 10 each, fsync on)', [b1, b2]);
+    const rowTwo = await drive(`PostgreSQL, 2 instances (pool 10 each, ${fsync})`, [b1, b2]);
     await Promise.all([b1.close(), b2.close()]);
     return [rowOne, rowTwo];
   } finally {
