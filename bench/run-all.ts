@@ -1,0 +1,37 @@
+/**
+ * Runs every benchmark in sequence (never in parallel: they share the two cores): breaker, outbox,
+ * startup, verify-cache, ws, and client if present. `--write` lets each update its section of
+ * docs/benchmarks.md; without it nothing is written (breaker and outbox write by default, so they
+ * get `--no-write`). Stops at the first benchmark that fails.
+ *
+ *   bun bench/run-all.ts [--write]
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { printErr } from '../src/lib/log.ts';
+
+const write = Bun.argv.includes('--write');
+/** Scripts whose default is to write (opt out with --no-write) vs to print only (opt in with --write). */
+const WRITES_BY_DEFAULT = new Set(['breaker.ts', 'outbox.ts']);
+const SCRIPTS = ['breaker.ts', 'outbox.ts', 'startup.ts', 'verify-cache.ts', 'ws.ts', 'client.ts'];
+
+for (const script of SCRIPTS) {
+  const path = join(import.meta.dir, script);
+  if (!existsSync(path)) continue;
+  const flag = WRITES_BY_DEFAULT.has(script)
+    ? write
+      ? []
+      : ['--no-write']
+    : write
+      ? ['--write']
+      : [];
+  printErr(`== bench/${script} ${flag.join(' ')}`);
+  const proc = Bun.spawnSync([process.execPath, path, ...flag], {
+    stdout: 'inherit',
+    stderr: 'inherit',
+  });
+  if (proc.exitCode !== 0) {
+    printErr(`bench/${script} failed with exit code ${proc.exitCode}`);
+    process.exit(proc.exitCode ?? 1);
+  }
+}
