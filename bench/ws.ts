@@ -21,7 +21,6 @@ import { type Runs, renderTables } from './ws-report.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const SECRET = 'bench-secret-0123456789abcdef-0123456789';
-const KINDS: ServerKind[] = ['bare', 'lifeline', 'socketio'];
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -32,10 +31,12 @@ const { values } = parseArgs({
     'storm-window-ms': { type: 'string', default: '1000' },
     'load-seconds': { type: 'string', default: '10' },
     binary: { type: 'string' },
+    servers: { type: 'string', default: 'bare,lifeline,socketio' },
     write: { type: 'boolean' },
   },
 });
 const repeat = Number(values.repeat);
+const KINDS = values.servers.split(',') as ServerKind[];
 const sizes = values.sizes.split(',').map(Number);
 const work = mkdtempSync(join(tmpdir(), 'lifeline-bench-ws-'));
 

@@ -80,6 +80,11 @@ export interface MemoryBackend {
   readonly name: 'local' | 'zep';
   /** Most messages one `addMessages` call should carry (Zep v2 CE takes 30 per request). */
   readonly maxBatchMessages: number;
+  /**
+   * True when committing a message to the log already delivers it (the local backend's FTS5
+   * trigger indexes it in the same transaction), so the outbox has nothing to send.
+   */
+  readonly deliversAtCommit?: boolean;
   /** Stores messages for a thread, creating the user and session on first use. */
   addMessages(
     threadId: string,

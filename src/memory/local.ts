@@ -24,6 +24,8 @@ export class LocalBackend implements MemoryBackend {
   readonly name = 'local' as const;
   /** Delivery is a no-op, so a batch can be as large as the outbox makes it. */
   readonly maxBatchMessages = Number.POSITIVE_INFINITY;
+  /** The FTS5 trigger indexes each message in the transaction that stores it. */
+  readonly deliversAtCommit = true;
 
   constructor(private readonly store: LocalBackendStore) {}
 

@@ -169,6 +169,13 @@ export class MemoryService {
       return { kind: 'rejected', code: 'bad_request', message: 'message id must be a UUID' };
     const problem = checkContent(message.content, this.maxContentBytes);
     if (problem !== null) return { kind: 'rejected', ...problem };
+    if (this.backend.deliversAtCommit) {
+      // Nothing to deliver later: the row is stored delivered (and indexed) in one transaction,
+      // which keeps the flusher's claim and mark-delivered writes off the ack path.
+      const result = await this.store.appendMessage({ ...message, deliveredAtCommit: true });
+      if (result.kind === 'ok' && !result.duplicate) this.metrics?.outboxDelivered.inc();
+      return result;
+    }
     const result = await this.store.appendMessage(message);
     if (result.kind === 'ok' && !result.duplicate) this.flusher.wake();
     return result;

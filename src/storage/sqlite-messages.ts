@@ -82,8 +82,8 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
   const seq = recordEvent(sqlite, m.userId, 'message', m.pushPayload, nowWallMs);
   sqlite
     .query(
-      `INSERT INTO messages (id, thread_id, user_id, role, content, metadata, created_at, seq, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      `INSERT INTO messages (id, thread_id, user_id, role, content, metadata, created_at, seq, state, delivered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       m.id,
@@ -94,6 +94,8 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
       m.metadata === undefined ? null : JSON.stringify(m.metadata),
       nowWallMs,
       seq,
+      m.deliveredAtCommit ? 'delivered' : 'pending',
+      m.deliveredAtCommit ? nowWallMs : null,
     );
   return { kind: 'ok', seq, duplicate: false };
 }

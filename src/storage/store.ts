@@ -23,6 +23,12 @@ export interface NewMessage {
   metadata?: unknown;
   /** The payload of the `message` history event, as it will be pushed and replayed. */
   pushPayload: unknown;
+  /**
+   * Store the row as already delivered: the local memory backend indexes a message in the same
+   * transaction (the FTS5 trigger), so there is nothing left for the outbox to do. Adapters that
+   * cannot honour it store the row pending, and the flusher's no-op delivery settles it.
+   */
+  deliveredAtCommit?: boolean;
 }
 
 /** Outcome of {@link MessageStore.appendMessage}. */
@@ -67,6 +73,21 @@ export interface ClaimOptions {
   batchSize: number;
   /** Threads with a batch already in flight; one batch per thread at a time. */
   excludeThreads?: Iterable<string>;
+  /**
+   * Cluster mode: each claimed thread is leased to this store for `leaseMs` (other instances skip
+   * it until the lease is released by settling its batch, or lapses). Keep it above the longest
+   * delivery. The single-process SQLite adapter ignores it. Default {@link DEFAULT_LEASE_MS}.
+   */
+  leaseMs?: number;
+}
+
+/** Default delivery lease of a claimed thread (cluster mode). */
+export const DEFAULT_LEASE_MS = 60_000;
+
+/** What settling messages does with their thread's delivery lease (cluster mode). */
+export interface SettleOptions {
+  /** Keep the lease, extended to this many ms from now: more of the same batch follows. */
+  keepLeaseMs?: number;
 }
 
 /** Counts of messages by delivery state. */
@@ -194,13 +215,17 @@ export interface HistoryStore {
 
 /** Delivery bookkeeping over the message log. */
 export interface OutboxStore {
-  /** Pending messages grouped by thread, oldest thread first, in commit order per thread. */
+  /**
+   * Pending messages grouped by thread, oldest thread first, in commit order per thread. On a
+   * shared database each returned thread is leased atomically: no two stores hold it at once.
+   */
   claimBatch(options: ClaimOptions): Promise<OutboxBatch[]>;
-  markDelivered(ids: string[]): Promise<void>;
-  /** Counts a failed attempt; the messages stay pending. */
-  recordAttemptFailure(ids: string[], error: string): Promise<void>;
-  /** Moves messages to the dead-letter state with the reason. */
-  markDead(ids: string[], reason: string): Promise<void>;
+  /** Marks messages delivered and releases their threads' leases (unless `keepLeaseMs`). */
+  markDelivered(ids: string[], options?: SettleOptions): Promise<void>;
+  /** Counts a failed attempt; the messages stay pending; releases the lease like markDelivered. */
+  recordAttemptFailure(ids: string[], error: string, options?: SettleOptions): Promise<void>;
+  /** Moves messages to the dead-letter state with the reason; releases the lease likewise. */
+  markDead(ids: string[], reason: string, options?: SettleOptions): Promise<void>;
   outboxStats(): Promise<OutboxStats>;
   /** The newest dead letters first. */
   deadLetters(limit: number): Promise<OutboxMessage[]>;
