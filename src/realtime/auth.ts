@@ -189,12 +189,12 @@ async function loadKey(options: VerifierOptions): Promise<KeySource> {
       fix: 'set only one of auth.jwt_secret, auth.jwt_public_key, auth.jwks_file',
     });
   }
-  if (options.hsSecret !== undefined) return loadSecret(options.hsSecret);
+  if (options.hsSecret !== undefined) return await loadSecret(options.hsSecret);
   if (options.publicKeyPem !== undefined) return loadPublicKey(options.publicKeyPem);
   return loadJwks(options.jwksJson);
 }
 
-function loadSecret(secret: Uint8Array | string): KeySource {
+async function loadSecret(secret: Uint8Array | string): Promise<KeySource> {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
   if (bytes.byteLength < MIN_HS_SECRET_BYTES) {
     throw new LifelineError(
@@ -203,7 +203,16 @@ function loadSecret(secret: Uint8Array | string): KeySource {
       { fix: 'generate one with: openssl rand -base64 48' },
     );
   }
-  return { key: bytes, algorithms: ['HS256'] };
+  // Imported once as a non-extractable CryptoKey: given raw bytes, jose imports the key again on
+  // every verification, a cost paid by every connect of a reconnect storm.
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new Uint8Array(bytes),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
+  return { key, algorithms: ['HS256'] };
 }
 
 /** The one algorithm each public key type is used with (RFC 8725 §3.1). */
