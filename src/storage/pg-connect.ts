@@ -21,6 +21,8 @@ export interface PgOpenOptions {
   probeIntervalMs?: number;
   /** PostgreSQL `application_name`, e.g. `lifeline/<instance id>`. */
   applicationName?: string;
+  /** Who holds this store's outbox leases (the instance id); default a random UUID. */
+  leaseHolder?: string;
 }
 
 /** An opened (not necessarily migrated) PostgreSQL store. */
@@ -63,6 +65,7 @@ export function openPgStore(url: string, options: PgOpenOptions = {}): PgStoreHa
     clock: options.clock,
     logger: options.logger,
     probeIntervalMs: options.probeIntervalMs,
+    leaseHolder: options.leaseHolder,
   });
   return {
     store,

@@ -3,12 +3,14 @@
 import m0 from '../../migrations-pg/0000_init.sql' with { type: 'text' };
 import m1 from '../../migrations-pg/0001_epoch.sql' with { type: 'text' };
 import m2 from '../../migrations-pg/0002_append_function.sql' with { type: 'text' };
+import m3 from '../../migrations-pg/0003_cluster_leases.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
   { idx: 0, when: 1795552680427, tag: '0000_init', breakpoints: true },
   { idx: 1, when: 1795552680782, tag: '0001_epoch', breakpoints: true },
   { idx: 2, when: 1795553244709, tag: '0002_append_function', breakpoints: true },
+  { idx: 3, when: 1795553603271, tag: '0003_cluster_leases', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
@@ -16,4 +18,5 @@ export const sqlByTag: Record<string, string> = {
   '0000_init': m0,
   '0001_epoch': m1,
   '0002_append_function': m2,
+  '0003_cluster_leases': m3,
 };

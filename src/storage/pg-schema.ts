@@ -63,6 +63,14 @@ export const breakerState = pgTable('breaker_state', {
   lastError: text('last_error'),
   reason: text('reason'),
   updatedAt: ms('updated_at').notNull(),
+  /** Bumped by every write of the state: instances adopt a newer version (cluster mode). */
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+  /** The version the half-open probe tickets below were handed out in. */
+  probeVersion: bigint('probe_version', { mode: 'number' }),
+  /** Probe tickets handed out in `probe_version`, cluster-wide (≤ half_open_max_calls). */
+  probes: integer('probes').notNull().default(0),
+  /** Tickets lapse at this wall time (an instance died mid-probe). */
+  probeUntil: ms('probe_until'),
 });
 
 /** Thread ownership: the primary key makes "first writer owns it" race-free (SPEC §5). */
@@ -72,6 +80,10 @@ export const threads = pgTable(
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
     createdAt: ms('created_at').notNull(),
+    /** The instance delivering this thread's outbox now (cluster mode), or null. */
+    leasedBy: text('leased_by'),
+    /** Wall time the delivery lease lapses; another instance may take the thread over then. */
+    leaseUntil: ms('lease_until'),
   },
   (t) => [index('threads_user').on(t.userId)],
 );

@@ -29,9 +29,10 @@ import {
 } from './pg-messages.ts';
 import type { PgHandle } from './pg-open.ts';
 import {
+  claimPendingBatches,
   countByState,
+  type LeaseSettle,
   selectDeadLetters,
-  selectPendingBatches,
   updateDelivery,
 } from './pg-outbox.ts';
 import { searchThread } from './pg-search.ts';
@@ -48,6 +49,7 @@ import type {
   OutboxStats,
   RuntimeOverride,
   SearchHit,
+  SettleOptions,
   Snapshot,
   StorageHealth,
   Store,
@@ -66,6 +68,11 @@ export interface PgStoreOptions {
   logger?: Logger;
   /** How often an unhealthy store probes the server (default 1 s). */
   probeIntervalMs?: number;
+  /**
+   * Who holds this store's outbox leases (the instance id); default a random UUID, so two store
+   * objects never share leases.
+   */
+  leaseHolder?: string;
 }
 
 /** Builds the store over an open pool (migrated by the caller); the store owns the pool now. */
@@ -77,6 +84,7 @@ class PgStore implements Store {
   private readonly clock: Clock;
   private readonly health: PgHealth;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly leaseHolder: string;
   private closed = false;
 
   constructor(
@@ -84,6 +92,7 @@ class PgStore implements Store {
     options: PgStoreOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.leaseHolder = options.leaseHolder ?? crypto.randomUUID();
     const log = options.logger ?? silentLogger;
     this.health = new PgHealth(
       log,
@@ -199,20 +208,32 @@ class PgStore implements Store {
   }
 
   claimBatch(options: ClaimOptions): Promise<OutboxBatch[]> {
-    return this.read((q) => selectPendingBatches(q, options), true);
+    return this.write(
+      (q) => claimPendingBatches(q, options, this.leaseHolder, this.clock.wallMs()),
+      true,
+    );
   }
 
-  async markDelivered(ids: string[]): Promise<void> {
+  async markDelivered(ids: string[], options?: SettleOptions): Promise<void> {
     const nowWallMs = this.clock.wallMs();
-    await this.write((tx) => updateDelivery(tx, ids, { kind: 'delivered', nowWallMs }));
+    const lease = this.settleLease(options);
+    await this.write((q) => updateDelivery(q, ids, { kind: 'delivered', nowWallMs }, lease), true);
   }
 
-  async recordAttemptFailure(ids: string[], error: string): Promise<void> {
-    await this.write((tx) => updateDelivery(tx, ids, { kind: 'failed', error }));
+  async recordAttemptFailure(ids: string[], error: string, options?: SettleOptions): Promise<void> {
+    const lease = this.settleLease(options);
+    await this.write((q) => updateDelivery(q, ids, { kind: 'failed', error }, lease), true);
   }
 
-  async markDead(ids: string[], reason: string): Promise<void> {
-    await this.write((tx) => updateDelivery(tx, ids, { kind: 'dead', error: reason }));
+  async markDead(ids: string[], reason: string, options?: SettleOptions): Promise<void> {
+    const lease = this.settleLease(options);
+    await this.write((q) => updateDelivery(q, ids, { kind: 'dead', error: reason }, lease), true);
+  }
+
+  private settleLease(options: SettleOptions | undefined): LeaseSettle {
+    const keepMs = options?.keepLeaseMs;
+    const keepUntilWallMs = keepMs === undefined ? null : this.clock.wallMs() + keepMs;
+    return { holder: this.leaseHolder, keepUntilWallMs };
   }
 
   outboxStats(): Promise<OutboxStats> {

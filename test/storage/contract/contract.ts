@@ -10,6 +10,7 @@ import type { NewMessage, Store } from '../../../src/storage/store.ts';
 import { adminContract } from './admin.ts';
 import { failureContract } from './failure.ts';
 import { historyContract } from './history.ts';
+import { leasesContract } from './leases.ts';
 import { messagesContract } from './messages.ts';
 import { outboxContract } from './outbox.ts';
 
@@ -31,12 +32,16 @@ export interface ContractDb extends AsyncDisposable {
 /** Makes a fresh {@link ContractDb}; `clock` drives stored wall times. */
 export type MakeStore = (options?: { clock?: Clock }) => Promise<ContractDb>;
 
-/** Registers the whole contract under `describe(name)`. */
-export function storeContract(name: string, make: MakeStore): void {
+/**
+ * Registers the whole contract under `describe(name)`. `sharedLeases`: several instances share the
+ * database, so the cross-store lease cases run (PostgreSQL; SQLite is one process).
+ */
+export function storeContract(name: string, make: MakeStore, sharedLeases = false): void {
   describe(`store contract: ${name}`, () => {
     messagesContract(make);
     historyContract(make);
     outboxContract(make);
+    leasesContract(make, sharedLeases);
     adminContract(make);
     failureContract(make);
   });
