@@ -4,6 +4,7 @@ import m0 from '../../migrations-pg/0000_init.sql' with { type: 'text' };
 import m1 from '../../migrations-pg/0001_epoch.sql' with { type: 'text' };
 import m2 from '../../migrations-pg/0002_append_function.sql' with { type: 'text' };
 import m3 from '../../migrations-pg/0003_cluster_leases.sql' with { type: 'text' };
+import m4 from '../../migrations-pg/0004_cluster_members.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
@@ -11,6 +12,7 @@ export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: str
   { idx: 1, when: 1795552680782, tag: '0001_epoch', breakpoints: true },
   { idx: 2, when: 1795553244709, tag: '0002_append_function', breakpoints: true },
   { idx: 3, when: 1795553603271, tag: '0003_cluster_leases', breakpoints: true },
+  { idx: 4, when: 1795553849960, tag: '0004_cluster_members', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
@@ -19,4 +21,5 @@ export const sqlByTag: Record<string, string> = {
   '0001_epoch': m1,
   '0002_append_function': m2,
   '0003_cluster_leases': m3,
+  '0004_cluster_members': m4,
 };

@@ -157,3 +157,14 @@ export const history = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.seq] }), index('history_created').on(t.createdAt)],
 );
+
+/**
+ * Live cluster members (cluster mode): each instance refreshes its row every few seconds; a row
+ * older than a few missed beats is a dead member (storage/pg-members.ts).
+ */
+export const clusterMembers = pgTable('cluster_members', {
+  instanceId: text('instance_id').primaryKey(),
+  address: text('address').notNull(),
+  startedAt: ms('started_at').notNull(),
+  lastSeen: ms('last_seen').notNull(),
+});
