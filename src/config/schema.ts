@@ -85,6 +85,11 @@ export const configSchema = Type.Object({
       url: optionalStr('PostgreSQL connection URL for cluster mode.', secret),
     }),
   }),
+  cluster: Type.Object({
+    instance_id: optionalStr(
+      'This instance’s id in cluster mode (readyz, logs, metrics, members); default: hostname plus a random suffix per start.',
+    ),
+  }),
   auth: Type.Object({
     jwt_secret: optionalStr(
       'HS256 secret, at least 32 bytes. If no key is set, a random one is kept in the database (dev).',

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
+import { LifelineError } from '../lib/errors.ts';
 import { createVerifier, type Verifier } from '../realtime/auth.ts';
 import { devJwtSecret } from '../storage/dev-secret.ts';
 import type { SqliteHandle } from '../storage/open.ts';
@@ -12,7 +13,7 @@ import type { SqliteHandle } from '../storage/open.ts';
 /** Builds the verifier pinned to the configured key. */
 export async function verifierOf(
   config: Config,
-  handle: SqliteHandle,
+  handle: SqliteHandle | undefined,
   clock: Clock,
 ): Promise<Verifier> {
   const auth = config.auth;
@@ -36,7 +37,13 @@ export async function verifierOf(
         : readFileSync(auth.jwt_public_key, 'utf8');
     return createVerifier({ ...common, publicKeyPem: pem });
   }
-  return createVerifier({ ...common, hsSecret: auth.jwt_secret ?? devJwtSecret(handle) });
+  if (auth.jwt_secret === undefined && handle === undefined) {
+    // Cluster mode: every instance must verify the same tokens (preflight refuses this earlier).
+    throw new LifelineError('config_invalid', 'cluster mode needs a configured token key', {
+      fix: 'set auth.jwt_secret, auth.jwt_public_key or auth.jwks_file on every instance',
+    });
+  }
+  return createVerifier({ ...common, hsSecret: auth.jwt_secret ?? devJwtSecret(handle!) });
 }
 
 /** True when the daemon runs on the generated development key (no key configured). */

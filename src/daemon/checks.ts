@@ -7,9 +7,11 @@ import type { ConfigIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';
 import { assetsCheck } from '../http/checks.ts';
 import { authKeyCheck } from '../preflight/auth-key.ts';
-import { type Check, fail } from '../preflight/check.ts';
+import { type Check, fail, pass } from '../preflight/check.ts';
 import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
 import { databaseCheck, migrationsCheck } from '../storage/checks.ts';
+import { pgChecks } from '../storage/pg-checks.ts';
+import { usesDevKey } from './auth.ts';
 import { databasePath } from './config.ts';
 import { memoryPreflightCheck } from './memory.ts';
 
@@ -27,6 +29,8 @@ export function preflightChecks(
 ): Check[] {
   const checks: Check[] = [configCheck({ issues })];
   if (!config) return [...checks, ...skipped(['auth-key', 'data-dir', 'database', 'migrations'])];
+  const postgresUrl =
+    config.storage.backend === 'postgres' ? config.storage.postgres.url : undefined;
   const dbPath = databasePath(config);
   checks.push(
     authKeyCheck({
@@ -34,21 +38,46 @@ export function preflightChecks(
       jwtPublicKey: config.auth.jwt_public_key,
       jwksFile: config.auth.jwks_file,
     }),
-    dataDirCheck({ dataDir: config.server.data_dir }),
-    databaseCheck({ dbPath }),
-    migrationsCheck({ dbPath }),
   );
+  if (postgresUrl !== undefined) {
+    // Cluster mode keeps nothing in the data directory: no data-dir or disk check (decision).
+    checks.push(clusterKeyCheck(config), ...pgChecks({ url: postgresUrl }));
+  } else {
+    checks.push(
+      dataDirCheck({ dataDir: config.server.data_dir }),
+      databaseCheck({ dbPath }),
+      migrationsCheck({ dbPath }),
+    );
+  }
   if (options.checkPort)
     checks.push(portCheck({ host: config.server.host, port: config.server.port }));
-  checks.push(
-    diskSpaceCheck({
-      dataDir: config.server.data_dir,
-      minFreeDiskMb: config.preflight.min_free_disk_mb,
-    }),
-    memoryPreflightCheck(config, dbPath),
-    assetsCheck(),
-  );
+  if (postgresUrl === undefined) {
+    checks.push(
+      diskSpaceCheck({
+        dataDir: config.server.data_dir,
+        minFreeDiskMb: config.preflight.min_free_disk_mb,
+      }),
+    );
+  }
+  checks.push(memoryPreflightCheck(config), assetsCheck());
   return checks;
+}
+
+/**
+ * Cluster mode: every instance must verify the same tokens, so the key is configured, not the
+ * development key a single database would generate (decision, docs/cluster.md).
+ */
+function clusterKeyCheck(config: Config): Check {
+  return {
+    name: 'cluster-key',
+    run: async () =>
+      usesDevKey(config)
+        ? fail(
+            'storage.backend = "postgres" needs a configured token key; the generated development key is SQLite-only',
+            'set auth.jwt_secret (or auth.jwt_public_key / auth.jwks_file) to the same value on every instance',
+          )
+        : pass('every instance verifies tokens with the configured key'),
+  };
 }
 
 function skipped(names: string[]): Check[] {

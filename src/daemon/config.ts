@@ -3,13 +3,11 @@
  * database exists) the runtime overrides stored in it. Config never imports storage; this is
  * where the two meet (STYLE §3.1).
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type LoadInput, type LoadResult, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { openDatabase } from '../storage/open.ts';
-import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
+import { withExistingStore } from './storage.ts';
 
 /** The database file inside the data directory. */
 export function databasePath(config: Config): string {
@@ -29,16 +27,11 @@ export async function readOverrides(store: Store): Promise<Array<{ key: string; 
 export async function loadEffectiveConfig(input: LoadInput): Promise<LoadResult> {
   const base = loadConfig(input);
   if (!base.config) return base;
-  const path = databasePath(base.config);
-  if (!existsSync(path)) return base;
   try {
-    const store = createSqliteStore(openDatabase(path));
-    try {
-      const overrides = await readOverrides(store);
-      return overrides.length === 0 ? base : loadConfig({ ...input, overrides });
-    } finally {
-      await store.close();
-    }
+    const overrides = await withExistingStore(base.config, readOverrides);
+    return overrides === undefined || overrides.length === 0
+      ? base
+      : loadConfig({ ...input, overrides });
   } catch {
     return base;
   }

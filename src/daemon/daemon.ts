@@ -2,6 +2,7 @@
  * @module The composition root and lifecycle: preflight → migrate → build → bind → ready, and the
  * drain sequence on stop (SPEC §3, §7). Every part is built from config here and nowhere else.
  */
+import { hostname } from 'node:os';
 import type { Server } from 'bun';
 import type { LoadResult } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -9,16 +10,14 @@ import { systemClock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import { type CheckRun, runChecks } from '../preflight/run.ts';
-import { applyMigrations } from '../storage/migrations.ts';
-import { openDatabase } from '../storage/open.ts';
-import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { preflightChecks } from './checks.ts';
-import { databasePath } from './config.ts';
+import { instanceIdOf } from './cluster.ts';
 import { startHistoryTrim } from './history-trim.ts';
 import { buildParts, type Parts } from './parts.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
+import { openStorage } from './storage.ts';
 
 /** How often the daemon looks for overrides written by `lifeline config set` (another process). */
 const RUNTIME_POLL_MS = 1000;
@@ -62,26 +61,32 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
     if (result.status === 'warn')
       logger.warn(`preflight: ${result.name}: ${result.detail}`, { fix: result.fix });
   }
-  const handle = openDatabase(databasePath(loaded.config));
-  const migrated = applyMigrations(handle);
-  if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied });
-  const store = createSqliteStore(handle, { clock: systemClock, logger });
-  const runtime = new RuntimeConfig(loaded, store, input.reload, logger);
+  const { instanceId, log, storage } = await openFor(loaded.config, logger);
+  const store = storage.store;
+  const runtime = new RuntimeConfig(loaded, store, input.reload, log);
   await runtime.refresh();
   runtime.startPolling(RUNTIME_POLL_MS);
   const config = runtime.config;
   const metrics = createMetrics({ processMetrics: true });
-  const parts = await buildParts({ runtime, store, handle, metrics, logger, clock: systemClock });
+  const parts = await buildParts({
+    runtime,
+    storage,
+    instanceId,
+    metrics,
+    logger: log,
+    clock: systemClock,
+  });
   const server = listen(parts, config);
+  await parts.cluster?.start(addressOf(config, server.port ?? config.server.port));
   parts.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
-  logger.info('listening', { host: config.server.host, port: server.port });
+  log.info('listening', { host: config.server.host, port: server.port });
   const watchdog = startWatchdog(input.notifier);
   const stopTrim = startHistoryTrim({
     store,
     config: () => runtime.config,
     clock: systemClock,
-    logger,
+    logger: log,
   });
   let stopping: Promise<void> | undefined;
   const daemon: Daemon = {
@@ -96,9 +101,9 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
       stopping ??= drain({
         parts,
         server,
-        store,
+        close: () => storage.close(),
         notifier: input.notifier,
-        logger,
+        logger: log,
         reason,
         watchdog,
         config,
@@ -107,6 +112,15 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
     },
   };
   return { kind: 'running', daemon, preflight };
+}
+
+/** The instance id, the logger (carrying the id in cluster mode) and the opened storage. */
+async function openFor(config: Config, logger: Logger) {
+  const instanceId = instanceIdOf(config);
+  const clustered = config.storage.backend === 'postgres';
+  const log = clustered ? logger.child({ instance_id: instanceId }) : logger;
+  const storage = await openStorage({ config, logger: log, clock: systemClock, instanceId });
+  return { instanceId, log, storage };
 }
 
 function listen(parts: Parts, config: Config): Server<unknown> {
@@ -122,6 +136,13 @@ function listen(parts: Parts, config: Config): Server<unknown> {
   return server as Server<unknown>;
 }
 
+/** The `host:port` other members and operators see (the hostname when bound to every address). */
+function addressOf(config: Config, port: number): string {
+  const host = config.server.host;
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
+  return shown.includes(':') ? `[${shown}]:${port}` : `${shown}:${port}`;
+}
+
 function startWatchdog(notifier: Notifier): Timer | undefined {
   if (notifier.watchdogUsec === undefined) return undefined;
   const everyMs = Math.max(1000, Math.floor(notifier.watchdogUsec / 2000));
@@ -133,14 +154,15 @@ function startWatchdog(notifier: Notifier): Timer | undefined {
 async function drain(input: {
   parts: Parts;
   server: Server<unknown>;
-  store: Store;
+  /** Closes the store (and the cluster side pool). */
+  close(): Promise<void>;
   notifier: Notifier;
   logger: Logger;
   reason: string;
   watchdog: Timer | undefined;
   config: Config;
 }): Promise<void> {
-  const { parts, server, store, logger } = input;
+  const { parts, server, logger } = input;
   parts.phase.value = 'draining';
   input.notifier.notify('STOPPING=1');
   logger.info('draining', { reason: input.reason });
@@ -149,6 +171,7 @@ async function drain(input: {
   await parts.beforeClose(deadlineMs);
   await server.stop(true);
   await parts.afterClose(deadlineMs);
-  await store.close();
+  await parts.cluster?.stop();
+  await input.close();
   logger.info('stopped', { reason: input.reason });
 }

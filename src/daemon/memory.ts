@@ -2,7 +2,6 @@
  * @module Maps config to the memory layer: the backend, the breaker-protected service and its
  * preflight check. Config keys keep SPEC's units (s, ms); they become ms here.
  */
-import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { memoryCheck } from '../memory/checks.ts';
@@ -12,9 +11,8 @@ import { MemoryService, type MemorySettingsUpdate } from '../memory/service.ts';
 import { createZepBackend, type ZepBackend } from '../memory/zep-backend.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Check } from '../preflight/check.ts';
-import { openDatabase } from '../storage/open.ts';
-import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store, StoredBreakerState } from '../storage/store.ts';
+import { withExistingStore } from './storage.ts';
 
 /** The Zep backend for `config`, or null for the local one. */
 export function zepBackendOf(config: Config): ZepBackend | null {
@@ -79,28 +77,29 @@ export async function createMemoryService(input: {
 }
 
 /**
- * The preflight memory check. It reads the persisted circuit from the database when the file
- * exists (SPEC §8.5: no request while it is open) and never creates the database itself.
+ * The preflight memory check. It reads the persisted circuit from the database when it exists
+ * (SPEC §8.5: no request while it is open) and never creates the database itself.
  */
-export function memoryPreflightCheck(config: Config, dbPath: string): Check {
+export function memoryPreflightCheck(config: Config): Check {
   return memoryCheck({
     zep: zepBackendOf(config),
     store: {
-      loadBreakerState: async (backend) => readPersistedCircuit(dbPath, backend),
+      loadBreakerState: async (backend) => readPersistedCircuit(config, backend),
       saveBreakerState: async () => {},
     },
   });
 }
 
 async function readPersistedCircuit(
-  path: string,
+  config: Config,
   backend: string,
 ): Promise<StoredBreakerState | null> {
-  if (!existsSync(path)) return null;
-  const store = createSqliteStore(openDatabase(path));
   try {
-    return await store.loadBreakerState(backend);
-  } finally {
-    await store.close();
+    const found = await withExistingStore(config, (store) => store.loadBreakerState(backend));
+    return found ?? null;
+  } catch (error) {
+    // SQLite problems are the database check's to report; an unreachable PostgreSQL too.
+    if (config.storage.backend === 'postgres') return null;
+    throw error;
   }
 }

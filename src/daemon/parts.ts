@@ -4,6 +4,7 @@
  * lifecycle so each stays small.
  */
 import type { Elysia } from 'elysia';
+import { Gauge } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import { adminRoutes } from '../http/admin.ts';
 import { apiRoutes } from '../http/api.ts';
@@ -16,15 +17,20 @@ import type { Logger } from '../lib/log.ts';
 import type { MemoryService } from '../memory/service.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { mintToken } from '../realtime/auth.ts';
-import { InProcessFanout } from '../realtime/fanout.ts';
+import { observingSnapshots } from '../realtime/cluster-fanout.ts';
+import { type Fanout, InProcessFanout } from '../realtime/fanout.ts';
+import type { Hub } from '../realtime/hub.ts';
+import type { MemoryPort } from '../realtime/memory-port.ts';
 import { createRealtime, type Realtime, type WebSocketOptions } from '../realtime/plugin.ts';
 import { devJwtSecret } from '../storage/dev-secret.ts';
 import type { SqliteHandle } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
+import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
 import { adminPortOf, memoryPortOf, recordTransitions } from './ports.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
+import type { OpenedStorage } from './storage.ts';
 
 /** Everything the lifecycle drives. */
 export interface Parts {
@@ -33,6 +39,8 @@ export interface Parts {
   realtime: Realtime;
   websocket: WebSocketOptions;
   phase: { value: 'starting' | 'ready' | 'draining' };
+  /** Cluster membership and fan-out (postgres backend only). */
+  cluster?: ClusterRuntime;
   /** Runs before the listener closes: tell clients to reconnect, close sockets, flush the outbox. */
   beforeClose(deadlineMs: number): Promise<void>;
   /** Runs after the listener closed: stop timers and wait for deliveries still in flight. */
@@ -42,8 +50,9 @@ export interface Parts {
 /** Inputs of {@link buildParts}. */
 export interface PartsInput {
   runtime: RuntimeConfig;
-  store: Store;
-  handle: SqliteHandle;
+  storage: OpenedStorage;
+  /** This instance's id (carried by readyz, metrics and the admin status in cluster mode). */
+  instanceId: string;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
@@ -51,23 +60,16 @@ export interface PartsInput {
 
 /** Builds the services and the app; starts the outbox flusher. */
 export async function buildParts(input: PartsInput): Promise<Parts> {
-  const { store, metrics, logger, runtime, clock } = input;
+  const { storage, metrics, logger, runtime, clock } = input;
+  const store = storage.store;
   const config = runtime.config;
   const phase: Parts['phase'] = { value: 'starting' };
   const startedAtMonoMs = performance.now();
   const memory = await createMemoryService({ config, store, metrics, logger });
   const transitions = recordTransitions(memory);
   const memoryPort = memoryPortOf(memory);
-  const realtime = createRealtime({
-    config,
-    store,
-    memory: memoryPort,
-    verifier: await verifierOf(config, input.handle, clock),
-    fanout: new InProcessFanout(logger),
-    metrics,
-    logger,
-    clock,
-  });
+  const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
+  const { realtime, cluster } = await buildRealtime(input, memoryPort);
   memory.onStatusChange((status) => {
     realtime
       .broadcastMemoryStatus(status)
@@ -85,19 +87,20 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     transitions,
     startedAtMonoMs,
     metrics,
+    cluster,
   });
   const plugins = [
     realtime.plugin,
     apiRoutes({ apiKey, store, memory: memoryPort, realtime, clock }),
     adminRoutes({ apiKey, admin }),
     openapiRoutes(),
-    clientAssetRoutes(demoTokens(config, input.handle, clock)),
+    clientAssetRoutes(sqlite ? demoTokens(config, sqlite, clock) : {}),
   ] as unknown as Array<Elysia<string>>;
   const app = createApp({
-    readiness: readinessOf(phase, store, memory, realtime),
+    readiness: readinessOf(phase, store, memory, realtime, cluster?.instanceId),
     metrics,
     logger,
-    refreshMetrics: () => refreshGauges(store, input.handle, metrics),
+    refreshMetrics: () => refreshGauges(storage, metrics),
     plugins,
   }) as unknown as Elysia;
   memory.start();
@@ -107,6 +110,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     realtime,
     websocket: realtime.websocketOptions,
     phase,
+    cluster,
     beforeClose: async (deadlineMs) => {
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
       // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
@@ -121,6 +125,30 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   };
 }
 
+/** The realtime layer over the right fan-out (and, in cluster mode, the cluster runtime). */
+async function buildRealtime(
+  input: PartsInput,
+  memory: MemoryPort,
+): Promise<{ realtime: Realtime; cluster?: ClusterRuntime }> {
+  const { storage, metrics, logger, clock } = input;
+  const config = input.runtime.config;
+  const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
+  const wiring = fanoutOf(input);
+  const realtime = createRealtime({
+    config,
+    store: wiring.realtimeStore,
+    memory,
+    verifier: await verifierOf(config, sqlite, clock),
+    fanout: wiring.fanout,
+    metrics,
+    logger,
+    clock,
+  });
+  wiring.bindHub(realtime.hub);
+  if (wiring.cluster) instanceInfo(metrics, wiring.cluster.instanceId);
+  return { realtime, cluster: wiring.cluster };
+}
+
 /** In dev mode (the generated key) the demo page gets a token for the `demo` user. */
 function demoTokens(config: Config, handle: SqliteHandle, clock: Clock) {
   if (!usesDevKey(config)) return {};
@@ -129,13 +157,52 @@ function demoTokens(config: Config, handle: SqliteHandle, clock: Clock) {
   return { devToken };
 }
 
-async function refreshGauges(store: Store, handle: SqliteHandle, metrics: Metrics): Promise<void> {
-  const outbox = await store.outboxStats();
+async function refreshGauges(storage: OpenedStorage, metrics: Metrics): Promise<void> {
+  const outbox = await storage.store.outboxStats();
   metrics.outboxDepth.set(outbox.pending);
   metrics.outboxDead.set(outbox.dead);
-  // The Store has no count of replay events; one count on the raw connection, read per scrape.
-  const history = handle.sqlite.query('SELECT count(*) AS n FROM history').get() as { n: number };
-  metrics.historyEvents.set(history.n);
+  metrics.historyEvents.set(await storage.historyCount());
+}
+
+/** `lifeline_instance_info{instance_id}` = 1: joins every other series of this process to its id. */
+function instanceInfo(metrics: Metrics, instanceId: string): void {
+  const gauge = new Gauge({
+    name: 'lifeline_instance_info',
+    help: 'This instance (cluster mode); always 1, labelled with the instance id.',
+    labelNames: ['instance_id'],
+    registers: [metrics.registry],
+  });
+  gauge.set({ instance_id: instanceId }, 1);
+}
+
+/** The fan-out: in-process on SQLite; on PostgreSQL the cluster fan-out with its LISTEN. */
+function fanoutOf(input: PartsInput): {
+  fanout: Fanout;
+  realtimeStore: Store;
+  cluster?: ClusterRuntime;
+  bindHub(hub: Hub): void;
+} {
+  const { storage, logger } = input;
+  if (storage.backend === 'sqlite') {
+    return { fanout: new InProcessFanout(logger), realtimeStore: storage.store, bindHub: () => {} };
+  }
+  let hub: Hub | undefined;
+  const cluster = createCluster({
+    instanceId: input.instanceId,
+    side: storage.side,
+    store: storage.store,
+    hasLocal: (userId) => (hub?.socketsOf(userId).length ?? 0) > 0,
+    logger,
+    clock: input.clock,
+  });
+  return {
+    fanout: cluster.fanout,
+    realtimeStore: observingSnapshots(storage.store, cluster.fanout),
+    cluster,
+    bindHub: (bound) => {
+      hub = bound;
+    },
+  };
 }
 
 function applyLive(
@@ -154,6 +221,7 @@ function readinessOf(
   store: Store,
   memory: MemoryService,
   realtime: Realtime,
+  instanceId: string | undefined,
 ): Readiness {
   return {
     phase: () => phase.value,
@@ -173,6 +241,7 @@ function readinessOf(
         },
         outbox: { pending: outbox.pending, dead: outbox.dead },
         connections: realtime.connectionCount(),
+        ...(instanceId === undefined ? {} : { instance_id: instanceId }),
       };
     },
   };

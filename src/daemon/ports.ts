@@ -13,6 +13,7 @@ import type { MemoryService } from '../memory/service.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { MemoryPort, MemorySubmitResult } from '../realtime/memory-port.ts';
 import type { Store } from '../storage/store.ts';
+import type { ClusterRuntime, ClusterView } from './cluster.ts';
 import { memoryLatencyMs } from './latency.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
@@ -78,6 +79,8 @@ export interface AdminInputs {
   startedAtMonoMs: number;
   /** For the memory latency percentiles the status page shows. */
   metrics: Metrics;
+  /** Cluster mode: this instance's id and the live members. */
+  cluster?: Pick<ClusterRuntime, 'view' | 'instanceId'>;
 }
 
 /** The admin API's view of the daemon. */
@@ -108,6 +111,7 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
         outbox,
         connections: inputs.connections(),
         ...(latency === undefined ? {} : { latency_ms: latency }),
+        ...(inputs.cluster === undefined ? {} : { cluster: await clusterViewOf(inputs.cluster) }),
       };
     },
     async breaker(action) {
@@ -125,4 +129,15 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
         : { ok: false, issues: result.issues };
     },
   };
+}
+
+/** The member list, or just this instance's id when the database does not answer. */
+async function clusterViewOf(
+  cluster: Pick<ClusterRuntime, 'view' | 'instanceId'>,
+): Promise<ClusterView> {
+  try {
+    return await cluster.view();
+  } catch {
+    return { instance_id: cluster.instanceId, members: [] };
+  }
 }

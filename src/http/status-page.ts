@@ -70,6 +70,11 @@ export interface AdminStatus {
   connections: number;
   /** Memory request latency percentiles, when measured. */
   latency_ms?: { p50: number; p99: number };
+  /** Cluster mode only: this instance and the live members (heartbeat within the last beats). */
+  cluster?: {
+    instance_id: string;
+    members: Array<{ instance_id: string; address: string; started_at: string; last_seen: string }>;
+  };
 }
 
 /** The embedded page's text; preflight's "embedded assets present" check calls this. */

@@ -1,0 +1,82 @@
+/**
+ * @module LISTEN/NOTIFY for cluster fan-out (SPEC §7). A trigger on `history` (migrations-pg,
+ * `lifeline_history_notify`) calls `pg_notify` inside the transaction that writes the event, so
+ * a notification exists only for a committed event, and PostgreSQL delivers them in commit order.
+ * The payload is a reference — user id, seq and the writer's `application_name` — never content,
+ * far below the 8,000-byte limit; listeners read the rows themselves.
+ */
+import type { SQL } from 'bun';
+
+/** The channel the history trigger notifies. */
+export const HISTORY_CHANNEL = 'lifeline_history';
+
+/** One committed history event, as announced. */
+export interface HistoryNotice {
+  userId: string;
+  seq: number;
+  /** The writer's `application_name` (`lifeline/<instance id>`). */
+  origin: string;
+}
+
+/** Parses a notification payload; undefined when it is not one of ours. */
+export function parseHistoryNotice(payload: string): HistoryNotice | undefined {
+  try {
+    const value = JSON.parse(payload) as { u?: unknown; s?: unknown; o?: unknown };
+    if (typeof value.u !== 'string' || typeof value.s !== 'number') return undefined;
+    return { userId: value.u, seq: value.s, origin: typeof value.o === 'string' ? value.o : '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Callbacks of {@link listenForHistory}. */
+export interface HistoryListener {
+  onNotice(notice: HistoryNotice): void;
+  /**
+   * The LISTEN is in place again after its connection dropped (Bun reconnects with backoff and
+   * re-subscribes): notifications sent meanwhile are lost, so catch up from the history.
+   */
+  onResubscribed(): void;
+  /** A payload that did not parse (logged by the caller). */
+  onMalformed?(payload: string): void;
+}
+
+/** A running LISTEN. */
+export interface HistorySubscription {
+  /** Times the LISTEN was re-established after a drop. */
+  readonly resubscribes: number;
+  close(): Promise<void>;
+}
+
+/**
+ * LISTENs on {@link HISTORY_CHANNEL} on `sql`'s dedicated listen connection.
+ * @throws the connection error when the first LISTEN cannot be established.
+ */
+export async function listenForHistory(
+  sql: SQL,
+  listener: HistoryListener,
+): Promise<HistorySubscription> {
+  let subscribed = 0;
+  const state = { resubscribes: 0 };
+  const subscription = await sql.listen(
+    HISTORY_CHANNEL,
+    (payload) => {
+      const notice = parseHistoryNotice(payload);
+      if (notice === undefined) listener.onMalformed?.(payload);
+      else listener.onNotice(notice);
+    },
+    () => {
+      subscribed += 1;
+      if (subscribed > 1) {
+        state.resubscribes += 1;
+        listener.onResubscribed();
+      }
+    },
+  );
+  return {
+    get resubscribes() {
+      return state.resubscribes;
+    },
+    close: () => subscription.unlisten(),
+  };
+}
