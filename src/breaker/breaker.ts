@@ -3,7 +3,6 @@
  * clock. It does no I/O; the memory layer persists {@link CircuitBreaker.snapshot} on each
  * transition event and hands it back as `initial` after a restart.
  */
-
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
 import { nextCooldownMs } from './cooldown.ts';
@@ -37,12 +36,9 @@ export const NO_PERMIT = 0;
 /**
  * A consecutive-failure circuit breaker: closed → open after `failureThreshold` consecutive
  * failures → half-open once the cooldown has passed → closed on a successful probe, or open again
- * with the cooldown multiplied by `backoff` (capped, jittered).
- *
- * The state lives in flat fields rather than a tagged union so that the closed path allocates
- * nothing. Each transition advances an epoch; a permit is the epoch it was granted in, so the late
- * outcome of a call that started before a transition is ignored instead of being taken for a probe.
- *
+ * with the cooldown multiplied by `backoff` (capped, jittered). Flat fields, not a tagged union, so
+ * the closed path allocates nothing. Each transition advances an epoch; a permit is the epoch it
+ * was granted in, so the late outcome of a call that started before a transition is ignored.
  * Every call made with a permit must be bounded by the caller's timeout and then settled with
  * {@link recordSuccess}, {@link recordFailure} or {@link release}. A half-open permit left
  * unsettled for `probeTimeoutMs` counts as a failed probe, so the circuit cannot stick half-open.
@@ -176,8 +172,8 @@ export class CircuitBreaker {
   }
 
   /**
-   * Runs `fn` under the breaker. A resolved value is a success unless `classify.value` says
-   * otherwise; a thrown error is a failure unless `classify.error` returns null.
+   * Runs `fn` under the breaker: a resolved value is a success unless `classify.value` says
+   * otherwise, a throw a failure unless `classify.error` returns null.
    * @throws BreakerOpenError (as a rejection) without calling `fn` when no permit is available
    */
   execute<T>(fn: () => T | PromiseLike<T>, classify?: BreakerClassifier<T>): Promise<T> {
@@ -187,11 +183,7 @@ export class CircuitBreaker {
     return this.runWithPermit(permit, fn, classify);
   }
 
-  /**
-   * Opens the circuit by hand for `cooldownMs` (default: the base cooldown, capped at
-   * cooldownMaxMs); afterwards it half-opens as usual. Emits even when already open, since the
-   * probe time changes.
-   */
+  /** Opens by hand for `cooldownMs` (default the base cooldown, ≤ cooldownMaxMs); emits even if open. */
   open(cooldownMs: number = this.settings.cooldownMs, error: string | null = null): void {
     if (!(cooldownMs >= 0)) throw new RangeError(`cooldownMs must be ≥ 0, got ${cooldownMs}`);
     if (error !== null) this.lastErrorValue = error;
@@ -218,9 +210,8 @@ export class CircuitBreaker {
   }
 
   /**
-   * Applies new tunables at run time. A lower threshold applies from the next failure; a new
-   * cooldown from the next open; a lower cap also shortens the current wait.
-   * @throws RangeError when the merged settings are invalid (nothing is changed then)
+   * Applies new tunables at run time: a threshold from the next failure, a cooldown from the next
+   * open; a lower cap also shortens the current wait. @throws RangeError (nothing changed) if invalid
    */
   updateOptions(partial: Partial<BreakerSettings>): void {
     const merged = { ...this.settings, ...partial };
@@ -229,6 +220,21 @@ export class CircuitBreaker {
     if (this.current === 'open') {
       this.retryAtMs = Math.min(this.retryAtMs, this.clock.monoMs() + merged.cooldownMaxMs);
     }
+  }
+
+  /**
+   * Takes over a state decided elsewhere (another instance, through shared storage): the
+   * snapshot's counters and reason, open until its probe time (clamped to cooldownMaxMs) or
+   * closed. Emits one transition unless closed stays closed. @throws RangeError on a bad snapshot
+   */
+  adopt(snapshot: BreakerSnapshot): void {
+    const from = this.current;
+    this.current = 'closed';
+    this.restore(snapshot);
+    const open = this.state === 'open';
+    if (from === 'closed' && !open) return;
+    const waitMs = open ? Math.max(0, this.retryAtMs - this.clock.monoMs()) : null;
+    this.emit(from, open ? (this.openReasonValue ?? 'failures') : 'probe_succeeded', waitMs);
   }
 
   /** Subscribes to transitions; returns the unsubscribe function. Listeners must not throw. */

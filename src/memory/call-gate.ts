@@ -23,6 +23,11 @@ export interface CallGateOptions {
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
+  /**
+   * Cluster mode: asked before each half-open call for a cluster-wide probe slot; false turns
+   * the call into a skip, so N instances do not probe N times.
+   */
+  admitProbe?: () => Promise<boolean>;
 }
 
 const SKIPPED = { kind: 'skipped' } as const;
@@ -66,7 +71,8 @@ export class CallGate {
   /** Calls `fn` if the breaker allows it; never throws (a thrown error counts as a network failure). */
   async run<T>(operation: string, fn: () => Promise<MemoryOutcome<T>>): Promise<GateResult<T>> {
     const permit = this.breaker.tryAcquire();
-    if (permit === NO_PERMIT) {
+    const probing = this.options.admitProbe !== undefined && this.breaker.state === 'half_open';
+    if (permit === NO_PERMIT || (probing && !(await this.admitted(permit)))) {
       this.noteSkipped(operation);
       return SKIPPED;
     }
@@ -82,6 +88,13 @@ export class CallGate {
     if (breakerFailure === null) this.breaker.recordSuccess(permit);
     else this.breaker.recordFailure(permit, breakerFailure);
     return outcome;
+  }
+
+  /** A half-open permit also needs the cluster's probe slot; a refused one is released. */
+  private async admitted(permit: number): Promise<boolean> {
+    if (await this.options.admitProbe?.()) return true;
+    this.breaker.release(permit);
+    return false;
   }
 
   /** Starts a new summary window; called on every transition, whose log line carries the count. */

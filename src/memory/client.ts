@@ -104,6 +104,8 @@ export interface MemoryBackend {
   deleteThread(threadId: string): Promise<MemoryOutcome<void>>;
   /** One cheap authenticated call that proves the service answers on the pinned version. */
   health(): Promise<MemoryOutcome<void>>;
+  /** The per-request timeout in ms (memory.timeout_ms), when calls leave the process. */
+  readonly timeoutMs?: number;
   /** Changes the per-request timeout live (memory.timeout_ms is tunable). */
   setTimeoutMs(timeoutMs: number): void;
 }

@@ -56,6 +56,11 @@ export interface DrainReport {
   reason: 'empty' | 'circuit_open' | 'deadline' | 'stalled';
 }
 
+/** memory.timeout_ms's default, for backends that do not say (leases only). */
+const DEFAULT_TIMEOUT_MS = 2000;
+/** Lease room beyond two request timeouts. */
+const LEASE_MARGIN_MS = 2000;
+
 const emptyReport = (): FlushReport => ({
   batches: 0,
   delivered: 0,
@@ -221,10 +226,20 @@ export class OutboxFlusher {
       maxThreads: slots,
       batchSize: Math.min(this.settings.batchSize, this.o.backend.maxBatchMessages),
       excludeThreads: this.inFlight.keys(),
+      leaseMs: this.leaseMs(),
     });
     if (batches.length === 0)
       return breaker.state === 'closed' || this.inFlight.size > 0 ? [] : [this.idleProbe()];
     return batches.map((batch) => this.track(batch));
+  }
+
+  /**
+   * How long a claimed thread stays leased to this instance (cluster mode): one request plus
+   * its bookkeeping, with room for a slow database and clock skew between instances. Each settle
+   * of a one-by-one retry extends it.
+   */
+  private leaseMs(): number {
+    return 2 * (this.o.backend.timeoutMs ?? DEFAULT_TIMEOUT_MS) + LEASE_MARGIN_MS;
   }
 
   private track(batch: OutboxBatch): Promise<FlushReport> {
@@ -251,7 +266,7 @@ export class OutboxFlusher {
         // One bad message must not take its batch-mates down: retry them one by one.
         return await this.isolate(batch.threadId, userId, messages, report);
       }
-      await this.settle(messages, result, report);
+      await this.settle(messages, result, report, false);
     } catch (error) {
       // A storage error here leaves the messages pending; redelivery is deduplicated by UUID.
       this.o.logger.error('outbox bookkeeping failed', { error: describeError(error) });
@@ -275,32 +290,38 @@ export class OutboxFlusher {
     messages: OutboxMessage[],
     report: FlushReport,
   ) {
-    for (const message of messages) {
+    for (const [i, message] of messages.entries()) {
       const result = await this.send(threadId, userId, [message]);
-      await this.settle([message], result, report);
-      if (result.kind !== 'answer' && result.kind !== 'rejected') break;
+      const goOn = result.kind === 'answer' || result.kind === 'rejected';
+      await this.settle([message], result, report, goOn && i < messages.length - 1);
+      if (!goOn) break;
     }
     return report;
   }
 
+  /** Records the outcome; `keepLease` holds the thread for the rest of a one-by-one retry. */
   private async settle(
     messages: OutboxMessage[],
     result: GateResult<void>,
     report: FlushReport,
+    keepLease: boolean,
   ): Promise<void> {
     const ids = messages.map((m) => m.id);
+    const lease = keepLease ? { keepLeaseMs: this.leaseMs() } : undefined;
     switch (result.kind) {
       case 'answer':
         this.proven = true;
-        await this.o.store.markDelivered(ids);
+        await this.o.store.markDelivered(ids, lease);
         report.delivered += ids.length;
         this.o.metrics?.outboxDelivered.inc(ids.length);
         return;
       case 'skipped':
         report.skipped++;
+        // Not sent: let another instance have the thread rather than wait out the lease.
+        if (messages[0] !== undefined) await this.o.store.releaseLeases?.([messages[0].threadId]);
         return;
       case 'rejected':
-        await this.o.store.markDead(ids, result.reason);
+        await this.o.store.markDead(ids, result.reason, lease);
         report.dead += ids.length;
         this.o.logger.warn('memory service rejected a message; moved to dead letters', {
           backend: this.o.backend.name,
@@ -311,7 +332,7 @@ export class OutboxFlusher {
         return;
       case 'failure':
       case 'misconfigured':
-        await this.o.store.recordAttemptFailure(ids, result.detail);
+        await this.o.store.recordAttemptFailure(ids, result.detail, lease);
         report.failed += ids.length;
         return;
     }

@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { AppendResult, NewMessage, Store } from '../storage/store.ts';
 import { CallGate } from './call-gate.ts';
 import type { MemoryBackend, MemoryHit, MemoryRecord } from './client.ts';
+import { ClusterBreaker } from './cluster-breaker.ts';
 import { checkContent, DEFAULT_MAX_CONTENT_BYTES, type GuardCode } from './guards.ts';
 import { type DrainReport, OutboxFlusher, type OutboxSettings } from './outbox-flusher.ts';
 import { logTransition } from './transition-log.ts';
@@ -45,8 +46,10 @@ export type MemoryServiceStore = Pick<
   | 'markDelivered'
   | 'recordAttemptFailure'
   | 'markDead'
+  | 'releaseLeases'
   | 'outboxStats'
   | 'deadLetters'
+  | 'sharedBreaker'
 >;
 
 /** Options for {@link MemoryService.create}. */
@@ -62,6 +65,8 @@ export interface MemoryServiceOptions {
   random?: () => number;
   /** Content cap in UTF-8 bytes (default 32 KiB, the WebSocket content limit). */
   maxContentBytes?: number;
+  /** Cluster mode: how often the shared breaker row is read (default 1 s). */
+  breakerPollMs?: number;
 }
 
 /** Settings that may change at run time (runtime config overrides). */
@@ -93,6 +98,8 @@ export class MemoryService {
   private readonly metrics: Metrics | undefined;
   private readonly clock: Clock;
   private readonly listeners: StatusListener[] = [];
+  /** Cluster mode (a store with a shared breaker row): keeps this circuit and the row in step. */
+  private readonly cluster: ClusterBreaker | null;
   private maxContentBytes: number;
   private lastStatus: MemoryStatus;
   private saving: Promise<void> = Promise.resolve();
@@ -104,8 +111,11 @@ export class MemoryService {
       backend: options.backend.name,
     });
     let initial: BreakerSnapshot | undefined;
+    let version = 0;
     try {
-      const stored = await options.store.loadBreakerState(options.backend.name);
+      const shared = await options.store.sharedBreaker?.readSharedBreaker(options.backend.name);
+      if (shared !== undefined && shared !== null) version = shared.version;
+      const stored = shared ?? (await options.store.loadBreakerState(options.backend.name));
       const problems = stored === null ? [] : checkBreakerSnapshot(stored);
       if (problems.length > 0) logger.warn('persisted circuit state ignored', { problems });
       else if (stored !== null) initial = stored as BreakerSnapshot;
@@ -114,13 +124,14 @@ export class MemoryService {
         error: describeError(error),
       });
     }
-    return new MemoryService(options, logger, initial);
+    return new MemoryService(options, logger, initial, version);
   }
 
   private constructor(
     options: MemoryServiceOptions,
     logger: Logger,
     initial: BreakerSnapshot | undefined,
+    version: number,
   ) {
     this.store = options.store;
     this.backend = options.backend;
@@ -134,12 +145,28 @@ export class MemoryService {
       random: options.random,
       initial,
     });
+    const shared = options.store.sharedBreaker;
+    this.cluster =
+      shared === undefined
+        ? null
+        : new ClusterBreaker(
+            {
+              shared,
+              backend: this.backend.name,
+              breaker: this.breaker,
+              logger,
+              pollIntervalMs: options.breakerPollMs,
+            },
+            version,
+          );
+    const cluster = this.cluster;
     this.gate = new CallGate({
       breaker: this.breaker,
       backendName: this.backend.name,
       clock: this.clock,
       logger,
       metrics: this.metrics,
+      admitProbe: cluster === null ? undefined : () => cluster.admitProbe(),
     });
     this.flusher = new OutboxFlusher({
       ...options.outbox,
@@ -260,7 +287,7 @@ export class MemoryService {
   resetCircuit(): void {
     this.breaker.reset();
     // reset() on a closed circuit emits nothing; persist the cleared state anyway.
-    this.persist(this.breaker.snapshot());
+    this.persist(this.breaker.snapshot(), null);
     this.flusher.wake();
   }
 
@@ -271,8 +298,9 @@ export class MemoryService {
     if (update.timeoutMs !== undefined) this.backend.setTimeoutMs(update.timeoutMs);
   }
 
-  /** Starts background delivery. */
+  /** Starts background delivery (and, in cluster mode, following the shared circuit). */
   start(): void {
+    void this.cluster?.start();
     this.flusher.start();
   }
 
@@ -285,17 +313,26 @@ export class MemoryService {
   async stop(): Promise<void> {
     await this.flusher.stop();
     await this.saving;
+    await this.cluster?.stop();
   }
 
   /** Resolves once every transition so far is written (tests, shutdown). */
-  persisted(): Promise<void> {
-    return this.saving;
+  async persisted(): Promise<void> {
+    await this.saving;
+    await this.cluster?.settled();
+  }
+
+  /** Cluster mode: reads the shared circuit now instead of at the next poll (tests). */
+  async syncShared(): Promise<void> {
+    await this.cluster?.sync();
   }
 
   private onTransition(event: BreakerTransition): void {
-    this.persist(this.breaker.snapshot());
+    // An adopted transition came from the shared row: writing it back would only echo it.
+    const adopted = this.cluster?.adopting === true;
+    if (!adopted) this.persist(this.breaker.snapshot(), event);
     this.gate.resetSummary();
-    logTransition(this.logger, event, this.breaker);
+    logTransition(this.logger, event, this.breaker, adopted);
     this.metrics?.breakerState.set({ backend: this.backend.name }, STATE_VALUE[event.to]);
     this.metrics?.breakerTransitions.inc({ backend: this.backend.name, to: event.to });
     const status = this.status();
@@ -312,7 +349,11 @@ export class MemoryService {
   }
 
   /** Writes snapshots in transition order; a failed write is logged, never thrown. */
-  private persist(snapshot: BreakerSnapshot): void {
+  private persist(snapshot: BreakerSnapshot, event: BreakerTransition | null): void {
+    if (this.cluster !== null) {
+      this.cluster.publish(event, snapshot);
+      return;
+    }
     this.saving = this.saving
       .then(() => this.store.saveBreakerState(this.backend.name, snapshot))
       .catch((error) =>

@@ -27,11 +27,12 @@ export function transitionMessage(event: BreakerTransition): string {
   }
 }
 
-/** Writes the transition's line with its fields. */
+/** Writes the transition's line with its fields; `adopted`: another instance made it (cluster). */
 export function logTransition(
   logger: Logger,
   event: BreakerTransition,
   breaker: CircuitBreaker,
+  adopted = false,
 ): void {
   const fields = {
     from: event.from,
@@ -42,7 +43,9 @@ export function logTransition(
     error: event.error,
     skippedCalls: event.skippedCalls,
   };
-  const message = transitionMessage(event);
+  const message = adopted
+    ? `${transitionMessage(event)} (shared: another instance decided)`
+    : transitionMessage(event);
   if (event.to === 'half_open' && breaker.openReason === 'misconfigured')
     logger.debug(message, fields);
   else if (event.to === 'open') logger.warn(message, fields);

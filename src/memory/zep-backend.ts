@@ -102,6 +102,11 @@ export class ZepBackend implements MemoryBackend {
     this.sessions = new BoundedSet(maxCachedIds);
   }
 
+  /** The per-request timeout in ms. */
+  get timeoutMs(): number {
+    return this.http.timeoutMs;
+  }
+
   setTimeoutMs(timeoutMs: number): void {
     this.http.setTimeoutMs(timeoutMs);
   }

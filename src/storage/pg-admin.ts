@@ -46,10 +46,14 @@ export async function upsertBreakerState(
     reason: s.reason,
     updatedAt: nowWallMs,
   };
+  // Every write bumps the version, so instances sharing the row (cluster mode) adopt it.
   await db
     .insert(breakerState)
-    .values({ backend, ...values })
-    .onConflictDoUpdate({ target: breakerState.backend, set: values });
+    .values({ backend, ...values, version: 1 })
+    .onConflictDoUpdate({
+      target: breakerState.backend,
+      set: { ...values, version: sql`${breakerState.version} + 1` },
+    });
 }
 
 /** Every runtime override, by key. */

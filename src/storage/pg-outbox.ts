@@ -112,6 +112,17 @@ export async function updateDelivery(
   return row?.n ?? 0;
 }
 
+/** Releases `holder`'s leases on the given threads. */
+export async function releaseThreadLeases(
+  q: SQL,
+  threadIds: string[],
+  holder: string,
+): Promise<void> {
+  if (threadIds.length === 0) return;
+  await q`UPDATE threads SET leased_by = NULL, lease_until = NULL
+    WHERE leased_by = ${holder} AND id = ANY(${q.array(threadIds, 'TEXT')})`;
+}
+
 /** Message counts by delivery state. */
 export async function countByState(q: SQL): Promise<OutboxStats> {
   const rows =

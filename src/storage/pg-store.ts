@@ -17,6 +17,7 @@ import {
   upsertBreakerState,
   writeOverride,
 } from './pg-admin.ts';
+import { casSharedBreaker, selectSharedBreaker, takeProbeTicket } from './pg-breaker.ts';
 import { classifyPgError, isRetryable, pgUnavailableError } from './pg-errors.ts';
 import { DEFAULT_PROBE_INTERVAL_MS, PgHealth } from './pg-health.ts';
 import { deleteOldEvents, readEventsSince, recordEvent } from './pg-history.ts';
@@ -32,6 +33,7 @@ import {
   claimPendingBatches,
   countByState,
   type LeaseSettle,
+  releaseThreadLeases,
   selectDeadLetters,
   updateDelivery,
 } from './pg-outbox.ts';
@@ -50,6 +52,7 @@ import type {
   RuntimeOverride,
   SearchHit,
   SettleOptions,
+  SharedBreakerStore,
   Snapshot,
   StorageHealth,
   Store,
@@ -86,6 +89,24 @@ class PgStore implements Store {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly leaseHolder: string;
   private closed = false;
+  /** The breaker state every instance on this database shares. */
+  readonly sharedBreaker: SharedBreakerStore = {
+    readSharedBreaker: (backend) => this.read((q) => selectSharedBreaker(q, backend)),
+    writeSharedBreaker: (backend, snapshot, expectedVersion) => {
+      const nowWallMs = this.clock.wallMs();
+      return this.write(
+        (q) => casSharedBreaker(q, backend, snapshot, expectedVersion, nowWallMs),
+        true,
+      );
+    },
+    acquireProbeTicket: (backend, version, maxProbes, ticketMs) => {
+      const nowWallMs = this.clock.wallMs();
+      return this.write(
+        (q) => takeProbeTicket(q, backend, version, maxProbes, ticketMs, nowWallMs),
+        true,
+      );
+    },
+  };
 
   constructor(
     private readonly handle: PgHandle,
@@ -228,6 +249,10 @@ class PgStore implements Store {
   async markDead(ids: string[], reason: string, options?: SettleOptions): Promise<void> {
     const lease = this.settleLease(options);
     await this.write((q) => updateDelivery(q, ids, { kind: 'dead', error: reason }, lease), true);
+  }
+
+  async releaseLeases(threadIds: string[]): Promise<void> {
+    await this.write((q) => releaseThreadLeases(q, threadIds, this.leaseHolder), true);
   }
 
   private settleLease(options: SettleOptions | undefined): LeaseSettle {

@@ -226,6 +226,11 @@ export interface OutboxStore {
   recordAttemptFailure(ids: string[], error: string, options?: SettleOptions): Promise<void>;
   /** Moves messages to the dead-letter state with the reason; releases the lease likewise. */
   markDead(ids: string[], reason: string, options?: SettleOptions): Promise<void>;
+  /**
+   * Releases this store's leases on threads whose batch was claimed but not sent (the circuit
+   * refused it). Absent where leases are not shared (SQLite).
+   */
+  releaseLeases?(threadIds: string[]): Promise<void>;
   outboxStats(): Promise<OutboxStats>;
   /** The newest dead letters first. */
   deadLetters(limit: number): Promise<OutboxMessage[]>;
@@ -243,6 +248,45 @@ export interface LocalMemoryStore {
 export interface BreakerStateStore {
   loadBreakerState(backend: string): Promise<StoredBreakerState | null>;
   saveBreakerState(backend: string, snapshot: StoredBreakerState): Promise<void>;
+}
+
+/** The breaker row as the instances of a cluster share it: a snapshot and its version. */
+export interface SharedBreakerState extends StoredBreakerState {
+  /** Bumped by every write; an instance adopts a version it has not seen. */
+  version: number;
+}
+
+/** Outcome of {@link SharedBreakerStore.acquireProbeTicket}; `current` is the row as it stands. */
+export interface ProbeTicket {
+  granted: boolean;
+  current: SharedBreakerState | null;
+}
+
+/**
+ * One breaker state for all instances on a shared database (cluster mode): versioned writes, and
+ * half-open probe tickets counted cluster-wide. Present on the PostgreSQL store only.
+ */
+export interface SharedBreakerStore {
+  readSharedBreaker(backend: string): Promise<SharedBreakerState | null>;
+  /**
+   * Writes the snapshot when the row is still at `expectedVersion` (0: no row yet), or always
+   * when it is null; returns whether it was applied and the row after the call.
+   */
+  writeSharedBreaker(
+    backend: string,
+    snapshot: StoredBreakerState,
+    expectedVersion: number | null,
+  ): Promise<{ applied: boolean; current: SharedBreakerState }>;
+  /**
+   * Takes one of `maxProbes` probe tickets of row version `version`, granted only while that
+   * version is open and its probe time has come; tickets lapse after `ticketMs` (a prober died).
+   */
+  acquireProbeTicket(
+    backend: string,
+    version: number,
+    maxProbes: number,
+    ticketMs: number,
+  ): Promise<ProbeTicket>;
 }
 
 /** Runtime config overrides and their audit trail. */
@@ -282,6 +326,8 @@ export interface Store
     BreakerStateStore,
     RuntimeConfigStore,
     MaintenanceStore {
+  /** Cluster mode: the breaker state every instance shares; absent on SQLite (one process). */
+  readonly sharedBreaker?: SharedBreakerStore;
   /** Waits for queued writes, then checkpoints and closes. */
   close(): Promise<void>;
 }
