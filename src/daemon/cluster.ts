@@ -53,6 +53,8 @@ export interface ClusterInput {
   side: PgHandle;
   store: Store;
   hasLocal(userId: string): boolean;
+  /** Closes `userId`'s local sockets so they resume by themselves (the fan-out lost track). */
+  closeLocal(userId: string): void;
   logger: Logger;
   clock: Clock;
 }
@@ -64,6 +66,7 @@ export function createCluster(input: ClusterInput): ClusterRuntime {
   const fanout = new ClusterFanout({
     history: input.store,
     hasLocal: input.hasLocal,
+    onLost: input.closeLocal,
     logger,
   });
   const startedAtWallMs = clock.wallMs();

@@ -22,6 +22,7 @@ import { type Fanout, InProcessFanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import { createRealtime, type Realtime, type WebSocketOptions } from '../realtime/plugin.ts';
+import { CLOSE } from '../realtime/protocol.ts';
 import { devJwtSecret } from '../storage/dev-secret.ts';
 import type { SqliteHandle } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
@@ -192,6 +193,15 @@ function fanoutOf(input: PartsInput): {
     side: storage.side,
     store: storage.store,
     hasLocal: (userId) => (hub?.socketsOf(userId).length ?? 0) > 0,
+    closeLocal: (userId) => {
+      for (const socket of hub?.socketsOf(userId) ?? []) {
+        try {
+          socket.close(CLOSE.restart, 'resume: events were missed');
+        } catch {
+          // Already closing.
+        }
+      }
+    },
     logger,
     clock: input.clock,
   });

@@ -17,14 +17,22 @@ import type { Fanout, FanoutListener } from './fanout.ts';
 import type { PushFrame } from './protocol.ts';
 import { toPushFrame } from './push.ts';
 
-/** Events read per history query while catching a user up. */
-const READ_BATCH = 500;
+/**
+ * The most events one catch-up reads. `eventsSince` answers `gone` beyond it, as it does when the
+ * history was trimmed past the cursor; the user's sockets are then closed to resume by themselves.
+ */
+const READ_LIMIT = 10_000;
 
 /** What {@link ClusterFanout} needs. */
 export interface ClusterFanoutDeps {
   history: Pick<HistoryStore, 'eventsSince'>;
   /** Whether `userId` has a socket on this instance. */
   hasLocal(userId: string): boolean;
+  /**
+   * The history can no longer fill the gap of `userId`'s sockets (trimmed, or over the read
+   * limit): close them so each resumes (`since`) or rehydrates on its own.
+   */
+  onLost?(userId: string): void;
   logger?: Logger;
 }
 
@@ -162,28 +170,31 @@ export class ClusterFanout implements Fanout {
   }
 
   private async readOnce(userId: string, user: UserState): Promise<void> {
-    for (;;) {
-      const result = await this.deps.history.eventsSince(userId, user.cursor, READ_BATCH);
-      if (this.closed) return;
-      if (result.kind === 'gone') {
-        // Trimmed past the cursor: sockets resume from their own seq on reconnect; skip ahead.
-        this.logger.warn('cluster fan-out cursor fell out of the history', { user_id: userId });
-        this.users.delete(userId);
-        return;
-      }
-      for (const event of result.events) {
-        if (event.seq <= user.cursor) continue;
-        user.cursor = event.seq;
-        const frame = toPushFrame(event.type, event.seq, event.payload);
-        const origin = user.origins.get(event.seq);
-        user.origins.delete(event.seq);
-        if (frame === undefined) continue;
-        this.counts.readDelivered += 1;
-        this.emit(userId, frame, origin);
-      }
-      for (const seq of user.origins.keys()) if (seq <= user.cursor) user.origins.delete(seq);
-      if (result.events.length < READ_BATCH) return;
+    const result = await this.deps.history.eventsSince(userId, user.cursor, READ_LIMIT);
+    if (this.closed) return;
+    if (result.kind === 'gone') {
+      this.logger.warn(
+        'cluster fan-out cannot fill the gap from the history; closing the sockets',
+        {
+          user_id: userId,
+          cursor: user.cursor,
+        },
+      );
+      this.users.delete(userId);
+      this.deps.onLost?.(userId);
+      return;
     }
+    for (const event of result.events) {
+      if (event.seq <= user.cursor) continue;
+      user.cursor = event.seq;
+      const frame = toPushFrame(event.type, event.seq, event.payload);
+      const origin = user.origins.get(event.seq);
+      user.origins.delete(event.seq);
+      if (frame === undefined) continue;
+      this.counts.readDelivered += 1;
+      this.emit(userId, frame, origin);
+    }
+    for (const seq of user.origins.keys()) if (seq <= user.cursor) user.origins.delete(seq);
   }
 
   private emit(userId: string, frame: PushFrame, origin: string | undefined): void {

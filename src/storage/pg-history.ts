@@ -60,8 +60,10 @@ export async function readEventsSince(
   if (current - sinceSeq > maxEvents) return { kind: 'gone' };
   const rows = (await q`SELECT seq::float8 AS seq, type, payload,
       created_at::float8 AS "createdAtWallMs"
-    FROM history WHERE user_id = ${userId} AND seq > ${sinceSeq} ORDER BY seq`) as EventRow[];
+    FROM history WHERE user_id = ${userId} AND seq > ${sinceSeq} AND seq <= ${current}
+    ORDER BY seq`) as EventRow[];
   // Every seq in (since, current] must still be there; a trimmed gap means replay is impossible.
+  // Rows above `current` (committed by another writer since it was read) are left for next time.
   if (rows.length !== current - sinceSeq || rows[0]?.seq !== sinceSeq + 1) return { kind: 'gone' };
   const events: HistoryEvent[] = rows.map((r) => ({
     seq: r.seq,
