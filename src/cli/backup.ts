@@ -27,6 +27,12 @@ export const backupCommand: Command = {
       for (const issue of loaded.issues) printErr(formatIssue(issue));
       return ExitCode.failed;
     }
+    if (loaded.config.storage.backend === 'postgres') {
+      printErr(
+        'lifeline backup: storage.backend is "postgres"; back the database up with pg_dump (or your provider’s snapshots), see docs/cluster.md',
+      );
+      return ExitCode.failed;
+    }
     const store = createSqliteStore(openDatabase(databasePath(loaded.config)));
     try {
       await store.backupTo(resolve(target));

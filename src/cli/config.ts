@@ -13,6 +13,7 @@ import { databasePath } from '../daemon/config.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { applyMigrations } from '../storage/migrations.ts';
 import { openDatabase } from '../storage/open.ts';
+import { openPgStore } from '../storage/pg-connect.ts';
 import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
@@ -79,6 +80,17 @@ async function get(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
 }
 
 async function withStore<T>(loaded: LoadResult, use: (store: Store) => Promise<T>): Promise<T> {
+  const url = loaded.config!.storage.postgres.url;
+  if (loaded.config!.storage.backend === 'postgres' && url !== undefined) {
+    // Cluster mode: the overrides live in the shared database; every instance polls them.
+    const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
+    try {
+      await opened.migrate();
+      return await use(opened.store);
+    } finally {
+      await opened.close();
+    }
+  }
   const handle = openDatabase(databasePath(loaded.config!));
   applyMigrations(handle);
   const store = createSqliteStore(handle);

@@ -7,8 +7,9 @@ import { databasePath } from '../daemon/config.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { applyMigrations, migrationStatus } from '../storage/migrations.ts';
 import { openDatabase } from '../storage/open.ts';
+import { openPgStore } from '../storage/pg-connect.ts';
 import type { Command } from './command.ts';
-import { ExitCode } from './exit.ts';
+import { ExitCode, type ExitCodeValue } from './exit.ts';
 import { CONFIG_FLAG, loadForCommand } from './load.ts';
 
 /** The migrate command. */
@@ -22,6 +23,10 @@ export const migrateCommand: Command = {
     if (!loaded.config) {
       for (const issue of loaded.issues) printErr(formatIssue(issue));
       return ExitCode.failed;
+    }
+    const url = loaded.config.storage.postgres.url;
+    if (loaded.config.storage.backend === 'postgres' && url !== undefined) {
+      return migratePostgres(url, args.values.status === true);
     }
     const path = databasePath(loaded.config);
     const handle = openDatabase(path);
@@ -45,3 +50,28 @@ export const migrateCommand: Command = {
     }
   },
 };
+
+/** `migrate` on storage.backend = "postgres": the same output, under the migration lock. */
+async function migratePostgres(url: string, statusOnly: boolean): Promise<ExitCodeValue> {
+  const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
+  try {
+    const status = await opened.status();
+    if (statusOnly) {
+      printOut(`database: ${opened.label}`);
+      for (const tag of status.applied) printOut(`applied  ${tag}`);
+      for (const tag of status.pending) printOut(`pending  ${tag}`);
+      if (status.newerThanBinary)
+        printOut('newer    the database was migrated by a newer lifeline');
+      return status.newerThanBinary ? ExitCode.failed : ExitCode.ok;
+    }
+    const { applied } = await opened.migrate();
+    printOut(
+      applied.length
+        ? `applied ${applied.join(', ')} to ${opened.label}`
+        : `${opened.label} is up to date`,
+    );
+    return ExitCode.ok;
+  } finally {
+    await opened.close();
+  }
+}

@@ -58,6 +58,12 @@ export const tokenCommand: Command = {
       );
       return ExitCode.failed;
     }
+    if (config.storage.backend === 'postgres' && !config.auth.jwt_secret) {
+      printErr(
+        'lifeline token: storage.backend is "postgres" and no auth.jwt_secret is set; cluster mode has no development key — set the same auth.jwt_secret on every instance',
+      );
+      return ExitCode.failed;
+    }
     const secret = config.auth.jwt_secret ?? readDevSecret(databasePath(config));
     const token = await mintToken({
       secret,
