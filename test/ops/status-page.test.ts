@@ -63,7 +63,9 @@ describe('status page in Chromium', () => {
       content: 'hello status page',
     });
     expect(posted.status).toBe(201);
-    // Delivered by the local backend: the page then has a memory latency to show.
+    // The local backend delivers at commit; a memory search gives the page a latency to show.
+    const searched = await server.api('GET', '/api/v1/threads/t1/memory?query=hello&limit=3');
+    expect(searched.status).toBe(200);
     await waitFor(async () => {
       const status = await (await server.api('GET', '/api/v1/admin/status')).json();
       return (status as { outbox: { delivered: number } }).outbox.delivered === 1;
