@@ -1,6 +1,7 @@
 /**
  * Runs every benchmark in sequence (never in parallel: they share the two cores): breaker, outbox,
- * startup, verify-cache, ws, and client if present. `--write` lets each update its section of
+ * startup, verify-cache, ws, client, and (with --write only, as it always writes) cluster, which
+ * needs Debian's PostgreSQL. `--write` lets each update its section of
  * docs/benchmarks.md; without it nothing is written (breaker and outbox write by default, so they
  * get `--no-write`). Stops at the first benchmark that fails.
  *
@@ -14,6 +15,7 @@ const write = Bun.argv.includes('--write');
 /** Scripts whose default is to write (opt out with --no-write) vs to print only (opt in with --write). */
 const WRITES_BY_DEFAULT = new Set(['breaker.ts', 'outbox.ts']);
 const SCRIPTS = ['breaker.ts', 'outbox.ts', 'startup.ts', 'verify-cache.ts', 'ws.ts', 'client.ts'];
+if (write) SCRIPTS.push('cluster.ts');
 
 for (const script of SCRIPTS) {
   const path = join(import.meta.dir, script);
