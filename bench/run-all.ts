@@ -14,19 +14,23 @@ import { printErr } from '../src/lib/log.ts';
 const write = Bun.argv.includes('--write');
 /** Scripts whose default is to write (opt out with --no-write) vs to print only (opt in with --write). */
 const WRITES_BY_DEFAULT = new Set(['breaker.ts', 'outbox.ts']);
+/** Scripts that always write and take no write flag. */
+const ALWAYS_WRITE = new Set(['cluster.ts']);
 const SCRIPTS = ['breaker.ts', 'outbox.ts', 'startup.ts', 'verify-cache.ts', 'ws.ts', 'client.ts'];
 if (write) SCRIPTS.push('cluster.ts');
 
 for (const script of SCRIPTS) {
   const path = join(import.meta.dir, script);
   if (!existsSync(path)) continue;
-  const flag = WRITES_BY_DEFAULT.has(script)
-    ? write
-      ? []
-      : ['--no-write']
-    : write
-      ? ['--write']
-      : [];
+  const flag = ALWAYS_WRITE.has(script)
+    ? []
+    : WRITES_BY_DEFAULT.has(script)
+      ? write
+        ? []
+        : ['--no-write']
+      : write
+        ? ['--write']
+        : [];
   printErr(`== bench/${script} ${flag.join(' ')}`);
   const proc = Bun.spawnSync([process.execPath, path, ...flag], {
     stdout: 'inherit',

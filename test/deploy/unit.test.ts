@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { keySpec } from '../../src/config/keys.ts';
 import { run } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
+import { commandMissing, toolReady } from '../support/tools.ts';
 
 const UNIT_PATH = resolve(import.meta.dir, '..', '..', 'deploy', 'lifeline.service');
 const UNIT_TEXT = readFileSync(UNIT_PATH, 'utf8');
@@ -53,7 +54,12 @@ function seconds(value: string | undefined): number {
   return Number(match[1]);
 }
 
-describe('deploy/lifeline.service', () => {
+describe.skipIf(
+  !toolReady(
+    'the systemd unit tests',
+    commandMissing('systemd-analyze', 'apt-get install systemd'),
+  ),
+)('deploy/lifeline.service', () => {
   test('passes systemd-analyze verify without warnings', async () => {
     const analyze = systemdAnalyze();
     using dir = tempDir('lifeline-unit');

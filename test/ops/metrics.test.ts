@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../support/spawn.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';
+import { commandMissing, toolReady } from '../support/tools.ts';
 import { connect, type WsClient } from '../support/ws.ts';
 import { type OpsServer, startServer, tokenFor } from './harness.ts';
 
@@ -192,6 +193,8 @@ describe('/metrics after a scripted session', () => {
     // Events of u1: the message, the preferences, and the two `memory` status pushes.
     expect(sampleValue(samples, 'lifeline_history_events')).toBe(4);
 
+    const promtoolMissing = commandMissing('promtool', 'apt-get install prometheus');
+    if (!toolReady('promtool check metrics', promtoolMissing)) return;
     const promtool = Bun.spawn(['promtool', 'check', 'metrics'], {
       stdin: new TextEncoder().encode(text),
       stdout: 'pipe',
