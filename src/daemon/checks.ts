@@ -10,7 +10,6 @@ import { authKeyCheck } from '../preflight/auth-key.ts';
 import { type Check, fail, pass } from '../preflight/check.ts';
 import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
 import { databaseCheck, migrationsCheck } from '../storage/checks.ts';
-import { pgChecks } from '../storage/pg-checks.ts';
 import { usesDevKey } from './auth.ts';
 import { databasePath } from './config.ts';
 import { memoryPreflightCheck } from './memory.ts';
@@ -41,7 +40,7 @@ export function preflightChecks(
   );
   if (postgresUrl !== undefined) {
     // Cluster mode keeps nothing in the data directory: no data-dir or disk check (decision).
-    checks.push(clusterKeyCheck(config), ...pgChecks({ url: postgresUrl }));
+    checks.push(clusterKeyCheck(config), ...lazyPgChecks(postgresUrl));
   } else {
     checks.push(
       dataDirCheck({ dataDir: config.server.data_dir }),
@@ -84,5 +83,22 @@ function skipped(names: string[]): Check[] {
   return names.map((name) => ({
     name,
     run: async () => fail('not run: the config did not load', 'fix the config errors above first'),
+  }));
+}
+
+/**
+ * The PostgreSQL checks (database, migrations, listen), loaded on first run so that SQLite mode
+ * never loads the PostgreSQL modules.
+ */
+function lazyPgChecks(url: string): Check[] {
+  const loaded = import('../storage/pg-checks.ts').then(({ pgChecks }) => pgChecks({ url }));
+  loaded.catch(() => {});
+  return ['database', 'migrations', 'listen'].map((name, index) => ({
+    name,
+    run: async (ctx) => {
+      const check = (await loaded)[index];
+      if (!check || check.name !== name) throw new Error(`PostgreSQL check ${name} is missing`);
+      return check.run(ctx);
+    },
   }));
 }

@@ -10,9 +10,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { applyMigrations } from '../storage/migrations.ts';
 import { openDatabase, type SqliteHandle } from '../storage/open.ts';
-import { openPgStore } from '../storage/pg-connect.ts';
-import { redactUrl } from '../storage/pg-errors.ts';
-import { openPgPool, type PgHandle } from '../storage/pg-open.ts';
+import type { PgHandle } from '../storage/pg-open.ts';
 import { createSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { databasePath } from './config.ts';
@@ -77,6 +75,10 @@ export async function openStorage(input: OpenStorageInput): Promise<OpenedStorag
     };
   }
   const applicationName = `lifeline/${input.instanceId}`.slice(0, 63);
+  // The PostgreSQL modules load only in cluster mode: SQLite startup does not pay for them.
+  const { openPgStore } = await import('../storage/pg-connect.ts');
+  const { redactUrl } = await import('../storage/pg-errors.ts');
+  const { openPgPool } = await import('../storage/pg-open.ts');
   const opened = openPgStore(url, {
     logger,
     clock,
@@ -119,6 +121,7 @@ export async function withExistingStore<T>(
 ): Promise<T | undefined> {
   const url = config.storage.postgres.url;
   if (config.storage.backend === 'postgres' && url !== undefined) {
+    const { openPgStore } = await import('../storage/pg-connect.ts');
     const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
     try {
       const status = await opened.status();
