@@ -1,7 +1,8 @@
 /**
  * @module Cluster mode's moving parts in one place (SPEC §7): the instance id, the heartbeat that
- * keeps this instance in `cluster_members`, and the LISTEN that feeds other instances' committed
- * history events to the {@link ClusterFanout}. Built only when `storage.backend = "postgres"`.
+ * keeps this instance in `cluster_members`, the LISTEN that feeds other instances' committed
+ * history events to the {@link ClusterFanout}, and the LISTEN that makes the shared circuit's
+ * changes reach this instance's breaker at once. Built only when `storage.backend = "postgres"`.
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';
@@ -9,7 +10,11 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { ClusterFanout } from '../realtime/cluster-fanout.ts';
 import { beat, type ClusterMember, leave, liveMembers } from '../storage/pg-members.ts';
-import { type HistorySubscription, listenForHistory } from '../storage/pg-notify.ts';
+import {
+  type HistorySubscription,
+  listenForBreaker,
+  listenForHistory,
+} from '../storage/pg-notify.ts';
 import type { PgHandle } from '../storage/pg-open.ts';
 import type { Store } from '../storage/store.ts';
 
@@ -55,6 +60,11 @@ export interface ClusterInput {
   hasLocal(userId: string): boolean;
   /** Closes `userId`'s local sockets so they resume by themselves (the fan-out lost track). */
   closeLocal(userId: string): void;
+  /**
+   * Another instance wrote a new version of the shared breaker row (or the LISTEN came back and
+   * one may have been missed): read the row now (the memory service's `syncShared()`).
+   */
+  onBreakerChanged?(): void;
   logger: Logger;
   clock: Clock;
 }
@@ -73,6 +83,7 @@ export function createCluster(input: ClusterInput): ClusterRuntime {
   let address = '';
   let timer: Timer | undefined;
   let subscription: HistorySubscription | undefined;
+  let breakerSubscription: HistorySubscription | undefined;
   let stopped: Promise<void> | undefined;
   const heartbeat = async () => {
     const member: ClusterMember = {
@@ -95,6 +106,9 @@ export function createCluster(input: ClusterInput): ClusterRuntime {
       timer = setInterval(() => void heartbeat(), HEARTBEAT_INTERVAL_MS);
       timer.unref();
       subscription = await subscribe(side, fanout, self, logger);
+      const onBreakerChanged = input.onBreakerChanged;
+      if (onBreakerChanged !== undefined)
+        breakerSubscription = await subscribeBreaker(side, self, onBreakerChanged, logger);
       logger.info('cluster member', { address, heartbeat_ms: HEARTBEAT_INTERVAL_MS });
     },
     async view() {
@@ -115,6 +129,7 @@ export function createCluster(input: ClusterInput): ClusterRuntime {
         if (timer) clearInterval(timer);
         await fanout.close();
         await subscription?.close().catch(() => {});
+        await breakerSubscription?.close().catch(() => {});
         await leave(side.sql, instanceId).catch(() => {});
       })();
       return stopped;
@@ -140,5 +155,25 @@ function subscribe(
     },
     onMalformed: (payload) =>
       logger.warn('ignored a malformed history notification', { bytes: payload.length }),
+  });
+}
+
+/**
+ * LISTENs for new versions of the shared breaker row written by other instances: the circuit
+ * follows them at once; the memory service's 1 s poll stays as the net for a lost notification.
+ */
+function subscribeBreaker(
+  side: PgHandle,
+  self: string,
+  onChanged: () => void,
+  logger: Logger,
+): Promise<HistorySubscription> {
+  return listenForBreaker(side.sql, {
+    onNotice: (notice) => {
+      if (notice.origin !== self) onChanged(); // this instance's own writes are already applied
+    },
+    onResubscribed: onChanged,
+    onMalformed: (payload) =>
+      logger.warn('ignored a malformed breaker notification', { bytes: payload.length }),
   });
 }

@@ -70,7 +70,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   const transitions = recordTransitions(memory);
   const memoryPort = memoryPortOf(memory);
   const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
-  const { realtime, cluster } = await buildRealtime(input, memoryPort);
+  const { realtime, cluster } = await buildRealtime(input, memoryPort, memory);
   memory.onStatusChange((status) => {
     realtime
       .broadcastMemoryStatus(status)
@@ -130,11 +130,12 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
 async function buildRealtime(
   input: PartsInput,
   memory: MemoryPort,
+  service: MemoryService,
 ): Promise<{ realtime: Realtime; cluster?: ClusterRuntime }> {
   const { storage, metrics, logger, clock } = input;
   const config = input.runtime.config;
   const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
-  const wiring = fanoutOf(input);
+  const wiring = fanoutOf(input, service);
   const realtime = createRealtime({
     config,
     store: wiring.realtimeStore,
@@ -177,7 +178,10 @@ function instanceInfo(metrics: Metrics, instanceId: string): void {
 }
 
 /** The fan-out: in-process on SQLite; on PostgreSQL the cluster fan-out with its LISTEN. */
-function fanoutOf(input: PartsInput): {
+function fanoutOf(
+  input: PartsInput,
+  memory: MemoryService,
+): {
   fanout: Fanout;
   realtimeStore: Store;
   cluster?: ClusterRuntime;
@@ -202,6 +206,7 @@ function fanoutOf(input: PartsInput): {
         }
       }
     },
+    onBreakerChanged: () => void memory.syncShared(),
     logger,
     clock: input.clock,
   });

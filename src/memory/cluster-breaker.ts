@@ -4,11 +4,12 @@
  *
  * - A local transition is written over the row version this instance last saw (compare-and-set).
  *   When the write loses (another instance wrote first), the row wins and is adopted locally.
- * - The row is read every `pollIntervalMs` (1 s) and on every probe ticket; a newer version is
- *   adopted: when one instance opens, the others open within a poll, and a close or an
- *   operator's action reaches them the same way. Polling, not LISTEN/NOTIFY: the row is the
- *   truth and a lost notification could not be told from a quiet second, so the poll would be
- *   needed anyway; it costs one primary-key read per second per instance.
+ * - A new row version is announced on the `lifeline_breaker` channel (a trigger, NOTIFY at
+ *   commit); the daemon's cluster runtime LISTENs and calls {@link ClusterBreaker.sync} at once,
+ *   so when one instance opens, the others open within a notification's latency. The row is
+ *   also read every `pollIntervalMs` (1 s) and on every probe ticket: the row is the truth and a
+ *   lost notification cannot be told from a quiet second, so the poll stays as the safety net
+ *   (one primary-key read per second per instance).
  * - Open → half-open stays local (not written). Before a half-open call the instance takes a
  *   probe ticket on the row; at most half_open_max_calls tickets per row version exist across
  *   all instances, so N instances never probe N times per cooldown.

@@ -322,7 +322,7 @@ export class MemoryService {
     await this.cluster?.settled();
   }
 
-  /** Cluster mode: reads the shared circuit now instead of at the next poll (tests). */
+  /** Cluster mode: reads the shared circuit now instead of at the next poll (a NOTIFY, tests). */
   async syncShared(): Promise<void> {
     await this.cluster?.sync();
   }

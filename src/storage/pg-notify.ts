@@ -3,7 +3,8 @@
  * `lifeline_history_notify`) calls `pg_notify` inside the transaction that writes the event, so
  * a notification exists only for a committed event, and PostgreSQL delivers them in commit order.
  * The payload is a reference — user id, seq and the writer's `application_name` — never content,
- * far below the 8,000-byte limit; listeners read the rows themselves.
+ * far below the 8,000-byte limit; listeners read the rows themselves. A second trigger, on
+ * `breaker_state`, announces each new version of the shared circuit the same way.
  */
 import type { SQL } from 'bun';
 
@@ -52,16 +53,70 @@ export interface HistorySubscription {
  * LISTENs on {@link HISTORY_CHANNEL} on `sql`'s dedicated listen connection.
  * @throws the connection error when the first LISTEN cannot be established.
  */
-export async function listenForHistory(
+export function listenForHistory(
   sql: SQL,
   listener: HistoryListener,
+): Promise<HistorySubscription> {
+  return listenOn(sql, HISTORY_CHANNEL, parseHistoryNotice, listener);
+}
+
+/** The channel the breaker_state trigger notifies (migrations-pg/0005_breaker_notify.sql). */
+export const BREAKER_CHANNEL = 'lifeline_breaker';
+
+/** A new version of a shared breaker row, as announced. */
+export interface BreakerNotice {
+  backend: string;
+  version: number;
+  /** The writer's `application_name` (`lifeline/<instance id>`). */
+  origin: string;
+}
+
+/** Parses a breaker notification payload; undefined when it is not one of ours. */
+export function parseBreakerNotice(payload: string): BreakerNotice | undefined {
+  try {
+    const value = JSON.parse(payload) as { b?: unknown; v?: unknown; o?: unknown };
+    if (typeof value.b !== 'string' || typeof value.v !== 'number') return undefined;
+    return {
+      backend: value.b,
+      version: value.v,
+      origin: typeof value.o === 'string' ? value.o : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Callbacks of {@link listenForBreaker}: as {@link HistoryListener}, for breaker notices. */
+export interface BreakerListener {
+  onNotice(notice: BreakerNotice): void;
+  /** The LISTEN is back after a drop: versions written meanwhile were not announced. */
+  onResubscribed(): void;
+  onMalformed?(payload: string): void;
+}
+
+/**
+ * LISTENs on {@link BREAKER_CHANNEL} on `sql`'s dedicated listen connection.
+ * @throws the connection error when the first LISTEN cannot be established.
+ */
+export function listenForBreaker(
+  sql: SQL,
+  listener: BreakerListener,
+): Promise<HistorySubscription> {
+  return listenOn(sql, BREAKER_CHANNEL, parseBreakerNotice, listener);
+}
+
+async function listenOn<N>(
+  sql: SQL,
+  channel: string,
+  parse: (payload: string) => N | undefined,
+  listener: { onNotice(notice: N): void; onResubscribed(): void; onMalformed?(p: string): void },
 ): Promise<HistorySubscription> {
   let subscribed = 0;
   const state = { resubscribes: 0 };
   const subscription = await sql.listen(
-    HISTORY_CHANNEL,
+    channel,
     (payload) => {
-      const notice = parseHistoryNotice(payload);
+      const notice = parse(payload);
       if (notice === undefined) listener.onMalformed?.(payload);
       else listener.onNotice(notice);
     },
