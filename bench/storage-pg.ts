@@ -1,7 +1,7 @@
 /**
  * Acknowledged appends per second: the SQLite adapter (group commit, synchronous=FULL) against the
- * PostgreSQL adapter (a transaction per write on a pool; fsync and synchronous_commit on), one and
- * two instances on one database. Each run keeps `CONCURRENCY` appendMessage calls in flight over
+ * PostgreSQL adapter (group commit too: concurrent appends share one statement, storage/pg-batch.ts;
+ * fsync and synchronous_commit on), one and two instances on one database. Each run keeps `CONCURRENCY` appendMessage calls in flight over
  * `USERS` users until `TOTAL` are acknowledged, and reports appends/s and p50/p99 ack latency.
  * Prints a markdown table; writes nothing.
  *

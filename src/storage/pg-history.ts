@@ -36,6 +36,45 @@ export async function recordEvent(
   return (row as { seq: number }).seq;
 }
 
+/** An event serialised for {@link recordEvents}. */
+export interface EventParams {
+  userId: string;
+  type: string;
+  payload: string;
+  nowWallMs: number;
+}
+
+/** Serialises an event first: a payload that cannot be serialised throws before the database. */
+export function eventParams(
+  userId: string,
+  type: string,
+  payload: unknown,
+  nowWallMs: number,
+): EventParams {
+  return { userId, type, payload: JSON.stringify(payload ?? null), nowWallMs };
+}
+
+/**
+ * Several events in ONE autocommitted statement (group commit): `lifeline_append_event`
+ * (migrations-pg/0006) per row, in array order; the seqs in `events`' order.
+ */
+export async function recordEvents(q: SQL, events: EventParams[]): Promise<number[]> {
+  const json = JSON.stringify(
+    events.map((e, i) => ({ i, u: e.userId, t: e.type, p: e.payload, n: e.nowWallMs })),
+  );
+  const rows = (await q.unsafe(
+    `SELECT x.i, lifeline_append_event(x.u, x.t, x.p, x.n)::float8 AS seq
+     FROM json_to_recordset($1::text::json) AS x(i int, u text, t text, p text, n bigint)`,
+    [json],
+  )) as Array<{ i: number; seq: number }>;
+  if (rows.length !== events.length) {
+    throw new Error(`batch append returned ${rows.length} seqs for ${events.length} events`);
+  }
+  const seqs = new Array<number>(events.length);
+  for (const row of rows) seqs[row.i] = row.seq;
+  return seqs;
+}
+
 interface EventRow {
   seq: number;
   type: string;

@@ -68,22 +68,38 @@ export async function claimThread(
   return (await selectThreadOwner(q, threadId)) === userId;
 }
 
+/** A message serialised for the append function (every value ready to bind). */
+export interface MessageParams {
+  id: string;
+  threadId: string;
+  userId: string;
+  role: string;
+  content: string;
+  metadata: string | null;
+  nowWallMs: number;
+  payload: string;
+  search: string;
+}
+
 /**
- * The whole of appendMessage as one autocommitted statement: the `lifeline_append_message`
- * function (migrations-pg/0002) dedupes, checks ownership, takes the seq and writes the history
- * and message rows. Values are serialised first, so a bad payload fails before the database.
+ * Serialises `m` for {@link insertMessage} / {@link insertMessages}: a value that cannot be
+ * serialised throws here, before the database and before it can share a statement with others.
  */
-export async function insertMessage(
-  q: SQL,
-  m: NewMessage,
-  nowWallMs: number,
-): Promise<AppendResult> {
-  const metadata = m.metadata === undefined ? null : JSON.stringify(m.metadata);
-  const payload = JSON.stringify(m.pushPayload ?? null);
-  const [row] = await q`SELECT result_kind AS kind, result_seq::float8 AS seq
-    FROM lifeline_append_message(${m.id}, ${m.threadId}, ${m.userId}, ${m.role}, ${m.content},
-      ${metadata}, ${nowWallMs}, ${payload}, ${searchDocument(m.content)})`;
-  const { kind, seq } = row as { kind: string; seq: number | null };
+export function messageParams(m: NewMessage, nowWallMs: number): MessageParams {
+  return {
+    id: m.id,
+    threadId: m.threadId,
+    userId: m.userId,
+    role: m.role,
+    content: m.content,
+    metadata: m.metadata === undefined ? null : JSON.stringify(m.metadata),
+    nowWallMs,
+    payload: JSON.stringify(m.pushPayload ?? null),
+    search: searchDocument(m.content),
+  };
+}
+
+function appendResultOf(kind: string, seq: number | null): AppendResult {
   switch (kind) {
     case 'ok':
       return { kind: 'ok', seq: seq!, duplicate: false };
@@ -94,6 +110,55 @@ export async function insertMessage(
     default:
       return { kind: 'conflict' };
   }
+}
+
+/**
+ * The whole of appendMessage as one autocommitted statement: the `lifeline_append_message`
+ * function (migrations-pg/0002) dedupes, checks ownership, takes the seq and writes the history
+ * and message rows.
+ */
+export async function insertMessage(q: SQL, m: MessageParams): Promise<AppendResult> {
+  const [row] = await q`SELECT result_kind AS kind, result_seq::float8 AS seq
+    FROM lifeline_append_message(${m.id}, ${m.threadId}, ${m.userId}, ${m.role}, ${m.content},
+      ${m.metadata}, ${m.nowWallMs}, ${m.payload}, ${m.search})`;
+  const { kind, seq } = row as { kind: string; seq: number | null };
+  return appendResultOf(kind, seq);
+}
+
+/**
+ * Several appends in ONE autocommitted statement (group commit): the append function is called
+ * once per row, in array order, each call seeing the ones before it (a VOLATILE function takes a
+ * new snapshot per statement), so dedupe, ownership and seq behave as if run one after another.
+ * The rows travel as one JSON parameter. Results in `rows`' order.
+ */
+export async function insertMessages(q: SQL, rows: MessageParams[]): Promise<AppendResult[]> {
+  const json = JSON.stringify(
+    rows.map((m, i) => ({
+      i,
+      id: m.id,
+      t: m.threadId,
+      u: m.userId,
+      r: m.role,
+      c: m.content,
+      m: m.metadata,
+      n: m.nowWallMs,
+      p: m.payload,
+      s: m.search,
+    })),
+  );
+  const found = (await q.unsafe(
+    `SELECT x.i, a.result_kind AS kind, a.result_seq::float8 AS seq
+     FROM json_to_recordset($1::text::json)
+       AS x(i int, id text, t text, u text, r text, c text, m text, n bigint, p text, s text)
+     CROSS JOIN LATERAL lifeline_append_message(x.id, x.t, x.u, x.r, x.c, x.m, x.n, x.p, x.s) a`,
+    [json],
+  )) as Array<{ i: number; kind: string; seq: number | null }>;
+  if (found.length !== rows.length) {
+    throw new Error(`batch append returned ${found.length} results for ${rows.length} messages`);
+  }
+  const results = new Array<AppendResult>(rows.length);
+  for (const row of found) results[row.i] = appendResultOf(row.kind, row.seq);
+  return results;
 }
 
 /** The last `limit` messages of a thread, oldest first. */

@@ -1,7 +1,8 @@
 /**
- * @module The PostgreSQL implementation of {@link Store} (cluster mode, SPEC §7). No group commit:
- * each write is its own READ COMMITTED transaction on a pooled connection, so one instance runs
- * up to `poolSize` writes at once and several instances share the database safely. Snapshot-style
+ * @module The PostgreSQL implementation of {@link Store} (cluster mode, SPEC §7). Each write is its
+ * own READ COMMITTED transaction on a pooled connection, so one instance runs up to `poolSize`
+ * writes at once and several instances share the database safely; appends (messages, events)
+ * submitted concurrently share one statement and one commit (group commit, pg-batch.ts). Snapshot-style
  * reads run in one REPEATABLE READ READ ONLY transaction. Connection-class failures reject with
  * LifelineError `unavailable` and flip {@link Store.storageHealth} until the server answers again.
  */
@@ -17,14 +18,24 @@ import {
   upsertBreakerState,
   writeOverride,
 } from './pg-admin.ts';
+import { GroupCommit, inLockOrder } from './pg-batch.ts';
 import { casSharedBreaker, selectSharedBreaker, takeProbeTicket } from './pg-breaker.ts';
 import { classifyPgError, isRetryable, pgUnavailableError } from './pg-errors.ts';
 import { DEFAULT_PROBE_INTERVAL_MS, PgHealth } from './pg-health.ts';
-import { deleteOldEvents, readEventsSince, recordEvent } from './pg-history.ts';
+import {
+  deleteOldEvents,
+  type EventParams,
+  eventParams,
+  readEventsSince,
+  recordEvents,
+} from './pg-history.ts';
 import { backupUnsupported, probePgWrite, readEpoch, runPgCheck } from './pg-maintenance.ts';
 import {
   deleteMessagesOfThread,
   insertMessage,
+  insertMessages,
+  type MessageParams,
+  messageParams,
   selectRecentMessages,
   selectThreadOwner,
 } from './pg-messages.ts';
@@ -83,6 +94,16 @@ export function createPgStoreOver(handle: PgHandle, options: PgStoreOptions = {}
   return new PgStore(handle, options);
 }
 
+/** A failure of the storage itself (mapped to `unavailable`), not of one write. */
+function isStorageFailure(error: unknown): boolean {
+  return error instanceof LifelineError && error.code === 'unavailable';
+}
+
+/** Rows locked by an append: the user's seq counter, then the thread (sorted in that order). */
+function lockKeyOfMessage(m: MessageParams): string {
+  return `${m.userId}\u0000${m.threadId}`;
+}
+
 class PgStore implements Store {
   private readonly clock: Clock;
   private readonly health: PgHealth;
@@ -107,6 +128,28 @@ class PgStore implements Store {
       );
     },
   };
+
+  /** Group commit of concurrent appends (pg-batch.ts). */
+  private readonly messageCommits = new GroupCommit<MessageParams, AppendResult>({
+    runBatch: (rows) =>
+      this.attempt((q) => inLockOrder(rows, lockKeyOfMessage, (s) => insertMessages(q, s)), true),
+    runOne: (row) => this.attempt((q) => insertMessage(q, row), true),
+    isStorageFailure,
+  });
+  private readonly eventCommits = new GroupCommit<EventParams, number>({
+    runBatch: (rows) =>
+      this.attempt(
+        (q) =>
+          inLockOrder(
+            rows,
+            (e) => e.userId,
+            (s) => recordEvents(q, s),
+          ),
+        true,
+      ),
+    runOne: (row) => this.attempt((q) => recordEvents(q, [row]).then(([seq]) => seq!), true),
+    isStorageFailure,
+  });
 
   constructor(
     private readonly handle: PgHandle,
@@ -151,18 +194,21 @@ class PgStore implements Store {
    * write that is one statement: it runs autocommitted, saving the BEGIN and COMMIT round trips.
    */
   private write<T>(fn: (tx: SQL) => Promise<T>, single = false): Promise<T> {
-    return this.track(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const value = single ? await fn(this.sql) : ((await this.sql.begin((tx) => fn(tx))) as T);
-          this.health.succeeded();
-          return value;
-        } catch (error) {
-          if (isRetryable(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
-          throw this.mapError(error);
-        }
+    return this.track(() => this.attempt(fn, single));
+  }
+
+  /** {@link write} without the closed check: group commits run it after the call was tracked. */
+  private async attempt<T>(fn: (tx: SQL) => Promise<T>, single: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = single ? await fn(this.sql) : ((await this.sql.begin((tx) => fn(tx))) as T);
+        this.health.succeeded();
+        return value;
+      } catch (error) {
+        if (isRetryable(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
+        throw this.mapError(error);
       }
-    });
+    }
   }
 
   /** A read; `snapshot` runs it in one REPEATABLE READ READ ONLY transaction. */
@@ -191,7 +237,9 @@ class PgStore implements Store {
   }
 
   appendMessage(message: NewMessage): Promise<AppendResult> {
-    return this.write((q) => insertMessage(q, message, this.clock.wallMs()), true);
+    return this.track(async () =>
+      this.messageCommits.submit(messageParams(message, this.clock.wallMs())),
+    );
   }
 
   threadOwner(threadId: string): Promise<string | null> {
@@ -213,7 +261,9 @@ class PgStore implements Store {
   }
 
   appendEvent(userId: string, type: string, payload: unknown): Promise<number> {
-    return this.write((q) => recordEvent(q, userId, type, payload, this.clock.wallMs()), true);
+    return this.track(async () =>
+      this.eventCommits.submit(eventParams(userId, type, payload, this.clock.wallMs())),
+    );
   }
 
   readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot> {

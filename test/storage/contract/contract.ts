@@ -9,6 +9,7 @@ import type { Clock } from '../../../src/lib/clock.ts';
 import type { NewMessage, Store } from '../../../src/storage/store.ts';
 import { adminContract } from './admin.ts';
 import { failureContract } from './failure.ts';
+import { groupCommitContract } from './group-commit.ts';
 import { historyContract } from './history.ts';
 import { leasesContract } from './leases.ts';
 import { messagesContract } from './messages.ts';
@@ -44,6 +45,7 @@ export function storeContract(name: string, make: MakeStore, sharedLeases = fals
     leasesContract(make, sharedLeases);
     adminContract(make);
     failureContract(make);
+    groupCommitContract(make);
   });
 }
 
