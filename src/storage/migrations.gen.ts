@@ -3,12 +3,14 @@
 import m0 from '../../migrations/0000_init.sql' with { type: 'text' };
 import m1 from '../../migrations/0001_local_memory_fts.sql' with { type: 'text' };
 import m2 from '../../migrations/0002_breaker_reason.sql' with { type: 'text' };
+import m3 from '../../migrations/0003_outbox_counts.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
   { idx: 0, when: 1795550549254, tag: '0000_init', breakpoints: true },
   { idx: 1, when: 1795550549595, tag: '0001_local_memory_fts', breakpoints: true },
   { idx: 2, when: 1795550762000, tag: '0002_breaker_reason', breakpoints: true },
+  { idx: 3, when: 1795556959930, tag: '0003_outbox_counts', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
@@ -16,4 +18,5 @@ export const sqlByTag: Record<string, string> = {
   '0000_init': m0,
   '0001_local_memory_fts': m1,
   '0002_breaker_reason': m2,
+  '0003_outbox_counts': m3,
 };
