@@ -19,13 +19,13 @@ export function requestIdOf(header: string | null): string {
 
 /** Adds request ids, access logs, the request counter and the drain gate to an app. */
 export function requestLog(deps: { logger: Logger; metrics: Metrics; draining: () => boolean }) {
-  const started = new WeakMap<Request, { id: string; atMs: number }>();
+  const started = new WeakMap<Request, { id: string; atMs: number; path: string }>();
   return new Elysia({ name: 'lifeline.request-log' })
     .onRequest(({ request, set }) => {
       const id = requestIdOf(request.headers.get('x-request-id'));
-      started.set(request, { id, atMs: performance.now() });
-      set.headers['x-request-id'] = id;
       const path = new URL(request.url).pathname;
+      started.set(request, { id, atMs: performance.now(), path });
+      set.headers['x-request-id'] = id;
       if (deps.draining() && !ALWAYS_OPEN.has(path)) {
         set.status = 503;
         return {
@@ -45,7 +45,7 @@ export function requestLog(deps: { logger: Logger; metrics: Metrics; draining: (
       deps.logger.debug('http request', {
         request_id: info?.id,
         method: request.method,
-        path: new URL(request.url).pathname,
+        path: info?.path,
         route: routeLabel,
         status,
         duration_ms: info ? Math.round((performance.now() - info.atMs) * 100) / 100 : undefined,
