@@ -8,7 +8,14 @@ import { Database } from 'bun:sqlite';
 import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
 import { mintToken } from '../../src/realtime/auth.ts';
-import { binaryPath, childEnv, sourceCli, waitFor } from '../support/spawn.ts';
+import {
+  binaryPath,
+  childEnv,
+  collectText,
+  parseLogLines,
+  sourceCli,
+  waitFor,
+} from '../support/spawn.ts';
 
 const ROOT = resolve(import.meta.dir, '..', '..');
 
@@ -56,32 +63,6 @@ export interface OpsServer extends AsyncDisposable {
   api(method: string, path: string, body?: unknown): Promise<Response>;
 }
 
-function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }): Promise<void> {
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
-  return (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      sink.text += decoder.decode(value, { stream: true });
-    }
-    sink.text += decoder.decode();
-  })();
-}
-
-function parseLines(text: string): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // A partial last line, or not JSON: the logs test checks the format on its own.
-    }
-  }
-  return out;
-}
-
 /** Starts `serve --port 0` and waits until /readyz answers 200. */
 export async function startServer(options: ServerOptions): Promise<OpsServer> {
   const command = options.binary ? [binaryPath()] : sourceCli();
@@ -103,9 +84,9 @@ export async function startServer(options: ServerOptions): Promise<OpsServer> {
   );
   const out = { text: '' };
   const err = { text: '' };
-  void collect(proc.stdout, out);
-  void collect(proc.stderr, err);
-  const logLines = () => parseLines(out.text);
+  void collectText(proc.stdout, out);
+  void collectText(proc.stderr, err);
+  const logLines = () => parseLogLines(out.text);
   const waitForLog = async (msg: string, timeoutMs = 15_000) => {
     let found: Record<string, unknown> | undefined;
     await waitFor(() => {

@@ -10,7 +10,15 @@ import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
 import { mintToken } from '../../src/realtime/auth.ts';
 import { databaseName, type PgServer, startPostgres } from './postgres.ts';
-import { binaryPath, childEnv, freePort, sourceCli, waitFor } from './spawn.ts';
+import {
+  binaryPath,
+  childEnv,
+  collectText,
+  freePort,
+  parseLogLines,
+  sourceCli,
+  waitFor,
+} from './spawn.ts';
 
 const ROOT = resolve(import.meta.dir, '..', '..');
 
@@ -69,32 +77,6 @@ export interface ClusterOptions {
   pg?: PgServer;
 }
 
-function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }): void {
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
-  void (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      sink.text += decoder.decode(value, { stream: true });
-    }
-    sink.text += decoder.decode();
-  })();
-}
-
-function parseLines(text: string): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // A partial last line.
-    }
-  }
-  return out;
-}
-
 async function ready(url: string): Promise<boolean> {
   try {
     return (await fetch(`${url}/readyz`)).status === 200;
@@ -121,8 +103,8 @@ function startInstance(spec: InstanceSpec): ClusterInstance {
       [...spec.command, 'serve', '--port', String(spec.port), '--data-dir', spec.dataDir],
       { cwd: ROOT, env: childEnv(spec.env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
     );
-    collect(proc.stdout, out);
-    collect(proc.stderr, err);
+    void collectText(proc.stdout, out);
+    void collectText(proc.stderr, err);
   };
   spawn();
   const running = () => proc.exitCode === null && proc.signalCode === null;
@@ -146,7 +128,7 @@ function startInstance(spec: InstanceSpec): ClusterInstance {
       spawn();
       await waitUntilReady(this, 30_000);
     },
-    logLines: () => parseLines(out.text),
+    logLines: () => parseLogLines(out.text),
     stderr: () => err.text,
     api: (method, path, body) =>
       fetch(`${url}${path}`, {

@@ -89,3 +89,34 @@ export async function waitFor(
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
+
+/** Appends everything `stream` yields to `sink.text`; resolves when the stream ends. */
+export function collectText(
+  stream: ReadableStream<Uint8Array>,
+  sink: { text: string },
+): Promise<void> {
+  const decoder = new TextDecoder();
+  const reader = stream.getReader();
+  return (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      sink.text += decoder.decode(value, { stream: true });
+    }
+    sink.text += decoder.decode();
+  })();
+}
+
+/** The JSON log lines of a daemon's output; a partial last line or non-JSON text is skipped. */
+export function parseLogLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A partial last line; the logs test checks the format on its own.
+    }
+  }
+  return out;
+}
