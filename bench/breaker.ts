@@ -1,8 +1,8 @@
 /**
- * Breaker micro-benchmark (STYLE §4 point 15): per-call overhead of lifeline's CircuitBreaker in
- * the closed state over a direct call, and the cost of refusing a call while open, side by side
- * with opossum and cockatiel in ONE run. Prints a table and rewrites the "## Breaker" section of
- * docs/benchmarks.md.
+ * Breaker micro-benchmark (docs/design.md#baselines): per-call overhead of lifeline's
+ * CircuitBreaker in the closed state over a direct call, and the cost of refusing a call while
+ * open, side by side with opossum and cockatiel in ONE run. Prints a table and rewrites the "##
+ * Breaker" section of docs/benchmarks.md.
  *
  * Run: `bun bench/breaker.ts` (add `--no-write` to leave the docs alone).
  * Method: Bun.nanoseconds, one warm-up round, then ROUNDS rounds of CALLS sequential calls per

@@ -1,9 +1,9 @@
 /**
- * Token verification in a reconnect storm (bun-daemon.md §8): 5,000 sockets, each with its own
- * HS256 token, connect once (every token goes through jose), then all reconnect with the same
- * tokens. Measured with the verified-token cache of src/realtime/auth.ts (default size) and with
- * it off (`cacheSize: 0`, the baseline: jose on every connect), in the same process and run.
- * Median of `--rounds` rounds. `--write` updates the "## Token verification" section.
+ * Token verification in a reconnect storm (docs/runtime.md#connect-budget): 5,000 sockets, each
+ * with its own HS256 token, connect once (every token goes through jose), then all reconnect with
+ * the same tokens. Measured with the verified-token cache of src/realtime/auth.ts (default size)
+ * and with it off (`cacheSize: 0`, the baseline: jose on every connect), in the same process and
+ * run. Median of `--rounds` rounds. `--write` updates the "## Token verification" section.
  *
  *   bun bench/verify-cache.ts [--tokens 5000] [--rounds 7] [--write]
  */

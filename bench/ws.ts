@@ -1,5 +1,5 @@
 /**
- * WebSocket benchmark (issue 5, catalogue §4): the compiled lifeline binary against a bare
+ * WebSocket benchmark (issue 5, docs/faults.md#load): the compiled lifeline binary against a bare
  * `Bun.serve` WebSocket server (the ceiling, bench/baseline-server.ts) and Socket.IO 4 on Node
  * with connection-state recovery (bench/socketio-server.mjs), side by side in one session. Each
  * server runs fresh per case; the load comes from a separate Bun process (bench/ws-client.ts).

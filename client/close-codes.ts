@@ -12,7 +12,7 @@
  * | anything else     | back off with full jitter and retry (1000, 1006, 1011, 3xxx …) |
  */
 
-/** Close codes with a rule of their own (the server's meanings are in SPEC §5). */
+/** Close codes with a rule of their own (the server's meanings are in docs/design.md#websocket). */
 export const CLOSE_CODE = Object.freeze({
   goingAway: 1001,
   restart: 1012,

@@ -254,7 +254,8 @@ class Client implements LifelineClient, ConnectionHost {
     const resumed = frame.recovered && this.state.ready && this.state.epoch === frame.epoch;
     this.setState(applyRehydrate(this.state, frame));
     this.events.emit('rehydrate', { frame, resumed });
-    // Resend every unacknowledged message, oldest first, with its own id (SPEC §8.11).
+    // Resend every unacknowledged message, oldest first, with its own id
+    // (docs/design.md#duplicate-ids).
     for (const queued of this.queue.list()) this.transmit(queued);
   }
 

@@ -1,7 +1,8 @@
 /**
  * @module The offline queue: chat messages accepted by `send()` and not yet acknowledged. Each is
  * (re)sent on every open socket with the same UUID until its `ack` arrives; the server answers a
- * resend with the same `ack` and stores nothing twice (SPEC §8.11). Bounded, in send order.
+ * resend with the same `ack` and stores nothing twice (docs/design.md#duplicate-ids). Bounded, in
+ * send order.
  */
 import type { MessageFrame } from '../src/realtime/protocol.ts';
 

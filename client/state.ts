@@ -1,8 +1,9 @@
 /**
  * @module The client's view of the user's state and the pure functions that change it: the
- * `rehydrate` snapshot, replayed and live pushes with the seq rules of SPEC §8.14–8.15, and the
- * client's own acknowledged writes. Every function returns a new deeply frozen state and never
- * mutates its input, so `getState()` can hand out the same object until something changes.
+ * `rehydrate` snapshot, replayed and live pushes with the seq rules of docs/design.md#epochs,
+ * #snapshot-before-stream, and the client's own acknowledged writes. Every function returns a new
+ * deeply frozen state and never mutates its input, so `getState()` can hand out the same object
+ * until something changes.
  */
 import type {
   MemoryStatus,
@@ -30,7 +31,10 @@ export type SessionState = Readonly<RehydrateFrame['session']>;
 export interface LifelineState {
   /** True once a `rehydrate` has been applied. */
   readonly ready: boolean;
-  /** The event stream the seq values belong to (SPEC §8.14); null before the first snapshot. */
+  /**
+   * The event stream the seq values belong to (docs/design.md#epochs); null before the first
+   * snapshot.
+   */
   readonly epoch: string | null;
   /** The highest event `seq` applied: the `since` of the next resume. */
   readonly seq: number;
@@ -70,7 +74,7 @@ export function initialState(): LifelineState {
  * Applies a `rehydrate`. With `recovered: true` in the same epoch, the snapshot refreshes what it
  * covers and the messages held so far are kept (the replay that follows fills the gap); the
  * resume cursor stays where it was until the replay moves it. Otherwise the snapshot replaces the
- * state and its `seq` becomes the cursor (SPEC §8.14: never a partial or wrong replay).
+ * state and its `seq` becomes the cursor (docs/design.md#epochs: never a partial or wrong replay).
  */
 export function applyRehydrate(prev: LifelineState, frame: RehydrateFrame): LifelineState {
   const resumed = frame.recovered && prev.ready && prev.epoch === frame.epoch;

@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from '../src/realtime/protocol.ts';
 
-/** The subprotocol the server speaks (SPEC §5). */
+/** The subprotocol the server speaks (docs/design.md#websocket). */
 export const SUBPROTOCOL = 'lifeline.v1';
 
 /** The parts of a WebSocket the client uses; the browser's and Bun's `WebSocket` both fit. */
@@ -31,7 +31,10 @@ export type RequestErrorCode =
 
 /** The rejection of `send()` and the other requests; branch on `code`. */
 export class LifelineRequestError extends Error {
-  /** A server error code (docs/protocol.md §6) or `timeout`, `offline`, `disconnected`, `closed`, `queue_full`. */
+  /**
+   * A server error code (docs/protocol.md §6) or `timeout`, `offline`, `disconnected`, `closed`,
+   * `queue_full`.
+   */
   readonly code: RequestErrorCode;
   constructor(code: RequestErrorCode, message: string) {
     super(message);
@@ -60,7 +63,9 @@ export function socketUrl(
   return url.toString();
 }
 
-/** Subprotocols to offer: `lifeline.v1` and the token entry browsers use (SPEC §5). */
+/**
+ * Subprotocols to offer: `lifeline.v1` and the token entry browsers use (docs/design.md#websocket).
+ */
 export function socketProtocols(token: string): string[] {
   return [SUBPROTOCOL, `bearer.${token}`];
 }

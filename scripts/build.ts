@@ -1,6 +1,6 @@
 /**
  * Builds the single binary: `bun scripts/build.ts [--outfile dist/lifeline]`.
- * Flags per notes/bun-daemon.md §0/§3: minified, bytecode (needs ESM), embedded source map so
+ * Flags per docs/runtime.md#build-flags: minified, bytecode (needs ESM), embedded source map so
  * stack traces name our files, and no autoloading of `.env` / `bunfig.toml` from the working
  * directory (a daemon's behaviour must not depend on where it was started).
  */

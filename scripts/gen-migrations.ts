@@ -1,8 +1,8 @@
 /**
  * Writes src/storage/migrations.gen.ts from migrations/meta/_journal.json (or, with `--pg`,
  * src/storage/pg-migrations.gen.ts from migrations-pg/): one text import per SQL file, so the
- * compiled binary carries its migrations (notes/bun-daemon.md §2, option C). Run through
- * `bun run gen:migrations` / `gen:migrations:pg` after `drizzle-kit generate`.
+ * compiled binary carries its migrations (docs/runtime.md#migrations-in-binary, option C). Run
+ * through `bun run gen:migrations` / `gen:migrations:pg` after `drizzle-kit generate`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

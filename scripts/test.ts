@@ -1,7 +1,7 @@
 /**
  * The test command (`npm test`): builds the binary once for the end-to-end tests, runs every test
  * file isolated from the others, and ends with the one line CI reads: `N passed, N failed`.
- * bun test's own summary goes to stderr in a form CI does not recognise (notes/bun-daemon.md §6),
+ * bun test's own summary goes to stderr in a form CI does not recognise (docs/runtime.md#bun-test),
  * so the counts come from its JUnit report.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';

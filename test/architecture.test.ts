@@ -1,5 +1,5 @@
 /**
- * Our tidy test (STYLE §3.1): the one-way layer rule, size limits and banned calls, each failure
+ * Our tidy test (docs/design.md#layers): the one-way layer rule, size limits and banned calls, each failure
  * reported with file and line.
  */
 import { describe, expect, test } from 'bun:test';
@@ -24,7 +24,7 @@ const LAYERS: Record<string, number> = {
   daemon: 8,
   cli: 9,
 };
-/** breaker/ is pure: it may import lib/ only (STYLE §3.1). */
+/** breaker/ is pure: it may import lib/ only (docs/design.md#layers). */
 const ONLY_LIB = new Set(['breaker']);
 /** Declarative tables allowed past the 70-line function limit, by file and function name. */
 const LONG_TABLES = new Set(['config/schema.ts:configSchema', 'metrics/registry.ts:createMetrics']);

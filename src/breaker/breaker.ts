@@ -1,7 +1,7 @@
 /**
- * @module The circuit breaker (SPEC §4, §8.1, §8.2, §8.9): a pure state machine over an injected
- * clock. It does no I/O; the memory layer persists {@link CircuitBreaker.snapshot} on each
- * transition event and hands it back as `initial` after a restart.
+ * @module The circuit breaker (docs/design.md#memory, #wrong-api-version, #retry-after, #clock): a
+ * pure state machine over an injected clock. It does no I/O; the memory layer persists {@link
+ * CircuitBreaker.snapshot} on each transition event and hands it back as `initial` after a restart.
  */
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
@@ -22,11 +22,11 @@ import {
 export interface BreakerOptions
   extends Omit<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'>,
     Partial<Pick<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'>> {
-  /** Cooldowns run on `clock.monoMs()`; only snapshots use `clock.wallMs()` (SPEC §8.9). */
+  /** Cooldowns run on `clock.monoMs()`, snapshots on `clock.wallMs()` (docs/design.md#clock). */
   clock: Clock;
   /** Uniform draws in [0, 1) for jitter; defaults to `Math.random`. */
   random?: () => number;
-  /** Persisted state to resume from (SPEC §4, §8.9). */
+  /** Persisted state to resume from (docs/design.md#memory, #clock). */
   initial?: BreakerSnapshot;
 }
 
@@ -83,7 +83,7 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Why the circuit is open (or last was); 'misconfigured' drives the memory status (SPEC §8.1). */
+  /** Why it is (or last was) open; 'misconfigured' sets memory status (docs/design.md#memory). */
   get openReason(): OpenReason | null {
     return this.openReasonValue;
   }
@@ -148,7 +148,7 @@ export class CircuitBreaker {
     }
   }
 
-  /** Settles a permit whose call failed; may open the circuit (SPEC §4, §8.1, §8.2). */
+  /** Settles a permit whose call failed; may open the circuit (docs/design.md#breaker). */
   recordFailure(permit: number, failure: BreakerFailure): void {
     if (permit !== this.epoch) return;
     this.failures++;
@@ -318,7 +318,7 @@ export class CircuitBreaker {
 
   private openAfterFailure(failure: BreakerFailure, retryAfterMs: number | undefined): void {
     if (failure.misconfigured === true) {
-      // SPEC §8.1: re-check once per cooldown_max, whatever the backoff says.
+      // docs/design.md#wrong-api-version: re-check once per cooldown_max, whatever the backoff.
       this.enterOpen('misconfigured', this.settings.cooldownMaxMs);
       return;
     }
@@ -389,7 +389,8 @@ export class CircuitBreaker {
     // A persisted half-open had a probe in flight when the process died: open, probe due now.
     const nextWallMs = initial.state === 'open' ? initial.nextProbeAtWallMs : null;
     const waitMs = nextWallMs === null ? 0 : nextWallMs - this.clock.wallMs();
-    // SPEC §8.9: a wall clock that jumped back must not hold the circuit open beyond the cap.
+    // docs/design.md#clock: a wall clock that jumped back must not hold the circuit open beyond the
+    // cap.
     const clampedMs = Math.min(Math.max(waitMs, 0), this.settings.cooldownMaxMs);
     this.current = 'open';
     this.openReasonValue = initial.reason ?? 'failures';

@@ -1,6 +1,7 @@
 /**
  * @module How long a circuit stays open: exponential backoff over re-opens, capped, with jitter
- * (SPEC §2 breaker.*), and Retry-After as a lower bound (SPEC §8.2). Pure, so it is tested alone.
+ * (docs/design.md#configuration breaker.*), and Retry-After as a lower bound
+ * (docs/design.md#retry-after). Pure, so it is tested alone.
  */
 
 /** Inputs of {@link nextCooldownMs}. */

@@ -1,15 +1,20 @@
 /**
  * @module What a call's outcome means to the breaker. The memory layer's classifier maps HTTP
- * statuses, timeouts and network errors onto {@link BreakerFailure} (SPEC §4 "Failures").
+ * statuses, timeouts and network errors onto {@link BreakerFailure} (docs/design.md#breaker).
  */
 
-/** What went wrong with a call that counts against the service (SPEC §4 "Failures"). */
+/** What went wrong with a call that counts against the service (docs/design.md#breaker). */
 export interface BreakerFailure {
   /** One line for logs and status; never user content or secrets. */
   error: string;
-  /** A parsed Retry-After: opens at once, and is a minimum cooldown (SPEC §8.2). */
+  /**
+   * A parsed Retry-After: opens at once, and is a minimum cooldown (docs/design.md#retry-after).
+   */
   retryAfterMs?: number;
-  /** The pinned API route is missing: opens at once for cooldownMaxMs (SPEC §8.1). */
+  /**
+   * The pinned API route is missing: opens at once for cooldownMaxMs
+   * (docs/design.md#wrong-api-version).
+   */
   misconfigured?: boolean;
 }
 

@@ -3,19 +3,19 @@
  * that storage and status code can name the types without importing the state machine.
  */
 
-/** The three states of a circuit (SPEC §4). */
+/** The three states of a circuit (docs/design.md#memory). */
 export type BreakerStateName = 'closed' | 'open' | 'half_open';
 
 /**
- * Why a circuit is open: too many consecutive failures, a 429 with Retry-After (SPEC §8.2), a
- * route-404 from a wrong pinned API version (SPEC §8.1), or an operator's command.
+ * Why a circuit is open: too many consecutive failures, a 429 with Retry-After
+ * (docs/design.md#retry-after), a route-404 from a wrong pinned API version
+ * (docs/design.md#wrong-api-version), or an operator's command.
  */
 export type OpenReason = 'failures' | 'retry_after' | 'misconfigured' | 'manual';
 
 /**
  * The breaker's durable state: plain JSON with wall-clock milliseconds, written by the caller on
- * every transition and handed back as `initial` to the next process (SPEC §4 "Persisted breaker
- * state").
+ * every transition and handed back as `initial` to the next process (docs/design.md#memory).
  */
 export interface BreakerSnapshot {
   state: BreakerStateName;
@@ -46,7 +46,10 @@ export interface BreakerTransition {
   /** Monotonic time of the next probe; null unless `to` is 'open'. */
   retryAtMonoMs: number | null;
   error: string | null;
-  /** Calls refused since the previous transition, for a rate-limited summary line (SPEC §4 Logs). */
+  /**
+   * Calls refused since the previous transition, for a rate-limited summary line
+   * (docs/design.md#memory Logs).
+   */
   skippedCalls: number;
 }
 

@@ -1,6 +1,7 @@
 /**
  * @module `lifeline backup FILE`: an online, consistent copy of the database (VACUUM INTO) that
- * gets a new epoch, so clients of a restored copy resync instead of replaying (SPEC §8.14).
+ * gets a new epoch, so clients of a restored copy resync instead of replaying
+ * (docs/design.md#epochs).
  */
 import { resolve } from 'node:path';
 import { formatIssue } from '../config/issue.ts';

@@ -1,5 +1,6 @@
 /**
- * @module `lifeline check`: the preflight alone (SPEC §3). Exit 0 when nothing failed, 1 otherwise.
+ * @module `lifeline check`: the preflight alone (docs/design.md#preflight). Exit 0 when nothing
+ * failed, 1 otherwise.
  */
 import { preflightChecks } from '../daemon/checks.ts';
 import { printOut } from '../lib/log.ts';

@@ -1,5 +1,5 @@
 /**
- * @module The command table: the only list of commands (SPEC §1).
+ * @module The command table: the only list of commands (docs/design.md#cli).
  */
 import { backupCommand } from './backup.ts';
 import { checkCommand } from './check.ts';

@@ -1,6 +1,7 @@
 /**
- * @module `lifeline config show | get KEY | set KEY VALUE | unset KEY` (SPEC §1, §2): the effective
- * config with each key's source, and the runtime overrides stored in SQLite (tunables only).
+ * @module `lifeline config show | get KEY | set KEY VALUE | unset KEY` (docs/design.md#cli,
+ * #configuration): the effective config with each key's source, and the runtime overrides stored in
+ * SQLite (tunables only).
  */
 import { userInfo } from 'node:os';
 import { formatIssue } from '../config/issue.ts';

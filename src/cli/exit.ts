@@ -1,5 +1,6 @@
 /**
- * @module Exit codes (SPEC §1). Only `main.ts` sets the process exit code; commands return one.
+ * @module Exit codes (docs/design.md#cli). Only `main.ts` sets the process exit code; commands
+ * return one.
  */
 
 /** The exit codes lifeline uses. */

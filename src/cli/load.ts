@@ -10,7 +10,7 @@ import { UsageError } from './exit.ts';
 /** Flags every config-reading command accepts. */
 export const CONFIG_FLAG: OptionSpec = { config: { type: 'string' } };
 
-/** The flags of `serve` that set config keys (SPEC §1). */
+/** The flags of `serve` that set config keys (docs/design.md#cli). */
 export const SERVER_FLAGS: OptionSpec = {
   host: { type: 'string' },
   port: { type: 'string' },

@@ -1,6 +1,7 @@
 /**
  * @module `lifeline serve`: preflight, then migrate, bind and serve until SIGTERM/SIGINT
- * (SPEC §1, §3, §7). A failed check exits 1 before any port is bound, with the table on stderr.
+ * (docs/design.md#cli, #preflight, #operations). A failed check exits 1 before any port is bound,
+ * with the table on stderr.
  */
 import { loadConfig } from '../config/load.ts';
 import { startDaemon } from '../daemon/daemon.ts';

@@ -1,7 +1,8 @@
 /**
  * @module `lifeline token --user ID [--ttl 1h]`: mints an HS256 token with the configured secret,
- * or with the generated development secret kept in the database (SPEC §1, §2). For development
- * and tests; production tokens come from the chat app's own backend.
+ * or with the generated development secret kept in the database (docs/design.md#cli,
+ * #configuration). For development and tests; production tokens come from the chat app's own
+ * backend.
  */
 import { formatIssue } from '../config/issue.ts';
 import { databasePath } from '../daemon/config.ts';

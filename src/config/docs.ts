@@ -1,7 +1,7 @@
 /**
- * @module Documentation generated from the schema (STYLE §3.3): the key table of docs/config.md
- * and deploy/lifeline.example.toml. scripts/gen-config-docs.ts writes them; a test checks the
- * files on disk still equal what these functions return, so the docs cannot drift.
+ * @module Documentation generated from the schema (docs/design.md#conventions): the key table of
+ * docs/config.md and deploy/lifeline.example.toml. scripts/gen-config-docs.ts writes them; a test
+ * checks the files on disk still equal what these functions return, so the docs cannot drift.
  */
 import { expectedOf } from './coerce.ts';
 import { configKeys, type KeySpec } from './keys.ts';

@@ -4,7 +4,7 @@
  * contains a string value, so a secret typed into the wrong place cannot leak through an error.
  */
 
-/** Where an effective value came from, lowest precedence first (SPEC §2). */
+/** Where an effective value came from, lowest precedence first (docs/design.md#configuration). */
 export type ConfigSource = 'default' | 'file' | 'env' | 'flag' | 'override';
 
 /** One problem found while loading or validating config. */

@@ -1,7 +1,8 @@
 /**
- * @module Layered loading (SPEC §2): built-in defaults < TOML file < LIFELINE_* env < flags <
- * runtime overrides. Returns the config together with where each value came from and every
- * issue found, so `check` can report them all at once (STYLE §4.5).
+ * @module Layered loading (docs/design.md#configuration): built-in defaults < TOML file <
+ * LIFELINE_* env < flags < runtime overrides. Returns the config together with where each value
+ * came from and every issue found, so `check` can report them all at once
+ * (docs/design.md#config-with-sources).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';

@@ -3,7 +3,9 @@
  */
 import type { ConfigSource } from './issue.ts';
 
-/** Where each effective value came from (STYLE §4.5: config plus metadata). */
+/**
+ * Where each effective value came from (docs/design.md#config-with-sources: config plus metadata).
+ */
 export interface ConfigMeta {
   /** Source of each dotted key's effective value. */
   sources: Record<string, ConfigSource>;

@@ -1,7 +1,8 @@
 /**
- * @module Runtime overrides (SPEC §2): the highest-precedence source, stored in SQLite by the
- * storage layer and applied here as a pure function (STYLE §3.1), so config never imports storage.
- * Only tunable keys may be overridden; anything else is refused with the reason.
+ * @module Runtime overrides (docs/design.md#configuration): the highest-precedence source, stored
+ * in SQLite by the storage layer and applied here as a pure function (docs/design.md#layers), so
+ * config never imports storage. Only tunable keys may be overridden; anything else is refused with
+ * the reason.
  */
 import { coerceRaw } from './coerce.ts';
 import type { ConfigIssue } from './issue.ts';

@@ -1,7 +1,8 @@
 /**
  * @module The config schema: the single source of truth for every key's type, default, range,
- * description, and whether it is a secret or a runtime tunable (SPEC §2). Loading, validation,
- * `config show`, docs/config.md and deploy/lifeline.example.toml are all derived from it.
+ * description, and whether it is a secret or a runtime tunable (docs/design.md#configuration).
+ * Loading, validation, `config show`, docs/config.md and deploy/lifeline.example.toml are all
+ * derived from it.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
@@ -53,7 +54,9 @@ function strList(description: string) {
 const tunable = { tunable: true } as const;
 const secret = { secret: true } as const;
 
-/** The whole configuration, nested by section, with SPEC §2's snake_case names. */
+/**
+ * The whole configuration, nested by section, with docs/design.md#configuration's snake_case names.
+ */
 export const configSchema = Type.Object({
   server: Type.Object({
     host: str('127.0.0.1', 'Address to bind; one port serves HTTP and WebSocket.'),

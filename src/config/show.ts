@@ -1,6 +1,7 @@
 /**
  * @module `lifeline config show`: every effective key with its value and source, secrets redacted
- * (SPEC §2). Rows, an aligned text table and JSON, so the CLI and the admin API print the same.
+ * (docs/design.md#configuration). Rows, an aligned text table and JSON, so the CLI and the admin
+ * API print the same.
  */
 import type { ConfigSource } from './issue.ts';
 import { configKeys } from './keys.ts';

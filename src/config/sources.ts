@@ -30,7 +30,7 @@ export interface SourceRead {
 /** The env var naming the config file; it is not itself a config key. */
 export const CONFIG_ENV = 'LIFELINE_CONFIG';
 
-/** Flag names of the keys SPEC §1 gives a flag; other keys are shown as `flag <key>`. */
+/** Flag names of the keys docs/design.md#cli gives a flag; other keys are shown as `flag <key>`. */
 export const FLAG_NAMES: Readonly<Record<string, string>> = {
   'server.host': '--host',
   'server.port': '--port',

@@ -1,7 +1,7 @@
 /**
- * @module "Did you mean …": the nearest valid config key, flag or command for a typo (SPEC §1).
- * Edit distance decides, and a key whose last segment matches exactly wins even when it sits in
- * another section (`cooldown_s` → `breaker.cooldown_s`).
+ * @module "Did you mean …": the nearest valid config key, flag or command for a typo
+ * (docs/design.md#cli). Edit distance decides, and a key whose last segment matches exactly wins
+ * even when it sits in another section (`cooldown_s` → `breaker.cooldown_s`).
  */
 import { configKeys } from './keys.ts';
 

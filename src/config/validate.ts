@@ -1,7 +1,8 @@
 /**
  * @module Validation: each value against its key's type and range, a few formats (origins, URLs),
- * and the rules that relate keys (STYLE §4.13: cooldown ≤ cooldown max, burst ≥ rate). Every issue
- * names its key and source, and **all** issues are returned, because preflight reports them all.
+ * and the rules that relate keys (docs/design.md#cross-key-rules: cooldown ≤ cooldown max, burst ≥
+ * rate). Every issue names its key and source, and **all** issues are returned, because preflight
+ * reports them all.
  */
 import { utf8Bytes } from '../lib/text.ts';
 import { expectedOf } from './coerce.ts';
@@ -14,7 +15,7 @@ import { type FlatValues, flattenTable, nestValues } from './tree.ts';
 /** Maps a dotted key to the source its value came from, for issue text. */
 export type SourceOf = (key: string) => string;
 
-/** HS256 keys shorter than this fail (SPEC §8.12, RFC 8725 §3.5). */
+/** HS256 keys shorter than this fail (docs/design.md#token-rules, RFC 8725 §3.5). */
 export const MIN_HS256_SECRET_BYTES = 32;
 
 function typeFits(spec: KeySpec, value: unknown): boolean {
@@ -134,7 +135,7 @@ const CROSS_RULES: Array<{ keys: string[]; rule: Rule }> = [
       return issueAt(
         'auth.jwt_secret',
         src,
-        `auth.jwt_secret must be at least ${MIN_HS256_SECRET_BYTES} bytes for HS256 (SPEC §8.12)`,
+        `auth.jwt_secret must be at least ${MIN_HS256_SECRET_BYTES} bytes for HS256 (docs/design.md#token-rules)`,
         'generate one with: openssl rand -base64 48',
       );
     },

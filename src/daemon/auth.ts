@@ -1,6 +1,7 @@
 /**
  * @module The token verifier from config: the HS256 secret, the public key (PEM text or a file
- * path), the JWKS file, or the generated development secret kept in the database (SPEC §2).
+ * path), the JWKS file, or the generated development secret kept in the database
+ * (docs/design.md#configuration).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';

@@ -1,7 +1,7 @@
 /**
  * @module The one ordered list of preflight checks, from every layer. `check` and `serve` run
  * this same list through the same runner, so a check cannot pass in one and fail in the other
- * (Caddy's validate-is-startup-minus-start; STYLE §4 point 6).
+ * (Caddy's validate-is-startup-minus-start; docs/design.md#check-equals-startup).
  */
 import type { ConfigIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';

@@ -1,8 +1,9 @@
 /**
- * @module Cluster mode's moving parts in one place (SPEC §7): the instance id, the heartbeat that
- * keeps this instance in `cluster_members`, the LISTEN that feeds other instances' committed
- * history events to the {@link ClusterFanout}, and the LISTEN that makes the shared circuit's
- * changes reach this instance's breaker at once. Built only when `storage.backend = "postgres"`.
+ * @module Cluster mode's moving parts in one place (docs/design.md#operations): the instance id,
+ * the heartbeat that keeps this instance in `cluster_members`, the LISTEN that feeds other
+ * instances' committed history events to the {@link ClusterFanout}, and the LISTEN that makes the
+ * shared circuit's changes reach this instance's breaker at once. Built only when `storage.backend
+ * = "postgres"`.
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';

@@ -1,7 +1,7 @@
 /**
  * @module Effective configuration for a command: the file/env/flag layers, then (when the
  * database exists) the runtime overrides stored in it. Config never imports storage; this is
- * where the two meet (STYLE §3.1).
+ * where the two meet (docs/design.md#layers).
  */
 import { join, resolve } from 'node:path';
 import { type LoadInput, type LoadResult, loadConfig } from '../config/load.ts';

@@ -1,6 +1,7 @@
 /**
  * @module The composition root and lifecycle: preflight → migrate → build → bind → ready, and the
- * drain sequence on stop (SPEC §3, §7). Every part is built from config here and nowhere else.
+ * drain sequence on stop (docs/design.md#preflight, #operations). Every part is built from config
+ * here and nowhere else.
  */
 import { hostname } from 'node:os';
 import type { Server } from 'bun';
@@ -124,7 +125,8 @@ async function openFor(config: Config, logger: Logger) {
 }
 
 function listen(parts: Parts, config: Config): Server<unknown> {
-  // reusePort:false: a second instance on the same port must fail, not share traffic (SPEC §8.13).
+  // reusePort:false: a second instance on the same port must fail, not share traffic
+  // (docs/design.md#listener).
   parts.app.listen({
     hostname: config.server.host,
     port: config.server.port,

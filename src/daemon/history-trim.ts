@@ -1,8 +1,8 @@
 /**
  * @module Keeps the replay history within `history.max_events` per user and `history.ttl_s`
- * (SPEC §2): a trim at start and then once a minute, reading the limits live so a runtime change
- * applies at the next trim. Resume never depends on it: a trimmed gap already means
- * `recovered:false` (SPEC §8.14).
+ * (docs/design.md#configuration): a trim at start and then once a minute, reading the limits live
+ * so a runtime change applies at the next trim. Resume never depends on it: a trimmed gap already
+ * means `recovered:false` (docs/design.md#epochs).
  */
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';

@@ -1,6 +1,6 @@
 /**
  * @module Maps config to the memory layer: the backend, the breaker-protected service and its
- * preflight check. Config keys keep SPEC's units (s, ms); they become ms here.
+ * preflight check. Config keys keep the design's units (s, ms); they become ms here.
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
@@ -78,7 +78,8 @@ export async function createMemoryService(input: {
 
 /**
  * The preflight memory check. It reads the persisted circuit from the database when it exists
- * (SPEC §8.5: no request while it is open) and never creates the database itself.
+ * (docs/design.md#preflight-open-circuit: no request while it is open) and never creates the
+ * database itself.
  */
 export function memoryPreflightCheck(config: Config): Check {
   return memoryCheck({

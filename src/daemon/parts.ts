@@ -115,7 +115,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     beforeClose: async (deadlineMs) => {
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
       // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
-      // 503 (every other route answers 503 too, SPEC §7).
+      // 503 (every other route answers 503 too, docs/design.md#operations).
       const report = await memory.drain(Math.max(0, deadlineMs - performance.now()));
       logger.info('outbox drained', { ...report });
     },

@@ -1,7 +1,7 @@
 /**
- * @module Adapters from the daemon's services to the ports the upper layers declare (STYLE §4
- * point 9: the consumer owns the interface): the realtime layer's MemoryPort and the admin API's
- * AdminPort.
+ * @module Adapters from the daemon's services to the ports the upper layers declare
+ * (docs/design.md#ports point 9: the consumer owns the interface): the realtime layer's MemoryPort
+ * and the admin API's AdminPort.
  */
 import type { TransitionReason } from '../breaker/state.ts';
 import { showConfig } from '../config/show.ts';

@@ -1,7 +1,8 @@
 /**
- * @module Live runtime configuration (SPEC §2, issue 7): the admin API and `lifeline config set`
- * write overrides of tunable keys into SQLite; this holder validates and persists changes, notices
- * rows written by another process (the CLI), and tells the parts to apply them without a restart.
+ * @module Live runtime configuration (docs/design.md#configuration, issue 7): the admin API and
+ * `lifeline config set` write overrides of tunable keys into SQLite; this holder validates and
+ * persists changes, notices rows written by another process (the CLI), and tells the parts to apply
+ * them without a restart.
  */
 import type { ConfigIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';

@@ -1,5 +1,5 @@
 /**
- * @module sd_notify for `Type=notify` units (notes/bun-daemon.md §5). Bun has no AF_UNIX
+ * @module sd_notify for `Type=notify` units (docs/runtime.md#systemd). Bun has no AF_UNIX
  * datagram socket, so this calls libc's socket() and sendto() through bun:ffi. It never throws:
  * a daemon must not die because nobody listens for its notifications.
  */

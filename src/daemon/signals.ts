@@ -1,7 +1,7 @@
 /**
- * @module SIGTERM/SIGINT handling (SPEC §7): the first signal starts a graceful drain; a second
- * one exits at once. SQLite's WAL keeps the database consistent even then: every acknowledged
- * write was committed with synchronous=FULL before its ack.
+ * @module SIGTERM/SIGINT handling (docs/design.md#operations): the first signal starts a graceful
+ * drain; a second one exits at once. SQLite's WAL keeps the database consistent even then: every
+ * acknowledged write was committed with synchronous=FULL before its ack.
  */
 import type { Logger } from '../lib/log.ts';
 

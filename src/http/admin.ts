@@ -1,8 +1,8 @@
 /**
- * @module The admin API (SPEC §6), same bearer key: the status the operator page polls, the runtime
- * config (every key with its source, secrets redacted; PATCH of tunables, all or nothing, audited
- * as actor `api`), and manual breaker control. The data comes from a consumer-owned
- * {@link AdminPort} that the daemon implements.
+ * @module The admin API (docs/design.md#http-api), same bearer key: the status the operator page
+ * polls, the runtime config (every key with its source, secrets redacted; PATCH of tunables, all or
+ * nothing, audited as actor `api`), and manual breaker control. The data comes from a
+ * consumer-owned {@link AdminPort} that the daemon implements.
  */
 import { Elysia, t } from 'elysia';
 import type { ConfigIssue } from '../config/issue.ts';

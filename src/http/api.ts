@@ -1,8 +1,8 @@
 /**
- * @module The server-to-server API (SPEC §6): a backend writes preferences, personalization and
- * messages (e.g. the assistant's reply), searches memory, publishes events and reads a user's
- * state. Bearer `auth.api_key`; TypeBox bodies; ids checked as on the WebSocket; each write is one
- * transaction, pushed to the user's sockets only after it committed.
+ * @module The server-to-server API (docs/design.md#http-api): a backend writes preferences,
+ * personalization and messages (e.g. the assistant's reply), searches memory, publishes events and
+ * reads a user's state. Bearer `auth.api_key`; TypeBox bodies; ids checked as on the WebSocket;
+ * each write is one transaction, pushed to the user's sockets only after it committed.
  */
 import { randomUUID } from 'node:crypto';
 import { Elysia, t } from 'elysia';
@@ -40,7 +40,9 @@ const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 const JsonObject = t.Unknown({ description: 'any JSON object' });
 const security = [{ apiKey: [] }];
 
-/** Throws 400 unless `value` is a usable id (SPEC §8.7; reserved names refused). */
+/**
+ * Throws 400 unless `value` is a usable id (docs/design.md#ids-and-limits; reserved names refused).
+ */
 export function checkId(name: string, value: string): string {
   if (!isAcceptableId(value)) {
     throw new HttpError(

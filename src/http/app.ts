@@ -1,5 +1,5 @@
 /**
- * @module The Elysia app: one instance per concern, composed here (STYLE §4 point 10).
+ * @module The Elysia app: one instance per concern, composed here (docs/design.md#composition).
  */
 import { Elysia } from 'elysia';
 import type { Logger } from '../lib/log.ts';

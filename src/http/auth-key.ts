@@ -1,8 +1,8 @@
 /**
- * @module The bearer `auth.api_key` check of the server-to-server and admin API (SPEC §6;
- * catalogue Z5): no key configured → 503 (the routes are disabled), a missing or wrong key → 401.
- * The comparison is constant-time over SHA-256 digests, so neither the key's bytes nor its length
- * leak through timing.
+ * @module The bearer `auth.api_key` check of the server-to-server and admin API
+ * (docs/design.md#http-api; docs/faults.md#z5): no key configured → 503 (the routes are disabled),
+ * a missing or wrong key → 401. The comparison is constant-time over SHA-256 digests, so neither
+ * the key's bytes nor its length leak through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpError } from './errors.ts';

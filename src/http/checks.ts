@@ -1,6 +1,6 @@
 /**
- * @module The preflight "embedded assets" check (SPEC §3): the migrations and the status page
- * are compiled into the binary; a broken build that lost one must fail before serving.
+ * @module The preflight "embedded assets" check (docs/design.md#preflight): the migrations and the
+ * status page are compiled into the binary; a broken build that lost one must fail before serving.
  */
 import { describeError } from '../lib/errors.ts';
 import { type Check, fail, pass } from '../preflight/check.ts';

@@ -1,6 +1,6 @@
 /**
- * @module Liveness and readiness (SPEC §6). `/healthz` only says the process answers;
- * `/readyz` says whether it should receive traffic, with the detail an operator needs.
+ * @module Liveness and readiness (docs/design.md#http-api). `/healthz` only says the process
+ * answers; `/readyz` says whether it should receive traffic, with the detail an operator needs.
  */
 import { Elysia } from 'elysia';
 

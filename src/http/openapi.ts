@@ -1,8 +1,8 @@
 /**
- * @module The OpenAPI document of the HTTP API at `/openapi` (a reference page) and
- * `/openapi/json` (SPEC §6), built by `@elysiajs/openapi` from the routes' TypeBox schemas and
- * details. Use it on the app after the routes it documents; `/ws` is described in
- * docs/protocol.md instead.
+ * @module The OpenAPI document of the HTTP API at `/openapi` (a reference page) and `/openapi/json`
+ * (docs/design.md#http-api), built by `@elysiajs/openapi` from the routes' TypeBox schemas and
+ * details. Use it on the app after the routes it documents; `/ws` is described in docs/protocol.md
+ * instead.
  */
 import { openapi } from '@elysiajs/openapi';
 import { buildInfo } from '../lib/build-info.ts';

@@ -1,7 +1,8 @@
 /**
- * @module Request ids, access log lines and the request counter for every HTTP route (issue 7).
- * The id comes from a well-formed `X-Request-Id` header or is made here, and is echoed back. The
- * log line carries the path without its query string: `?token=` must never reach a log (SPEC §8.12).
+ * @module Request ids, access log lines and the request counter for every HTTP route (issue 7). The
+ * id comes from a well-formed `X-Request-Id` header or is made here, and is echoed back. The log
+ * line carries the path without its query string: `?token=` must never reach a log
+ * (docs/design.md#token-rules).
  */
 import { Elysia } from 'elysia';
 import type { Logger } from '../lib/log.ts';

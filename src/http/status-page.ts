@@ -1,10 +1,10 @@
 /**
- * @module The operator status page at `/` (SPEC §6): one self-contained HTML file embedded in the
- * binary, served with a strict Content-Security-Policy. The page asks for `auth.api_key`, keeps it
- * in sessionStorage only, and polls `GET /api/v1/admin/status` every 2 s with
- * `Authorization: Bearer <key>`. It reads the JSON below ({@link AdminStatus}); the admin route
- * must answer it with 200 in every daemon phase, 401 for a wrong key, and 503 only when the admin
- * API is disabled (no `auth.api_key`), because the page explains a 503 as exactly that.
+ * @module The operator status page at `/` (docs/design.md#http-api): one self-contained HTML file
+ * embedded in the binary, served with a strict Content-Security-Policy. The page asks for
+ * `auth.api_key`, keeps it in sessionStorage only, and polls `GET /api/v1/admin/status` every 2 s
+ * with `Authorization: Bearer <key>`. It reads the JSON below ({@link AdminStatus}); the admin
+ * route must answer it with 200 in every daemon phase, 401 for a wrong key, and 503 only when the
+ * admin API is disabled (no `auth.api_key`), because the page explains a 503 as exactly that.
  *
  * ```jsonc
  * {

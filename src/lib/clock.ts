@@ -1,6 +1,6 @@
 /**
- * @module Time sources. Timers, cooldowns and rate limits read the monotonic clock (SPEC §8.9);
- * only persisted timestamps and token expiry read the wall clock.
+ * @module Time sources. Timers, cooldowns and rate limits read the monotonic clock
+ * (docs/design.md#clock); only persisted timestamps and token expiry read the wall clock.
  */
 
 /** A source of time; inject a fake in tests instead of sleeping. */

@@ -1,5 +1,5 @@
 /**
- * @module Identifier rules (SPEC §8.7).
+ * @module Identifier rules (docs/design.md#ids-and-limits).
  */
 
 /** User and thread ids: `[A-Za-z0-9._-]{1,128}`. */

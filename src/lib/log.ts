@@ -1,7 +1,7 @@
 /**
  * @module The logger: JSON lines for journald, or a readable form on a TTY. Fields whose name
  * looks secret are redacted before anything is written, so a token cannot reach a log line by
- * accident of naming (SPEC §2, §8.12).
+ * accident of naming (docs/design.md#configuration, #token-rules).
  */
 
 /** Log levels in increasing order of severity. */

@@ -1,8 +1,11 @@
 /**
- * @module Text rules shared by every boundary (SPEC §8.6, §8.7).
+ * @module Text rules shared by every boundary (docs/design.md#content-rules, #ids-and-limits).
  */
 
-/** Characters that render as nothing and so cannot make content non-empty (SPEC §8.6). */
+/**
+ * Characters that render as nothing and so cannot make content non-empty
+ * (docs/design.md#content-rules).
+ */
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
 const WHITE_SPACE = /\p{White_Space}/gu;
 

@@ -1,8 +1,8 @@
 /**
  * @module The one door every backend call goes through: it asks the breaker for a permit, times the
  * call, settles the permit from the classified outcome, and counts refused calls. While the circuit
- * is open no request leaves the process (SPEC §4); refusals are summarised in at most one log line
- * per cooldown, never one per call (SPEC §4 "Logs", catalogue C4).
+ * is open no request leaves the process (docs/design.md#memory); refusals are summarised in at most
+ * one log line per cooldown, never one per call (docs/design.md#memory-logs, docs/faults.md#c4).
  */
 import { type CircuitBreaker, NO_PERMIT } from '../breaker/breaker.ts';
 import type { BreakerFailure } from '../breaker/outcome.ts';
@@ -32,7 +32,10 @@ export interface CallGateOptions {
 
 const SKIPPED = { kind: 'skipped' } as const;
 
-/** Maps an outcome to what the breaker should record; null means "an answer" (SPEC §4). */
+/**
+ * Maps an outcome to what the breaker should record; null means "an answer"
+ * (docs/design.md#memory).
+ */
 export function breakerFailureOf(outcome: MemoryOutcome<unknown>): BreakerFailure | null {
   switch (outcome.kind) {
     case 'answer':

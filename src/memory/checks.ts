@@ -1,10 +1,11 @@
 /**
- * @module The preflight memory check (SPEC §3, §8.1, §8.5; CONTRACT §4). For Zep: one `GET /healthz`
- * and ONE authenticated probe on the pinned version, no loop and no fallback. A route-404 names
- * `memory.zep.api_version`; an unreachable server names `memory.zep.base_url`. While the persisted
- * circuit is open it sends nothing and warns "open until …", so a crash-restart loop cannot turn
- * preflight into one request per restart (catalogue M13). Problems are warnings; `--strict` makes
- * them failures through the check's `warnUnlessStrict` flag.
+ * @module The preflight memory check (docs/design.md#preflight, #wrong-api-version,
+ * #preflight-open-circuit; docs/zep.md#health). For Zep: one `GET /healthz` and ONE authenticated
+ * probe on the pinned version, no loop and no fallback. A route-404 names `memory.zep.api_version`;
+ * an unreachable server names `memory.zep.base_url`. While the persisted circuit is open it sends
+ * nothing and warns "open until …", so a crash-restart loop cannot turn preflight into one request
+ * per restart (docs/faults.md#m13). Problems are warnings; `--strict` makes them failures through
+ * the check's `warnUnlessStrict` flag.
  */
 import { checkBreakerSnapshot } from '../breaker/state.ts';
 import type { Check, CheckOutcome } from '../preflight/check.ts';

@@ -1,8 +1,9 @@
 /**
- * @module Response → outcome (SPEC §4 "Failures", §8.1, §8.2; CONTRACT §3, §6). Pure functions:
- * a status and a body in, a value out, never a throw. The key rule is the 404 split: a 404 whose
- * body is chi's `404 page not found` or an HTML page means the *route* is missing (wrong pinned
- * version or base URL: misconfigured), any other 404 means the *resource* is missing (an answer).
+ * @module Response → outcome (docs/design.md#breaker, #wrong-api-version, #retry-after;
+ * docs/zep.md#status-codes, #client-notes). Pure functions: a status and a body in, a value out,
+ * never a throw. The key rule is the 404 split: a 404 whose body is chi's `404 page not found` or
+ * an HTML page means the *route* is missing (wrong pinned version or base URL: misconfigured), any
+ * other 404 means the *resource* is missing (an answer).
  */
 import type { Failure, Misconfigured, Rejected } from './client.ts';
 
@@ -26,7 +27,7 @@ export type StatusClass =
 /** Longest piece of a response body kept in a reason or log line. */
 export const MAX_REASON_CHARS = 200;
 
-/** True when a 404 body says the route, not a resource, is missing (CONTRACT §3). */
+/** True when a 404 body says the route, not a resource, is missing (docs/zep.md#status-codes). */
 export function isRouteNotFound(body: string): boolean {
   const text = body.trimStart();
   if (text.startsWith('404 page not found')) return true;
@@ -35,9 +36,9 @@ export function isRouteNotFound(body: string): boolean {
 }
 
 /**
- * Parses Retry-After as delay-seconds or an HTTP-date, returning milliseconds ≥ 0, or undefined
- * for junk (SPEC §8.2: junk values are ignored). A date in the past is 0. The result is not
- * capped here; the breaker caps it at cooldown_max.
+ * Parses Retry-After as delay-seconds or an HTTP-date, returning milliseconds ≥ 0, or undefined for
+ * junk (docs/design.md#retry-after: junk values are ignored). A date in the past is 0. The result
+ * is not capped here; the breaker caps it at cooldown_max.
  */
 export function parseRetryAfterMs(value: string | null, nowWallMs: number): number | undefined {
   if (value === null) return undefined;
@@ -65,7 +66,7 @@ export function reasonOf(body: string, fallback: string): string {
       if (typeof message === 'string') text = message;
     }
   } catch {
-    // Not JSON: v1 errors are plain text (CONTRACT §3).
+    // Not JSON: v1 errors are plain text (docs/zep.md#status-codes).
   }
   if (text.startsWith('<')) text = 'HTML page';
   text = text.trim();
@@ -121,7 +122,10 @@ export function classifyStatus(response: HttpResponse, nowWallMs: number): Statu
   return { kind: 'failure', failure: 'bad_body', status, detail: `unexpected HTTP ${status}` };
 }
 
-/** True for a 400 (or 409) whose body says the user or session already exists (CONTRACT §3). */
+/**
+ * True for a 400 (or 409) whose body says the user or session already exists
+ * (docs/zep.md#status-codes).
+ */
 export function isAlreadyExists(response: HttpResponse): boolean {
   return (
     (response.status === 400 || response.status === 409) && /already exists/i.test(response.text)

@@ -1,10 +1,13 @@
 /**
- * @module The memory backend interface (SPEC §4) and its outcome values. Every backend call
- * resolves to a classified outcome instead of throwing (cockatiel's executor style), so the
- * breaker, the outbox and the read path decide from one value what happened.
+ * @module The memory backend interface (docs/design.md#memory) and its outcome values. Every
+ * backend call resolves to a classified outcome instead of throwing (cockatiel's executor style),
+ * so the breaker, the outbox and the read path decide from one value what happened.
  */
 
-/** One message handed to a backend: the stored lifeline message, byte for byte (SPEC §8.6). */
+/**
+ * One message handed to a backend: the stored lifeline message, byte for byte
+ * (docs/design.md#content-rules).
+ */
 export interface MemoryMessage {
   /** The stable lifeline UUID; sent as Zep's `uuid` so a redelivery is deduplicated. */
   uuid: string;
@@ -31,10 +34,13 @@ export interface MemoryHit {
   score: number | null;
 }
 
-/** Ways a call can fail that count against the service (SPEC §4 "Failures"). */
+/** Ways a call can fail that count against the service (docs/design.md#breaker). */
 export type FailureKind = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'bad_body' | 'storage';
 
-/** Ways a call can show that the configuration is wrong (SPEC §8.1, CONTRACT §6). */
+/**
+ * Ways a call can show that the configuration is wrong (docs/design.md#wrong-api-version,
+ * docs/zep.md#client-notes).
+ */
 export type MisconfiguredKind = 'route_404' | 'unauthorized' | 'redirect';
 
 /** The service answered; `value` is the operation's result. */
@@ -74,7 +80,7 @@ export interface Rejected {
 /** What a backend call resolves to. */
 export type MemoryOutcome<T> = Answer<T> | Failure | Misconfigured | Rejected;
 
-/** The interface both backends implement (SPEC §4). */
+/** The interface both backends implement (docs/design.md#memory). */
 export interface MemoryBackend {
   /** `local` or `zep`; labels metrics and names the persisted breaker row. */
   readonly name: 'local' | 'zep';

@@ -1,7 +1,7 @@
 /**
- * @module Boundary guards for message content (SPEC §4 "Guards", §8.6): a message that is empty
- * after white space and invisible characters is `empty_message`; a lone surrogate or U+0000 is
- * `bad_request`; sizes count UTF-8 bytes. Nothing that fails here is stored or sent.
+ * @module Boundary guards for message content (docs/design.md#guards, #content-rules): a message
+ * that is empty after white space and invisible characters is `empty_message`; a lone surrogate or
+ * U+0000 is `bad_request`; sizes count UTF-8 bytes. Nothing that fails here is stored or sent.
  */
 import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../lib/text.ts';
 

@@ -1,7 +1,8 @@
 /**
- * @module The embedded memory backend (SPEC §4, the default): the message log in SQLite is the
- * memory, and its FTS5 index is filled by a trigger in the same transaction that commits a message.
- * So `addMessages` has nothing left to do, and search works with no network at all.
+ * @module The embedded memory backend (docs/design.md#memory, the default): the message log in
+ * SQLite is the memory, and its FTS5 index is filled by a trigger in the same transaction that
+ * commits a message. So `addMessages` has nothing left to do, and search works with no network at
+ * all.
  */
 import { describeError } from '../lib/errors.ts';
 import { isBlank } from '../lib/text.ts';

@@ -1,13 +1,15 @@
 /**
- * @module Background delivery of the durable outbox (SPEC §4 "Durable outbox", §8.1, §8.4).
+ * @module Background delivery of the durable outbox (docs/design.md#outbox, #wrong-api-version,
+ * #drain-after-recovery).
  *
- * Each round claims the oldest pending batch of up to `maxInFlight` threads (one batch in flight per
- * thread, so order per thread holds) and hands each to the backend through the {@link CallGate}.
- * While the circuit is open nothing is claimed and the next round is timed for the probe; the first
- * batch after the cooldown is the half-open probe. After any failure the flusher sends one batch at
- * a time until a success, so a dead backend sees at most `failure_threshold` requests before the
- * circuit opens, however large the backlog (catalogue M4, M7). Failures never trigger an immediate
- * retry: the next round waits `flushIntervalMs`, so instant failures cannot become a busy loop.
+ * Each round claims the oldest pending batch of up to `maxInFlight` threads (one batch in flight
+ * per thread, so order per thread holds) and hands each to the backend through the {@link
+ * CallGate}. While the circuit is open nothing is claimed and the next round is timed for the
+ * probe; the first batch after the cooldown is the half-open probe. After any failure the flusher
+ * sends one batch at a time until a success, so a dead backend sees at most `failure_threshold`
+ * requests before the circuit opens, however large the backlog (docs/faults.md#m4, #m7). Failures
+ * never trigger an immediate retry: the next round waits `flushIntervalMs`, so instant failures
+ * cannot become a busy loop.
  */
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';

@@ -1,7 +1,7 @@
 /**
- * @module MemoryService: what the rest of the daemon uses (SPEC §4). Writes are guarded, committed
- * to SQLite and acknowledged without ever waiting on the memory backend; a background
- * {@link OutboxFlusher} delivers them. Reads go through the breaker and answer `[]` with
+ * @module MemoryService: what the rest of the daemon uses (docs/design.md#memory). Writes are
+ * guarded, committed to SQLite and acknowledged without ever waiting on the memory backend; a
+ * background {@link OutboxFlusher} delivers them. Reads go through the breaker and answer `[]` with
  * `degraded: true` at once while the circuit is open (WRITE_ONLY). Every breaker transition is
  * persisted, logged once and counted, and a new process resumes from the persisted state.
  */

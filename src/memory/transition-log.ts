@@ -1,7 +1,8 @@
 /**
- * @module One log line per breaker transition (SPEC §4 "Logs"): `circuit OPEN after 5 failures`,
- * `half-open probe`, `closed`. While misconfigured, each re-check (once per cooldown_max) is one
- * line: the half-open step is logged at debug, the renewed open at warn (SPEC §8.1).
+ * @module One log line per breaker transition (docs/design.md#memory-logs): `circuit OPEN after 5
+ * failures`, `half-open probe`, `closed`. While misconfigured, each re-check (once per
+ * cooldown_max) is one line: the half-open step is logged at debug, the renewed open at warn
+ * (docs/design.md#wrong-api-version).
  */
 import type { CircuitBreaker } from '../breaker/breaker.ts';
 import type { BreakerTransition } from '../breaker/state.ts';

@@ -1,8 +1,9 @@
 /**
  * @module The Zep backend: one class over a pinned {@link ZepDialect}. It creates the user and
- * session on first use and caches that they exist (SPEC §4); a 404 on add (stale cache, deleted
- * session) drops the cache entry, creates again and retries once. Every URL comes from the dialect,
- * so the other version's prefix is never built (SPEC §8.1, CONTRACT §5).
+ * session on first use and caches that they exist (docs/design.md#memory); a 404 on add (stale
+ * cache, deleted session) drops the cache entry, creates again and retries once. Every URL comes
+ * from the dialect, so the other version's prefix is never built (docs/design.md#wrong-api-version,
+ * docs/zep.md#version-pitfalls).
  */
 import { isBlank } from '../lib/text.ts';
 import { classifyStatus, isAlreadyExists, type StatusClass } from './classify.ts';
@@ -55,7 +56,10 @@ export function createZepBackend(options: ZepBackendOptions): ZepBackend {
   return new ZepBackend(dialect, http, options.wallMs ?? Date.now, options.maxCachedIds);
 }
 
-/** v1: Bearer only when a key is configured; v2: always Api-Key (CONTRACT §0, §5 item 5). */
+/**
+ * v1: Bearer only when a key is configured; v2: always Api-Key (docs/zep.md#versions,
+ * #version-pitfalls item 5).
+ */
 export function authorizationFor(
   version: 'v1' | 'v2',
   apiKey: string | undefined,
@@ -132,7 +136,8 @@ export class ZepBackend implements MemoryBackend {
     if (limit <= 0) return answer([]);
     const path = `${this.sessionPath(threadId)}/memory`;
     const { cls, text } = await this.send('GET', path, { query: { lastn: limit } });
-    // v0.19 and older, and Cloud, answer 404 for a session without memory (CONTRACT §3).
+    // v0.19 and older, and Cloud, answer 404 for a session without memory
+    // (docs/zep.md#status-codes).
     if (cls.kind === 'not_found') return answer([]);
     if (cls.kind !== 'ok') return cls;
     const records = this.dialect.parseMemory(text);
@@ -165,7 +170,7 @@ export class ZepBackend implements MemoryBackend {
   async deleteThread(threadId: string): Promise<MemoryOutcome<void>> {
     const { cls } = await this.send('DELETE', `${this.sessionPath(threadId)}/memory`);
     this.sessions.delete(threadId);
-    // A 404 on delete is success (CONTRACT §3).
+    // A 404 on delete is success (docs/zep.md#status-codes).
     if (cls.kind === 'ok' || cls.kind === 'not_found') return answer(undefined);
     return cls;
   }
@@ -181,7 +186,7 @@ export class ZepBackend implements MemoryBackend {
       : failure('bad_body', 'probe body has the wrong shape');
   }
 
-  /** `GET /healthz`: reachability only, no auth, same on every version (CONTRACT §4). */
+  /** `GET /healthz`: reachability only, no auth, same on every version (docs/zep.md#health). */
   async healthz(signal?: AbortSignal): Promise<HttpResult> {
     return this.http.request('GET', '/healthz', { signal });
   }
@@ -205,7 +210,7 @@ export class ZepBackend implements MemoryBackend {
       const body = { messages: wire.slice(start, start + size) };
       const { cls } = await this.send('POST', `${this.sessionPath(threadId)}/memory`, { body });
       if (cls.kind === 'not_found') return 'not_found';
-      // SPEC §8.3: any 2xx is a success for a write, whatever its body.
+      // docs/design.md#bad-answer-bodies: any 2xx is a success for a write, whatever its body.
       if (cls.kind !== 'ok') return cls;
     }
     return answer(undefined);
@@ -223,7 +228,8 @@ export class ZepBackend implements MemoryBackend {
       user_id: userId,
     });
     if (session.kind !== 'answer') return session;
-    // Even a soft-deleted session answers "already exists"; adding messages revives it (CONTRACT §3).
+    // Even a soft-deleted session answers "already exists"; adding messages revives it
+    // (docs/zep.md#status-codes).
     this.sessions.add(threadId);
     return answer(undefined);
   }

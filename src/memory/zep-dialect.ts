@@ -19,9 +19,9 @@ export interface ZepDialect {
   version: 'v1' | 'v2';
   /** `/api/v1` or `/api/v2`; every path starts with it. */
   prefix: string;
-  /** The users collection (`/user` on v1, `/users` on v2: CONTRACT §5 item 2). */
+  /** The users collection (`/user` on v1, `/users` on v2: docs/zep.md#version-pitfalls item 2). */
   usersPath: string;
-  /** The cheap authenticated probe of CONTRACT §1. */
+  /** The cheap authenticated probe of docs/zep.md#operations. */
   probe: { path: string; query: Record<string, string | number> };
   /** Most wire messages one add-memory request may carry (v2 CE: 30). */
   maxWireMessagesPerRequest: number;
@@ -36,7 +36,10 @@ export interface ZepDialect {
   parseProbe(text: string): boolean;
 }
 
-/** Parses JSON and checks it against a compiled schema; null on either failure (SPEC §8.3). */
+/**
+ * Parses JSON and checks it against a compiled schema; null on either failure
+ * (docs/design.md#bad-answer-bodies).
+ */
 export function parseJsonWith<T extends TSchema>(
   check: TypeCheck<T>,
   text: string,

@@ -1,8 +1,9 @@
 /**
  * @module The HTTP transport under the Zep backends. One rule above all: every request is bounded
- * by `memory.timeout_ms` from the first byte sent to the LAST byte of the body (catalogue M1, M16),
- * and an aborted request closes its socket. Bodies are streamed and capped at 1 MiB (SPEC §8.3).
- * Network errors, timeouts and oversize bodies come back as {@link Failure} values, never throws.
+ * by `memory.timeout_ms` from the first byte sent to the LAST byte of the body (docs/faults.md#m1,
+ * #m16), and an aborted request closes its socket. Bodies are streamed and capped at 1 MiB
+ * (docs/design.md#bad-answer-bodies). Network errors, timeouts and oversize bodies come back as
+ * {@link Failure} values, never throws.
  */
 import { describeError } from '../lib/errors.ts';
 import type { HttpResponse } from './classify.ts';
@@ -10,8 +11,8 @@ import type { Failure } from './client.ts';
 import { failure } from './client.ts';
 
 /**
- * Largest response body read, in bytes (SPEC §8.3). A longer body is dropped (read as '') and its
- * connection aborted; the status still counts.
+ * Largest response body read, in bytes (docs/design.md#bad-answer-bodies). A longer body is dropped
+ * (read as '') and its connection aborted; the status still counts.
  */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -92,7 +93,8 @@ export class ZepHttp {
       const retryAfter = response.headers.get('retry-after');
       const text = await readCapped(response, this.maxBodyBytes, signal).catch((error: unknown) => {
         if (!(error instanceof BodyTooLarge)) throw error;
-        // The status still counts (a 2xx write succeeded, SPEC §8.3); no reader accepts ''.
+        // The status still counts (a 2xx write succeeded, docs/design.md#bad-answer-bodies); no
+        // reader accepts ''.
         cancel.abort();
         return '';
       });

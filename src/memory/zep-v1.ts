@@ -1,7 +1,7 @@
 /**
  * @module Zep API v1 (open-source 0.x), pinned: routes under `/api/v1` only, `role` without
- * `role_type`, plain-text `OK` on writes, bare-array search results (CONTRACT §1–§3). Nothing in
- * this file names another version's prefix.
+ * `role_type`, plain-text `OK` on writes, bare-array search results (docs/zep.md#operations,
+ * #shapes, #status-codes). Nothing in this file names another version's prefix.
  */
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';

@@ -2,7 +2,7 @@
  * @module Zep API v2 (Community Edition 1.0.x and Cloud), pinned: routes under `/api/v2` only,
  * `role_type` (required, from the enum) plus `role`, at most 30 messages and 2,500 characters of
  * content per message (CE), search through `POST /sessions/search` with the session id in the body
- * because CE has no per-session search route (CONTRACT §1, §2, §5).
+ * because CE has no per-session search route (docs/zep.md#operations, #shapes, #version-pitfalls).
  */
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';

@@ -1,7 +1,7 @@
 /**
- * @module The auth key material check (SPEC §2 `auth.*`, §3, §8.12): the configured HS256
- * secret, PEM public key or JWKS file loads, is strong enough, and matches the configured
- * algorithm. Secrets never reach a detail line; only their sizes do.
+ * @module The auth key material check (docs/design.md#configuration `auth.*`, §3, §8.12): the
+ * configured HS256 secret, PEM public key or JWKS file loads, is strong enough, and matches the
+ * configured algorithm. Secrets never reach a detail line; only their sizes do.
  */
 import { createPublicKey, type JsonWebKeyInput, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { type Check, type CheckOutcome, fail, pass, warn } from './check.ts';
 /** Name of the check in reports and JSON. */
 export const AUTH_KEY_CHECK_NAME = 'auth-key';
 
-/** Shortest HS256 secret accepted, in bytes (SPEC §8.12; RFC 7518 §3.2). */
+/** Shortest HS256 secret accepted, in bytes (docs/design.md#token-rules; RFC 7518 §3.2). */
 export const MIN_HS_SECRET_BYTES = 32;
 /** Shortest RSA modulus accepted, in bits (jose refuses shorter keys when verifying). */
 export const MIN_RSA_MODULUS_BITS = 2048;
@@ -30,7 +30,7 @@ export interface AuthKeyInput {
   algorithm?: string;
 }
 
-/** Algorithms lifeline verifies (SPEC §2). */
+/** Algorithms lifeline verifies (docs/design.md#configuration). */
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 
 /** Outcome of reading a key's algorithm: the algorithm, or why the key cannot be used. */

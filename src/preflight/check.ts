@@ -1,11 +1,14 @@
 /**
- * @module The preflight check contract (SPEC §3). A check is a small async function that
- * returns a value (ok / warn / fail, a one-line detail and, on warn or fail, a one-line fix);
- * it does not throw for expected failures. Checks from every layer share this type; the runner in
- * `run.ts` times them, isolates exceptions and applies `--strict`.
+ * @module The preflight check contract (docs/design.md#preflight). A check is a small async
+ * function that returns a value (ok / warn / fail, a one-line detail and, on warn or fail, a
+ * one-line fix); it does not throw for expected failures. Checks from every layer share this type;
+ * the runner in `run.ts` times them, isolates exceptions and applies `--strict`.
  */
 
-/** The outcome of one check. Only `fail` makes `lifeline check` exit 1 (SPEC §1, §3). */
+/**
+ * The outcome of one check. Only `fail` makes `lifeline check` exit 1 (docs/design.md#cli,
+ * #preflight).
+ */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** A passing outcome: what was confirmed, in one line. */
@@ -54,7 +57,8 @@ export interface Check {
   name: string;
   /**
    * When true, a `warn` from this check becomes a `fail` under `--strict`: used by the memory
-   * backend check, a warning by default because the daemon degrades gracefully (SPEC §3).
+   * backend check, a warning by default because the daemon degrades gracefully
+   * (docs/design.md#preflight).
    */
   warnUnlessStrict?: boolean;
   /** Runs the check; expected failures are returned, not thrown. */

@@ -1,9 +1,9 @@
 /**
- * @module Preflight checks that need only config values and the operating system (SPEC §3):
- * config valid, data dir writable, port free, disk space above the floor. The auth key check is
- * in `auth-key.ts`. Inputs are plain values, not the whole Config, so each check is easy to test
- * and to reuse. File system work is asynchronous so a hung disk trips the runner's time limit
- * instead of freezing the process.
+ * @module Preflight checks that need only config values and the operating system
+ * (docs/design.md#preflight): config valid, data dir writable, port free, disk space above the
+ * floor. The auth key check is in `auth-key.ts`. Inputs are plain values, not the whole Config, so
+ * each check is easy to test and to reuse. File system work is asynchronous so a hung disk trips
+ * the runner's time limit instead of freezing the process.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, stat, statfs, unlink } from 'node:fs/promises';
@@ -37,7 +37,7 @@ export interface ConfigCheckInput {
 
 /**
  * Reports the config loader's verdict as one row listing **every** issue, not just the first
- * (STYLE §3.3). It fails if any issue is an error, and warns if all are warnings.
+ * (docs/design.md#conventions). It fails if any issue is an error, and warns if all are warnings.
  */
 export function configCheck(input: ConfigCheckInput): Check {
   return {
@@ -72,7 +72,7 @@ export interface DataDirCheckInput {
 
 /**
  * Confirms the data dir exists or can be created, and is really writable: it writes, fsyncs
- * and removes a probe file. Opening a directory proves nothing (catalogue P6, P7).
+ * and removes a probe file. Opening a directory proves nothing (docs/faults.md#p6, #p7).
  */
 export function dataDirCheck(input: DataDirCheckInput): Check {
   return {
@@ -144,7 +144,9 @@ async function writeProbe(dir: string): Promise<CheckOutcome | undefined> {
   }
 }
 
-/** Turns a file-system error into a failure whose fix names the cause (catalogue P5–P7). */
+/**
+ * Turns a file-system error into a failure whose fix names the cause (docs/faults.md#p5 (P5–P7)).
+ */
 async function fsProblem(
   error: NodeJS.ErrnoException,
   dir: string,
@@ -187,8 +189,8 @@ export interface PortCheckInput {
 }
 
 /**
- * Confirms host:port can be bound by binding it exclusively and releasing it at once, so a
- * second instance fails here instead of sharing the port (SPEC §8.13, catalogue P9).
+ * Confirms host:port can be bound by binding it exclusively and releasing it at once, so a second
+ * instance fails here instead of sharing the port (docs/design.md#listener, docs/faults.md#p9).
  */
 export function portCheck(input: PortCheckInput): Check {
   return {
@@ -253,7 +255,7 @@ const BYTES_PER_MB = 1024 * 1024;
 
 /**
  * Confirms free space on the data dir's filesystem, as available to an unprivileged user, is
- * above the floor, so the daemon does not start only to refuse every write (catalogue P5).
+ * above the floor, so the daemon does not start only to refuse every write (docs/faults.md#p5).
  */
 export function diskSpaceCheck(input: DiskSpaceCheckInput): Check {
   return {

@@ -1,6 +1,7 @@
 /**
- * @module Renderings of a preflight run (SPEC §3): a readable table for people, with colour only
- * on a terminal, and JSON for `--json`. Pure functions returning strings; the CLI prints them.
+ * @module Renderings of a preflight run (docs/design.md#preflight): a readable table for people,
+ * with colour only on a terminal, and JSON for `--json`. Pure functions returning strings; the CLI
+ * prints them.
  */
 import type { CheckResult, CheckStatus } from './check.ts';
 import type { CheckRun } from './run.ts';

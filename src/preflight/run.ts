@@ -1,8 +1,9 @@
 /**
- * @module The preflight runner (SPEC §3). It runs every check in order, never stopping at the
- * first failure, times each one on the monotonic clock, turns a thrown exception or a hung check
- * into a `fail` row, and applies `--strict`. `check` and `serve` both call it with the same list
- * (STYLE §4.6), so a check cannot pass in one and fail in the other.
+ * @module The preflight runner (docs/design.md#preflight). It runs every check in order, never
+ * stopping at the first failure, times each one on the monotonic clock, turns a thrown exception or
+ * a hung check into a `fail` row, and applies `--strict`. `check` and `serve` both call it with the
+ * same list (docs/design.md#check-equals-startup), so a check cannot pass in one and fail in the
+ * other.
  */
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { describeError, LifelineError } from '../lib/errors.ts';
@@ -29,7 +30,7 @@ export interface RunChecksOptions {
 
 /** The outcome of a whole preflight run. */
 export interface CheckRun {
-  /** False iff any result is `fail`; the CLI exits 1 then (SPEC §1). */
+  /** False iff any result is `fail`; the CLI exits 1 then (docs/design.md#cli). */
   ok: boolean;
   /** Whether `--strict` was applied. */
   strict: boolean;
@@ -113,7 +114,10 @@ function normalize(outcome: CheckOutcome): CheckOutcome {
   return { status: outcome.status, detail, fix, ...extra };
 }
 
-/** Under `--strict`, a warning from a `warnUnlessStrict` check is a failure (SPEC §3). */
+/**
+ * Under `--strict`, a warning from a `warnUnlessStrict` check is a failure
+ * (docs/design.md#preflight).
+ */
 function applyStrict(outcome: CheckOutcome, check: Check, strict: boolean): CheckOutcome {
   if (!strict || check.warnUnlessStrict !== true || outcome.status !== 'warn') return outcome;
   return { ...outcome, status: 'fail', detail: `${outcome.detail} (a failure under --strict)` };

@@ -1,8 +1,9 @@
 /**
- * @module Token verification for the WebSocket (SPEC §5, §8.12; catalogue A1–A13; RFC 8725). The
- * algorithm is pinned to the configured key, the key never comes from the token, every failure
- * is a value (`token_invalid` / `token_expired`, close 4001), and a bounded cache of verified tokens
- * lets a reconnect storm verify each distinct token once (bun-daemon.md §8).
+ * @module Token verification for the WebSocket (docs/design.md#websocket, #token-rules;
+ * docs/faults.md#a1 (A1–A13); RFC 8725). The algorithm is pinned to the configured key, the key
+ * never comes from the token, every failure is a value (`token_invalid` / `token_expired`, close
+ * 4001), and a bounded cache of verified tokens lets a reconnect storm verify each distinct token
+ * once (docs/runtime.md#connect-budget).
  */
 import { createPublicKey } from 'node:crypto';
 import {
@@ -20,9 +21,9 @@ import { describeError, LifelineError } from '../lib/errors.ts';
 import { utf8Bytes } from '../lib/text.ts';
 import { BEARER_PROTOCOL_PREFIX, isAcceptableId, type TokenFailure } from './protocol.ts';
 
-/** Smallest HS256 secret accepted, in bytes (SPEC §8.12, RFC 8725 §3.5). */
+/** Smallest HS256 secret accepted, in bytes (docs/design.md#token-rules, RFC 8725 §3.5). */
 export const MIN_HS_SECRET_BYTES = 32;
-/** Longest token verified, in UTF-8 bytes (SPEC §8.7). */
+/** Longest token verified, in UTF-8 bytes (docs/design.md#ids-and-limits). */
 export const DEFAULT_MAX_TOKEN_BYTES = 8_192;
 /** Default number of verified tokens kept. */
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
@@ -131,7 +132,7 @@ async function verifyWithJose(
     payload = verified.payload;
   } catch (error) {
     // Every exception, JOSEError or not (a key-confusion attempt raises a plain TypeError), is a
-    // refusal, never a crash or a 1011 (catalogue A7).
+    // refusal, never a crash or a 1011 (docs/faults.md#a7).
     const code = (error as { code?: unknown } | null)?.code;
     const reason = code === 'ERR_JWT_EXPIRED' ? 'token_expired' : 'token_invalid';
     return { ok: false, reason, detail: typeof code === 'string' ? code : describeError(error) };
@@ -325,7 +326,7 @@ export async function mintToken(options: MintOptions): Promise<string> {
   return jwt.sign(secret);
 }
 
-/** Where an upgrade request may carry its token (SPEC §5). */
+/** Where an upgrade request may carry its token (docs/design.md#websocket). */
 export interface TokenSources {
   /** The `Authorization` header. */
   authorization?: string | null;
@@ -346,7 +347,7 @@ const BEARER_HEADER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 /**
  * Finds the token: `Authorization: Bearer` first, then a `bearer.<token>` subprotocol entry, then
  * `?token=`. The returned `protocols` never contain the bearer entry, so the server cannot echo it
- * (SPEC §8.12).
+ * (docs/design.md#token-rules).
  */
 export function extractToken(sources: TokenSources): ExtractedToken {
   const offered = (sources.subprotocolHeader ?? '')

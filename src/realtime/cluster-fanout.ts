@@ -1,8 +1,9 @@
 /**
- * @module Fan-out across instances (cluster mode, SPEC §7), behind the same {@link Fanout}
- * interface as the single-process one. Local writes are delivered in-process at once; writes of
- * other instances arrive as notices (user id + seq, from PostgreSQL LISTEN/NOTIFY today, a broker
- * tomorrow) and are read back from the history, so content never rides the notification.
+ * @module Fan-out across instances (cluster mode, docs/design.md#operations), behind the same
+ * {@link Fanout} interface as the single-process one. Local writes are delivered in-process at
+ * once; writes of other instances arrive as notices (user id + seq, from PostgreSQL LISTEN/NOTIFY
+ * today, a broker tomorrow) and are read back from the history, so content never rides the
+ * notification.
  *
  * Per user with local sockets, a cursor holds the highest seq handed to the hub. Frames reach the
  * hub in seq order with no gap: a frame that does not follow the cursor, or a notice above it,

@@ -1,8 +1,8 @@
 /**
- * @module One connection's life (SPEC §5): the checks before the upgrade (Origin → 403, draining →
- * 503, per-IP limit → 429, token verified once), the open (4001/4003 with no frame first; hub
- * registration before the snapshot; `rehydrate` first), each inbound frame (token bucket, then the
- * serial queue), and the close.
+ * @module One connection's life (docs/design.md#websocket): the checks before the upgrade (Origin →
+ * 403, draining → 503, per-IP limit → 429, token verified once), the open (4001/4003 with no frame
+ * first; hub registration before the snapshot; `rehydrate` first), each inbound frame (token
+ * bucket, then the serial queue), and the close.
  */
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -85,7 +85,7 @@ export async function checkUpgrade(deps: ConnectionDeps, context: UpgradeContext
     subprotocolHeader: request.headers.get('sec-websocket-protocol'),
   });
   // Always answer our protocol: left unanswered, Bun echoes the first entry offered, which may be
-  // `bearer.<token>` (SPEC §8.12).
+  // `bearer.<token>` (docs/design.md#token-rules).
   if (request.headers.has('sec-websocket-protocol')) {
     set.headers['sec-websocket-protocol'] = SUBPROTOCOL;
   }
@@ -209,7 +209,7 @@ export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknow
   if (!session.admit()) {
     if (session.strikes >= deps.config().limits.burst) {
       // Close behind the frames already admitted, so each of them is answered first and every
-      // committed message is acked (rows = acks, catalogue W12); later frames are ignored.
+      // committed message is acked (rows = acks, docs/faults.md#w12); later frames are ignored.
       session.closing = true;
       deps.metrics.rejected.inc({ reason: 'rate_limited' });
       session.enqueue(() => deps.close(session, CLOSE.rateLimited, 'rate limit'));

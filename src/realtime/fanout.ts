@@ -1,7 +1,7 @@
 /**
  * @module Fan-out of pushed events to every socket of a user, wherever it is connected. This is the
- * narrow, asynchronous seam SPEC §7 asks for: one process uses {@link InProcessFanout}; cluster
- * mode adds a PostgreSQL LISTEN/NOTIFY adapter with the same interface.
+ * narrow, asynchronous seam docs/design.md#operations asks for: one process uses {@link
+ * InProcessFanout}; cluster mode adds a PostgreSQL LISTEN/NOTIFY adapter with the same interface.
  */
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
@@ -18,7 +18,7 @@ export type FanoutListener = (userId: string, frame: PushFrame, origin?: string)
  *
  * Contract for publishers: publish a frame only after the write that gave it its `seq` is
  * committed, and per user in increasing `seq` order; the hub drops a frame whose `seq` is not
- * above the last one the socket got (SPEC §8.15).
+ * above the last one the socket got (docs/design.md#snapshot-before-stream).
  */
 export interface Fanout {
   /**

@@ -1,7 +1,8 @@
 /**
- * @module The handler of each client frame type (SPEC §5). Each runs inside its socket's serial
- * queue, answers exactly one reply (or closes the socket, for `auth.refresh`), and persists only
- * what it acknowledges: every storage failure becomes `error unavailable` with nothing acked.
+ * @module The handler of each client frame type (docs/design.md#websocket). Each runs inside its
+ * socket's serial queue, answers exactly one reply (or closes the socket, for `auth.refresh`), and
+ * persists only what it acknowledges: every storage failure becomes `error unavailable` with
+ * nothing acked.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
@@ -166,7 +167,7 @@ async function mayRead(ctx: HandlerContext, session: Session, threadId: string, 
 
 /**
  * Checks ownership in the queue, then lets the search answer on its own time so the frames behind
- * it are not held up (catalogue M2); at most one search per socket is in flight — a second
+ * it are not held up (docs/faults.md#m2); at most one search per socket is in flight — a second
  * `memory.query` waits in the queue for the first (decision).
  */
 async function handleMemoryQuery(ctx: HandlerContext, session: Session, frame: MemoryQueryFrame) {
@@ -256,7 +257,7 @@ async function handleJoin(ctx: HandlerContext, session: Session, frame: ThreadJo
   });
 }
 
-/** Swaps the token; another user's valid token → 4003, a bad one → 4001 (catalogue A15). */
+/** Swaps the token; another user's valid token → 4003, a bad one → 4001 (docs/faults.md#a15). */
 async function handleRefresh(ctx: HandlerContext, session: Session, frame: AuthRefreshFrame) {
   const result = await ctx.verifier.verify(frame.token);
   if (!result.ok) return ctx.close(session, CLOSE.refreshToken, result.reason);

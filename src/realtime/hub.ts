@@ -1,7 +1,8 @@
 /**
- * @module The hub: every open socket by user, and the one path by which frames reach a socket.
- * It enforces the per-user socket cap (SPEC §8.7), closes slow consumers (SPEC §8.16), and keeps
- * the snapshot and the live stream from racing (SPEC §8.15):
+ * @module The hub: every open socket by user, and the one path by which frames reach a socket. It
+ * enforces the per-user socket cap (docs/design.md#ids-and-limits), closes slow consumers
+ * (docs/design.md#one-frame-at-a-time), and keeps the snapshot and the live stream from racing
+ * (docs/design.md#snapshot-before-stream):
  *
  * 1. `register` the socket first; pushes that arrive from then on are buffered;
  * 2. read the snapshot (its `seq` is the last event it covers);
@@ -233,7 +234,7 @@ export class Hub {
     return true;
   }
 
-  /** One `send`, with the slow-consumer rule of SPEC §8.16. */
+  /** One `send`, with the slow-consumer rule of docs/design.md#one-frame-at-a-time. */
   private write(socket: SocketLike, entry: Entry, text: string): boolean {
     if (!this.entries.has(socket) || entry !== this.entries.get(socket)) return false;
     if (socket.getBufferedAmount() > this.maxBufferedBytes) {

@@ -1,7 +1,7 @@
 /**
  * @module Rate limits for the realtime layer: a token bucket per connection (`limits.messages_per_s`,
  * `limits.burst`) and a per-IP upgrade limiter (`limits.upgrades_per_ip_per_s`). Both read the
- * monotonic clock (SPEC §8.9), so a wall-clock jump neither frees nor freezes anyone.
+ * monotonic clock (docs/design.md#clock), so a wall-clock jump neither frees nor freezes anyone.
  */
 import type { Clock } from '../lib/clock.ts';
 
@@ -66,8 +66,8 @@ export interface UpgradeLimiterOptions {
 export const DEFAULT_UPGRADE_LIMITER_ENTRIES = 10_000;
 
 /**
- * Limits WebSocket upgrades per client address (catalogue W14) with one bucket per address, in a
- * bounded map. IPv6 clients are grouped by their /64, since one host usually owns a whole /64.
+ * Limits WebSocket upgrades per client address (docs/faults.md#w14) with one bucket per address, in
+ * a bounded map. IPv6 clients are grouped by their /64, since one host usually owns a whole /64.
  */
 export class UpgradeLimiter {
   private readonly buckets = new Map<string, TokenBucket>();

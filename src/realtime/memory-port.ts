@@ -1,6 +1,6 @@
 /**
- * @module The memory service as the realtime and HTTP layers need it (a consumer-owned port, STYLE
- * §3.1): guarded message commits, searches through the breaker, and the status with its changes.
+ * @module The memory service as the realtime and HTTP layers need it (a consumer-owned port,
+ * docs/design.md#ports): guarded message commits, searches through the breaker, and the status with its changes.
  * The daemon adapts the memory layer's service to it; tests implement it over a Store.
  */
 import type { MemoryStatus } from './protocol.ts';
@@ -9,10 +9,10 @@ import type { MemoryStatus } from './protocol.ts';
 export interface MemorySubmission {
   userId: string;
   threadId: string;
-  /** The message UUID; the dedupe key (SPEC §8.11). */
+  /** The message UUID; the dedupe key (docs/design.md#duplicate-ids). */
   id: string;
   role: string;
-  /** Stored and delivered byte for byte (SPEC §8.6). */
+  /** Stored and delivered byte for byte (docs/design.md#content-rules). */
   content: string;
   metadata?: unknown;
   /** The payload of the `message` history event (see realtime/push.ts). */
@@ -26,7 +26,7 @@ export type MemorySubmitResult =
   | { kind: 'forbidden_thread' }
   /** The message id exists for another user or thread. */
   | { kind: 'conflict' }
-  /** Storage cannot write now (SPEC §8.8); nothing was committed. */
+  /** Storage cannot write now (docs/design.md#storage-failure); nothing was committed. */
   | { kind: 'unavailable'; message: string };
 
 /** A search request; the caller has already checked that `userId` owns `threadId`. */

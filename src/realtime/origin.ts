@@ -1,7 +1,8 @@
 /**
- * @module The Origin rule for `GET /ws` (SPEC §5, §8.10; catalogue O1–O4). A browser's Origin must
- * equal, character for character, one of the origins the daemon is configured for. The request's
- * own Host header is never consulted: with DNS rebinding an attacker controls it.
+ * @module The Origin rule for `GET /ws` (docs/design.md#websocket, #origin-rule; docs/faults.md#o1
+ * (O1–O4)). A browser's Origin must equal, character for character, one of the origins the daemon
+ * is configured for. The request's own Host header is never consulted: with DNS rebinding an
+ * attacker controls it.
  */
 
 /** What the rule needs from config (`server.*`). */
@@ -47,7 +48,10 @@ export function isOriginAllowed(
   return createOriginPolicy(options)(origin);
 }
 
-/** `http(s)://name:port` for the configured host and the loopback names (SPEC §8.10). */
+/**
+ * `http(s)://name:port` for the configured host and the loopback names
+ * (docs/design.md#origin-rule).
+ */
 export function defaultOrigins(host: string, port: number): string[] {
   const names = new Set([hostForUrl(host), ...LOOPBACK_NAMES]);
   const origins: string[] = [];

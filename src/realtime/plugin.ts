@@ -1,7 +1,7 @@
 /**
  * @module The realtime factory: the Elysia `.ws('/ws')` plugin over Bun's native WebSocket, the
  * hub, and the operations the HTTP API and the daemon call (publish, memory status pushes, drain,
- * live limits). SPEC §5, §7, §8.
+ * live limits). docs/design.md#websocket, #operations, #edge-cases.
  *
  * Bun takes its WebSocket settings once, from `listen()`; a plugin cannot set them. The daemon
  * passes {@link Realtime.websocketOptions} to `listen({ ..., reusePort: false, websocket })`.
@@ -45,7 +45,7 @@ export interface RealtimeDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
-  /** Refuses a valid token's user with 4003 (catalogue A16); default: everyone is allowed. */
+  /** Refuses a valid token's user with 4003 (docs/faults.md#a16); default: everyone is allowed. */
   authorize?: (claims: Readonly<Record<string, unknown>>) => boolean;
   /** Uniform draws in [0, 1) for the `reconnect.after_ms` jitter. */
   random?: () => number;
@@ -271,7 +271,8 @@ function wsPlugin(cx: ConnectionDeps): Elysia {
       if (session === undefined) return;
       byData.set(raw.data, session);
       // Elysia JSON-parses text frames before its handler sees them, so `"{\"a\":1}"` (a JSON
-      // string) would arrive as an object. Take Bun's raw frames instead (bun-daemon.md §4).
+      // string) would arrive as an object. Take Bun's raw frames instead
+      // (docs/runtime.md#elysia-ws).
       if (typeof raw.data.message === 'function') {
         raw.data.message = (_ws: unknown, message: unknown) => receiveFrame(cx, session, message);
       }

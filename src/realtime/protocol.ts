@@ -1,18 +1,21 @@
 /**
- * @module The WebSocket wire protocol `lifeline.v1` (SPEC §5, §8): TypeBox models of every frame in
- * and out, their static types, and the error and close codes. This file is the one source of
- * truth; the client SDK imports these types, and docs/protocol.md describes the same shapes.
+ * @module The WebSocket wire protocol `lifeline.v1` (docs/design.md#websocket, #edge-cases):
+ * TypeBox models of every frame in and out, their static types, and the error and close codes. This
+ * file is the one source of truth; the client SDK imports these types, and docs/protocol.md
+ * describes the same shapes.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from '../lib/ids.ts';
 
-/** The only subprotocol the server answers with (SPEC §8.12). */
+/** The only subprotocol the server answers with (docs/design.md#token-rules). */
 export const SUBPROTOCOL = 'lifeline.v1';
 
-/** Prefix of the subprotocol entry that carries a token from a browser (SPEC §5). */
+/**
+ * Prefix of the subprotocol entry that carries a token from a browser (docs/design.md#websocket).
+ */
 export const BEARER_PROTOCOL_PREFIX = 'bearer.';
 
-/** Error codes of `error` frames (SPEC §5, plus `unavailable` from §8.8). */
+/** Error codes of `error` frames (docs/design.md#websocket, plus `unavailable` from §8.8). */
 export const ERROR_CODES = [
   'bad_request',
   'unknown_type',
@@ -26,7 +29,10 @@ export const ERROR_CODES = [
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Close codes the server uses, by meaning (SPEC §5; RFC 6455 §7.4.1 for the 1xxx range). */
+/**
+ * Close codes the server uses, by meaning (docs/design.md#websocket; RFC 6455 §7.4.1 for the 1xxx
+ * range).
+ */
 export const CLOSE = {
   /** Normal closure. */
   normal: 1000,
@@ -50,7 +56,7 @@ export const CLOSE = {
 /** One of the values of {@link CLOSE}. */
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
-/** Close reasons sent with 4001 (SPEC §5). */
+/** Close reasons sent with 4001 (docs/design.md#websocket). */
 export type TokenFailure = 'token_invalid' | 'token_expired';
 
 /** Roles a client may give a message (Zep's role types minus `norole`/`function`; decision). */
@@ -60,11 +66,14 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /**
  * Ids that match the id pattern but name `Object.prototype` machinery. They are refused as user and
- * thread ids so no code path can ever turn one into a prototype write (catalogue W7, A13).
+ * thread ids so no code path can ever turn one into a prototype write (docs/faults.md#w7, #a13).
  */
 export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** True when `value` is a usable user or thread id: the SPEC §8.7 pattern, not reserved. */
+/**
+ * True when `value` is a usable user or thread id: the docs/design.md#ids-and-limits pattern, not
+ * reserved.
+ */
 export function isAcceptableId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value) && !RESERVED_IDS.has(value);
 }
@@ -103,7 +112,10 @@ function clientFrame<T extends string, P extends Record<string, TSchema>>(type: 
 // ---------------------------------------------------------------------------------------------
 // Client → server
 
-/** `message`: commit a chat message; `id` is the message's UUID and is required (SPEC §8.11). */
+/**
+ * `message`: commit a chat message; `id` is the message's UUID and is required
+ * (docs/design.md#duplicate-ids).
+ */
 export const MessageFrame = Type.Object({
   type: Type.Literal('message'),
   id: MessageId,
@@ -199,7 +211,10 @@ export type ThreadView = Static<typeof ThreadView>;
 
 const MemoryStatusSchema = Type.Union(MEMORY_STATUSES.map((status) => Type.Literal(status)));
 
-/** `rehydrate`: always the first frame after open (SPEC §5, §8.14, §8.15). */
+/**
+ * `rehydrate`: always the first frame after open (docs/design.md#websocket, #epochs,
+ * #snapshot-before-stream).
+ */
 export const RehydrateFrame = Type.Object({
   type: Type.Literal('rehydrate'),
   epoch: Type.String(),

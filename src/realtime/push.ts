@@ -1,7 +1,7 @@
 /**
  * @module Pushed events between the history and the wire: the payload each event type stores, and
  * the frame built from `(type, seq, payload)` — the same function serves a live push and a replay,
- * so a resumed client sees exactly what a connected one saw (SPEC §5, §8.14).
+ * so a resumed client sees exactly what a connected one saw (docs/design.md#websocket, #epochs).
  *
  * Stored payloads (the storage layer writes the first two itself):
  * `preferences` {preferences} · `personalization` {thread_id, personalization} ·

@@ -1,13 +1,14 @@
 /**
- * @module The rehydrate snapshot and the resume decision (SPEC §5, §8.14, §8.15). Built from the
- * local database alone — never from the memory service — so a memory outage cannot slow a
- * reconnect. The HTTP `GET /users/:user/state` route serves the same content.
+ * @module The rehydrate snapshot and the resume decision (docs/design.md#websocket, #epochs,
+ * #snapshot-before-stream). Built from the local database alone — never from the memory service —
+ * so a memory outage cannot slow a reconnect. The HTTP `GET /users/:user/state` route serves the
+ * same content.
  */
 import type { Store } from '../storage/store.ts';
 import type { MemoryStatus, PushFrame, ThreadView } from './protocol.ts';
 import { messageView, objectOrEmpty, toPushFrame } from './push.ts';
 
-/** Most events a resume replays; more → `recovered:false` (SPEC §8.14). */
+/** Most events a resume replays; more → `recovered:false` (docs/design.md#epochs). */
 export const MAX_REPLAY_EVENTS = 300;
 /** Most `?thread=` values honoured per connect or state request (decision). */
 export const MAX_SNAPSHOT_THREADS = 16;
@@ -39,7 +40,10 @@ export function epochReader(store: Pick<Store, 'epoch'>): () => Promise<string> 
   };
 }
 
-/** Reads the snapshot in one read transaction (SPEC §8.15) and shapes it for the wire. */
+/**
+ * Reads the snapshot in one read transaction (docs/design.md#snapshot-before-stream) and shapes it
+ * for the wire.
+ */
 export async function readState(
   store: Pick<Store, 'readSnapshot'>,
   epoch: () => Promise<string>,

@@ -1,6 +1,6 @@
 /**
  * @module One open socket's state: who it is, its token's expiry, its token bucket, and the serial
- * queue that handles its frames one at a time, in order (SPEC §8.16).
+ * queue that handles its frames one at a time, in order (docs/design.md#one-frame-at-a-time).
  */
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';

@@ -1,8 +1,9 @@
 /**
- * @module Validation of one inbound WebSocket frame (SPEC §5, §8.6, §8.7; catalogue W1–W9). The
- * result is a value, never an exception: the caller answers `error` and keeps the socket open.
- * A valid frame is a freshly built object holding only the fields its model names, so extra keys
- * (including `__proto__`, `constructor`, `prototype`) are dropped, never merged.
+ * @module Validation of one inbound WebSocket frame (docs/design.md#websocket, #content-rules,
+ * #ids-and-limits; docs/faults.md#w1 (W1–W9)). The result is a value, never an exception: the
+ * caller answers `error` and keeps the socket open. A valid frame is a freshly built object holding
+ * only the fields its model names, so extra keys (including `__proto__`, `constructor`,
+ * `prototype`) are dropped, never merged.
  */
 import type { TObject } from '@sinclair/typebox';
 import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
@@ -27,7 +28,10 @@ export interface FrameLimits {
   maxObjectBytes: number;
   /** `memory.query` query text in UTF-8 bytes. */
   maxQueryBytes: number;
-  /** Levels of nested objects and arrays; the frame itself is level 1 (SPEC §8.7). */
+  /**
+   * Levels of nested objects and arrays; the frame itself is level 1
+   * (docs/design.md#ids-and-limits).
+   */
   maxDepth: number;
 }
 
@@ -124,7 +128,10 @@ function copyKnownFields(value: Record<string, unknown>, schema: TObject): Recor
 
 type RuleError = { ok: false; code: ErrorCode; message: string };
 
-/** SPEC §8.6/§8.7 rules that a schema cannot say: blank content, byte sizes, reserved ids. */
+/**
+ * docs/design.md#content-rules, #ids-and-limits rules that a schema cannot say: blank content, byte
+ * sizes, reserved ids.
+ */
 function checkContentRules(frame: ClientFrame, limits: FrameLimits): RuleError | undefined {
   if ('thread_id' in frame && !isAcceptableId(frame.thread_id)) {
     return { ok: false, code: 'bad_request', message: '/thread_id: this id is reserved' };
@@ -195,7 +202,7 @@ function parseJson(text: string): JsonOutcome {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
-    // JavaScriptCore's messages carry no position, so find it ourselves (catalogue W1).
+    // JavaScriptCore's messages carry no position, so find it ourselves (docs/faults.md#w1).
     const offset = jsonErrorOffset(text);
     const where = offset < 0 ? '' : ` at position ${offset}`;
     return { ok: false, code: 'bad_request', message: `invalid JSON${where}` };

@@ -1,8 +1,9 @@
 /**
- * @module Preflight checks of the database (SPEC §3; catalogue §2 P5–P8): it opens, takes a real
- * write (a read-only file opens and reads fine, and fails only on the first write), passes
- * `PRAGMA quick_check` (a corrupted page opens and accepts writes; only quick_check sees it), is
- * in WAL mode, and its migrations are known to this binary. The checks never delete data.
+ * @module Preflight checks of the database (docs/design.md#preflight; docs/faults.md#process-faults
+ * P5–P8): it opens, takes a real write (a read-only file opens and reads fine, and fails only on
+ * the first write), passes `PRAGMA quick_check` (a corrupted page opens and accepts writes; only
+ * quick_check sees it), is in WAL mode, and its migrations are known to this binary. The checks
+ * never delete data.
  */
 import { existsSync } from 'node:fs';
 import { describeError } from '../lib/errors.ts';

@@ -1,7 +1,7 @@
 /**
- * @module The development signing key (SPEC §2 `auth.*`): when no key is configured, a random
- * HS256 secret is generated once and kept in the database, so tokens minted by `lifeline token`
- * stay valid across restarts. It lives in the `meta` table and is never logged.
+ * @module The development signing key (docs/design.md#configuration `auth.*`): when no key is
+ * configured, a random HS256 secret is generated once and kept in the database, so tokens minted by
+ * `lifeline token` stay valid across restarts. It lives in the `meta` table and is never logged.
  */
 import { randomBytes } from 'node:crypto';
 import type { SqliteHandle } from './open.ts';

@@ -1,7 +1,7 @@
 /**
  * @module Storage failure classification. SQLite result codes that mean "the storage itself is
  * failing" (disk full, I/O error, read-only, corruption) become LifelineError `unavailable`
- * (SPEC §8.8); anything else is a bug and is passed through unchanged.
+ * (docs/design.md#storage-failure); anything else is a bug and is passed through unchanged.
  */
 import { LifelineError } from '../lib/errors.ts';
 

@@ -1,7 +1,8 @@
 /**
  * @module Embedded migrations. The SQL files are compiled into the binary (migrations.gen.ts) and
  * applied through drizzle's own `dialect.migrate`, so `__drizzle_migrations` is bookkept exactly as
- * drizzle-kit does it and the two interoperate both ways (notes/bun-daemon.md §2, option C).
+ * drizzle-kit does it and the two interoperate both ways (docs/runtime.md#migrations-in-binary,
+ * option C).
  */
 import { createHash } from 'node:crypto';
 import type { MigrationMeta } from 'drizzle-orm/migrator';
@@ -108,8 +109,9 @@ export function applyMigrations(handle: SqliteHandle): { applied: string[] } {
     );
   }
   if (before.pending.length === 0) return { applied: [] };
-  // `dialect` and `session` are not in drizzle's public .d.ts (notes/bun-daemon.md §2); the
-  // equivalence test in test/storage/migrations.test.ts pins the behaviour to drizzle 0.45.
+  // `dialect` and `session` are not in drizzle's public .d.ts
+  // (docs/runtime.md#migrations-in-binary); the equivalence test in test/storage/migrations.test.ts
+  // pins the behaviour to drizzle 0.45.
   const internals = handle.db as unknown as { dialect: MigratingDialect; session: unknown };
   try {
     internals.dialect.migrate(embeddedMigrations(), internals.session, {

@@ -17,7 +17,8 @@ export type DrizzleDb = BunSQLiteDatabase<typeof schema>;
 
 /**
  * An open database: the raw bun:sqlite connection for hot paths and the drizzle wrapper for the
- * rest. `reopen()` swaps both in place, so holders of the handle keep working (SPEC §8.8).
+ * rest. `reopen()` swaps both in place, so holders of the handle keep working
+ * (docs/design.md#storage-failure).
  */
 export interface SqliteHandle {
   /** The file this handle opened. */
@@ -35,7 +36,7 @@ export interface SqliteHandle {
 /** Applies lifeline's pragmas to a fresh connection. */
 export function applyPragmas(sqlite: Database): void {
   sqlite.run('PRAGMA journal_mode = WAL');
-  // SPEC §4: an acknowledged message survives power loss, so every commit is fsynced.
+  // docs/design.md#memory: an acknowledged message survives power loss, so every commit is fsynced.
   sqlite.run('PRAGMA synchronous = FULL');
   sqlite.run('PRAGMA foreign_keys = ON');
   sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

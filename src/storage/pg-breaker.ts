@@ -1,10 +1,11 @@
 /**
- * @module PostgreSQL: the breaker state shared by every instance of a cluster (SPEC §7, issue 9).
- * The `breaker_state` row carries a version bumped by each write; a transition is written only
- * over the version its instance last saw (compare-and-set), so a stale instance adopts the row
- * instead of overwriting newer news. Half-open probes take tickets on the row with one
- * conditional UPDATE, so at most `half_open_max_calls` probes run across all instances per open
- * period; a ticket lapses after the probe timeout so a prober that died cannot wedge the circuit.
+ * @module PostgreSQL: the breaker state shared by every instance of a cluster
+ * (docs/design.md#operations, issue 9). The `breaker_state` row carries a version bumped by each
+ * write; a transition is written only over the version its instance last saw (compare-and-set), so
+ * a stale instance adopts the row instead of overwriting newer news. Half-open probes take tickets
+ * on the row with one conditional UPDATE, so at most `half_open_max_calls` probes run across all
+ * instances per open period; a ticket lapses after the probe timeout so a prober that died cannot
+ * wedge the circuit.
  */
 import type { SQL } from 'bun';
 import type { ProbeTicket, SharedBreakerState, StoredBreakerState } from './store.ts';

@@ -1,8 +1,9 @@
 /**
- * @module Preflight checks of a PostgreSQL database (SPEC §3, cluster mode §7): the server answers
- * and takes writes, its version is supported, the migrations are applied / pending / newer than
- * this binary, and the role can LISTEN (a NOTIFY makes the round trip, which also catches a
- * transaction-pooling proxy that accepts LISTEN but never delivers). Nothing is written.
+ * @module Preflight checks of a PostgreSQL database (docs/design.md#preflight, cluster mode §7):
+ * the server answers and takes writes, its version is supported, the migrations are applied /
+ * pending / newer than this binary, and the role can LISTEN (a NOTIFY makes the round trip, which
+ * also catches a transaction-pooling proxy that accepts LISTEN but never delivers). Nothing is
+ * written.
  */
 import { describeError } from '../lib/errors.ts';
 import { type Check, type CheckOutcome, fail, pass } from '../preflight/check.ts';

@@ -1,8 +1,8 @@
 /**
  * @module PostgreSQL failure classification. Errors that mean "the database cannot be reached or
  * cannot take writes" (connection refused or closed, server shutting down or starting, disk full,
- * read-only standby, I/O error, login refused) become LifelineError `unavailable` (SPEC §8.8);
- * anything else (a bug, a constraint) passes through unchanged.
+ * read-only standby, I/O error, login refused) become LifelineError `unavailable`
+ * (docs/design.md#storage-failure); anything else (a bug, a constraint) passes through unchanged.
  */
 import { LifelineError } from '../lib/errors.ts';
 import type { StorageFailure } from './errors.ts';

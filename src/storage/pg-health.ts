@@ -1,8 +1,9 @@
 /**
- * @module Storage health of the PostgreSQL adapter (SPEC §8.8). A connection-class failure marks
- * storage not ok; the next committed write marks it ok again. Unlike SQLite, a PostgreSQL outage
- * may see no writes for a while, so while not ok a probe (a rolled-back write) runs every
- * `probeIntervalMs` and clears the flag by itself once the server takes writes again.
+ * @module Storage health of the PostgreSQL adapter (docs/design.md#storage-failure). A
+ * connection-class failure marks storage not ok; the next committed write marks it ok again. Unlike
+ * SQLite, a PostgreSQL outage may see no writes for a while, so while not ok a probe (a rolled-back
+ * write) runs every `probeIntervalMs` and clears the flag by itself once the server takes writes
+ * again.
  */
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';

@@ -1,9 +1,9 @@
 /**
- * @module PostgreSQL: per-user sequence numbers and the replay history (SPEC §5, §8.14). The seq
- * is taken by an upsert on the user's counter row in the same transaction as the history row: the
- * row lock serialises the user's writers across instances until COMMIT, and a rolled-back
- * transaction rolls its increment back too, so two instances never hand out the same seq and
- * never leave a gap.
+ * @module PostgreSQL: per-user sequence numbers and the replay history (docs/design.md#websocket,
+ * #epochs). The seq is taken by an upsert on the user's counter row in the same transaction as the
+ * history row: the row lock serialises the user's writers across instances until COMMIT, and a
+ * rolled-back transaction rolls its increment back too, so two instances never hand out the same
+ * seq and never leave a gap.
  */
 import type { SQL } from 'bun';
 import type { EventsSinceResult, HistoryEvent } from './store.ts';

@@ -1,7 +1,7 @@
 /**
- * @module The cluster's member list (cluster mode, SPEC §7): each instance upserts its row in
- * `cluster_members` every few seconds; a row not refreshed within the expiry is a dead member
- * and is left out (and eventually deleted). Plain SQL over a pool of the caller's.
+ * @module The cluster's member list (cluster mode, docs/design.md#operations): each instance
+ * upserts its row in `cluster_members` every few seconds; a row not refreshed within the expiry is
+ * a dead member and is left out (and eventually deleted). Plain SQL over a pool of the caller's.
  */
 import type { SQL } from 'bun';
 

@@ -1,9 +1,9 @@
 /**
  * @module PostgreSQL: the message log and thread ownership. A message, its owner check, its dedupe
- * and its history event commit in one statement, hence one transaction (SPEC §4, §8.11). Ownership is the threads
- * primary key plus `ON CONFLICT DO NOTHING` and a re-read: under READ COMMITTED the insert waits
- * for a concurrent first writer and the re-read sees whoever committed, so exactly one user owns
- * a thread however many instances race.
+ * and its history event commit in one statement, hence one transaction (docs/design.md#memory,
+ * #duplicate-ids). Ownership is the threads primary key plus `ON CONFLICT DO NOTHING` and a
+ * re-read: under READ COMMITTED the insert waits for a concurrent first writer and the re-read sees
+ * whoever committed, so exactly one user owns a thread however many instances race.
  */
 import type { SQL } from 'bun';
 import { searchDocument } from './pg-search.ts';

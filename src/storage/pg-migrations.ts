@@ -1,8 +1,9 @@
 /**
- * @module Embedded PostgreSQL migrations, the same way as the SQLite ones (notes/bun-daemon.md §2,
- * option C): the SQL files are compiled into the binary (pg-migrations.gen.ts) and applied through
- * drizzle's own pg dialect `migrate`, so `drizzle.__drizzle_migrations` is bookkept exactly as
- * drizzle-kit does it. Instances starting together serialise on an advisory lock.
+ * @module Embedded PostgreSQL migrations, the same way as the SQLite ones
+ * (docs/runtime.md#migrations-in-binary, option C): the SQL files are compiled into the binary
+ * (pg-migrations.gen.ts) and applied through drizzle's own pg dialect `migrate`, so
+ * `drizzle.__drizzle_migrations` is bookkept exactly as drizzle-kit does it. Instances starting
+ * together serialise on an advisory lock.
  */
 import { createHash } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/bun-sql';
@@ -107,7 +108,8 @@ export async function applyPgMigrations(handle: PgHandle): Promise<{ applied: st
       const before = await pgMigrationStatus(handle);
       if (before.newerThanBinary) throw newerError(handle, before);
       if (before.pending.length === 0) return { applied: [] };
-      // `dialect` and `session` are not in drizzle's public .d.ts (notes/bun-daemon.md §2).
+      // `dialect` and `session` are not in drizzle's public .d.ts
+      // (docs/runtime.md#migrations-in-binary).
       const db = drizzle({ client: reserved }) as unknown as {
         dialect: MigratingDialect;
         session: unknown;

@@ -1,10 +1,10 @@
 /**
- * @module LISTEN/NOTIFY for cluster fan-out (SPEC §7). A trigger on `history` (migrations-pg,
- * `lifeline_history_notify`) calls `pg_notify` inside the transaction that writes the event, so
- * a notification exists only for a committed event, and PostgreSQL delivers them in commit order.
- * The payload is a reference — user id, seq and the writer's `application_name` — never content,
- * far below the 8,000-byte limit; listeners read the rows themselves. A second trigger, on
- * `breaker_state`, announces each new version of the shared circuit the same way.
+ * @module LISTEN/NOTIFY for cluster fan-out (docs/design.md#operations). A trigger on `history`
+ * (migrations-pg, `lifeline_history_notify`) calls `pg_notify` inside the transaction that writes
+ * the event, so a notification exists only for a committed event, and PostgreSQL delivers them in
+ * commit order. The payload is a reference — user id, seq and the writer's `application_name` —
+ * never content, far below the 8,000-byte limit; listeners read the rows themselves. A second
+ * trigger, on `breaker_state`, announces each new version of the shared circuit the same way.
  */
 import type { SQL } from 'bun';
 

@@ -1,6 +1,7 @@
 /**
- * @module Opening a PostgreSQL connection pool (cluster mode, SPEC §7): Bun's built-in `Bun.SQL`
- * with drizzle's bun-sql driver over it. The pool connects lazily; nothing here touches the server.
+ * @module Opening a PostgreSQL connection pool (cluster mode, docs/design.md#operations): Bun's
+ * built-in `Bun.SQL` with drizzle's bun-sql driver over it. The pool connects lazily; nothing here
+ * touches the server.
  */
 import { SQL } from 'bun';
 import { type BunSQLDatabase, drizzle } from 'drizzle-orm/bun-sql';

@@ -1,9 +1,9 @@
 /**
- * @module The PostgreSQL table definitions (cluster mode, SPEC §7): the only schema source for
- * drizzle-kit (`gen:migrations:pg`). Same tables and meaning as the SQLite schema.ts. Wall-clock
- * times and counters are int8; JSON is kept as text, so it reads back exactly as written. The
- * epoch row lives in a custom migration. `search` is the local-memory full-text index: a
- * tsvector of the message's folded words, written with the row (see pg-outbox.ts).
+ * @module The PostgreSQL table definitions (cluster mode, docs/design.md#operations): the only
+ * schema source for drizzle-kit (`gen:migrations:pg`). Same tables and meaning as the SQLite
+ * schema.ts. Wall-clock times and counters are int8; JSON is kept as text, so it reads back exactly
+ * as written. The epoch row lives in a custom migration. `search` is the local-memory full-text
+ * index: a tsvector of the message's folded words, written with the row (see pg-outbox.ts).
  */
 import {
   bigint,
@@ -24,13 +24,15 @@ const tsvector = customType<{ data: string }>({
 /** Wall-clock milliseconds. */
 const ms = (name: string) => bigint(name, { mode: 'number' });
 
-/** Key/value facts about this database; `epoch` is made at first migration (SPEC §8.14). */
+/**
+ * Key/value facts about this database; `epoch` is made at first migration (docs/design.md#epochs).
+ */
 export const meta = pgTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
 
-/** Runtime config overrides (SPEC §2): the top layer, tunable keys only. */
+/** Runtime config overrides (docs/design.md#configuration): the top layer, tunable keys only. */
 export const runtimeOverrides = pgTable('runtime_overrides', {
   key: text('key').primaryKey(),
   valueJson: text('value_json').notNull(),
@@ -52,7 +54,7 @@ export const runtimeConfigAudit = pgTable(
   (t) => [index('runtime_config_audit_at').on(t.at)],
 );
 
-/** The persisted circuit-breaker snapshot, one row per memory backend (SPEC §4). */
+/** The persisted circuit-breaker snapshot, one row per memory backend (docs/design.md#memory). */
 export const breakerState = pgTable('breaker_state', {
   backend: text('backend').primaryKey(),
   state: text('state').notNull(),
@@ -73,7 +75,10 @@ export const breakerState = pgTable('breaker_state', {
   probeUntil: ms('probe_until'),
 });
 
-/** Thread ownership: the primary key makes "first writer owns it" race-free (SPEC §5). */
+/**
+ * Thread ownership: the primary key makes "first writer owns it" race-free
+ * (docs/design.md#websocket).
+ */
 export const threads = pgTable(
   'threads',
   {
@@ -145,7 +150,10 @@ export const userSeq = pgTable('user_seq', {
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
 });
 
-/** The per-user replay history for resume (SPEC §5, §8.14), trimmed by count and age. */
+/**
+ * The per-user replay history for resume (docs/design.md#websocket, #epochs), trimmed by count and
+ * age.
+ */
 export const history = pgTable(
   'history',
   {

@@ -1,7 +1,8 @@
 /**
- * @module PostgreSQL: user preferences, per-thread personalization and the rehydrate snapshot.
- * Each change records its history event in the same transaction (SPEC §5, §8.15); the snapshot is
- * read in one REPEATABLE READ transaction, so its `seq` is exactly the last event it covers.
+ * @module PostgreSQL: user preferences, per-thread personalization and the rehydrate snapshot. Each
+ * change records its history event in the same transaction (docs/design.md#websocket,
+ * #snapshot-before-stream); the snapshot is read in one REPEATABLE READ transaction, so its `seq`
+ * is exactly the last event it covers.
  */
 import type { SQL } from 'bun';
 import { currentSeq, recordEvent } from './pg-history.ts';

@@ -1,10 +1,11 @@
 /**
- * @module The PostgreSQL implementation of {@link Store} (cluster mode, SPEC §7). Each write is its
- * own READ COMMITTED transaction on a pooled connection, so one instance runs up to `poolSize`
- * writes at once and several instances share the database safely; appends (messages, events)
- * submitted concurrently share one statement and one commit (group commit, pg-batch.ts). Snapshot-style
- * reads run in one REPEATABLE READ READ ONLY transaction. Connection-class failures reject with
- * LifelineError `unavailable` and flip {@link Store.storageHealth} until the server answers again.
+ * @module The PostgreSQL implementation of {@link Store} (cluster mode, docs/design.md#operations).
+ * Each write is its own READ COMMITTED transaction on a pooled connection, so one instance runs up
+ * to `poolSize` writes at once and several instances share the database safely; appends (messages,
+ * events) submitted concurrently share one statement and one commit (group commit, pg-batch.ts).
+ * Snapshot-style reads run in one REPEATABLE READ READ ONLY transaction. Connection-class failures
+ * reject with LifelineError `unavailable` and flip {@link Store.storageHealth} until the server
+ * answers again.
  */
 import type { SQL } from 'bun';
 import { type Clock, systemClock } from '../lib/clock.ts';

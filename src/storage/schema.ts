@@ -12,13 +12,16 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
 
-/** Key/value facts about this database file; `epoch` is made at first migration (SPEC §8.14). */
+/**
+ * Key/value facts about this database file; `epoch` is made at first migration
+ * (docs/design.md#epochs).
+ */
 export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
 
-/** Runtime config overrides (SPEC §2): the top layer, tunable keys only. */
+/** Runtime config overrides (docs/design.md#configuration): the top layer, tunable keys only. */
 export const runtimeOverrides = sqliteTable('runtime_overrides', {
   key: text('key').primaryKey(),
   valueJson: text('value_json').notNull(),
@@ -40,7 +43,7 @@ export const runtimeConfigAudit = sqliteTable(
   (t) => [index('runtime_config_audit_at').on(t.at)],
 );
 
-/** The persisted circuit-breaker snapshot, one row per memory backend (SPEC §4). */
+/** The persisted circuit-breaker snapshot, one row per memory backend (docs/design.md#memory). */
 export const breakerState = sqliteTable('breaker_state', {
   backend: text('backend').primaryKey(),
   state: text('state').notNull(),
@@ -54,7 +57,10 @@ export const breakerState = sqliteTable('breaker_state', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-/** Thread ownership: the primary key makes "first writer owns it" race-free (SPEC §5). */
+/**
+ * Thread ownership: the primary key makes "first writer owns it" race-free
+ * (docs/design.md#websocket).
+ */
 export const threads = sqliteTable(
   'threads',
   {
@@ -119,7 +125,10 @@ export const userSeq = sqliteTable('user_seq', {
   lastSeq: integer('last_seq').notNull(),
 });
 
-/** The per-user replay history for resume (SPEC §5, §8.14), trimmed by count and age. */
+/**
+ * The per-user replay history for resume (docs/design.md#websocket, #epochs), trimmed by count and
+ * age.
+ */
 export const history = sqliteTable(
   'history',
   {

@@ -1,7 +1,7 @@
 /**
- * @module SQLite: per-user sequence numbers and the replay history (SPEC §5, §8.14). The write
- * helpers run inside the caller's transaction (group commit), so an event and the change it
- * announces commit together.
+ * @module SQLite: per-user sequence numbers and the replay history (docs/design.md#websocket,
+ * #epochs). The write helpers run inside the caller's transaction (group commit), so an event and
+ * the change it announces commit together.
  */
 import type { Database } from 'bun:sqlite';
 import type { EventsSinceResult, HistoryEvent } from './store.ts';
@@ -52,8 +52,8 @@ interface EventRow {
 
 /**
  * Events after `sinceSeq`, all of them or `gone`: gone when `sinceSeq` is ahead of the current seq,
- * older than the retained history, or more than `maxEvents` behind (SPEC §8.14). Run inside a
- * read transaction so the bounds and the rows agree.
+ * older than the retained history, or more than `maxEvents` behind (docs/design.md#epochs). Run
+ * inside a read transaction so the bounds and the rows agree.
  */
 export function readEventsSince(
   sqlite: Database,

@@ -36,7 +36,7 @@ export function readEpoch(sqlite: Database): string {
 
 /**
  * Writes a consistent copy with VACUUM INTO, then gives the copy a new epoch so clients of the
- * original can never resume against a restored copy (SPEC §8.14).
+ * original can never resume against a restored copy (docs/design.md#epochs).
  * @throws LifelineError `backup_target_exists` when `path` exists.
  */
 export function vacuumInto(sqlite: Database, path: string): void {

@@ -1,6 +1,7 @@
 /**
  * @module SQLite: the message log and thread ownership. A message, its owner check, its dedupe and
- * its history event commit in one transaction (SPEC §4 durable outbox, §8.11 duplicate ids).
+ * its history event commit in one transaction (docs/design.md#memory durable outbox, §8.11
+ * duplicate ids).
  */
 import type { Database } from 'bun:sqlite';
 import { recordEvent } from './sqlite-history.ts';

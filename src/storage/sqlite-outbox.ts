@@ -1,7 +1,7 @@
 /**
  * @module SQLite: the outbox view of the message log, and the local-memory FTS5 search over it.
  * Claiming is a read: a crash before `markDelivered` leaves messages pending, and redelivery is
- * safe because each carries its stable UUID (SPEC §4).
+ * safe because each carries its stable UUID (docs/design.md#memory).
  */
 import type { Database } from 'bun:sqlite';
 import {

@@ -1,7 +1,7 @@
 /**
  * @module SQLite: user preferences, per-thread personalization and the rehydrate snapshot. Each
  * change records its history event in the same transaction, so a pushed `seq` always names a
- * committed state (SPEC §5, §8.15).
+ * committed state (docs/design.md#websocket, #snapshot-before-stream).
  */
 import type { Database } from 'bun:sqlite';
 import { currentSeq, recordEvent } from './sqlite-history.ts';

@@ -1,7 +1,8 @@
 /**
- * @module The SQLite implementation of {@link Store}. Writes go through the group-commit
- * {@link WriteQueue}; reads run directly on the connection (inside one read transaction where
- * several statements must agree), so reads and rehydrate keep working while writes fail (SPEC §8.8).
+ * @module The SQLite implementation of {@link Store}. Writes go through the group-commit {@link
+ * WriteQueue}; reads run directly on the connection (inside one read transaction where several
+ * statements must agree), so reads and rehydrate keep working while writes fail
+ * (docs/design.md#storage-failure).
  */
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';

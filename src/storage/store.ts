@@ -1,8 +1,9 @@
 /**
  * @module The storage interfaces the rest of lifeline codes against. Every method is asynchronous
- * so a PostgreSQL adapter can be added for cluster mode (SPEC §7) without touching callers. Each
- * write resolves only after its transaction is durably committed; a storage failure (disk full,
- * I/O error, read-only) rejects with LifelineError code `unavailable` (SPEC §8.8).
+ * so a PostgreSQL adapter can be added for cluster mode (docs/design.md#operations) without
+ * touching callers. Each write resolves only after its transaction is durably committed; a storage
+ * failure (disk full, I/O error, read-only) rejects with LifelineError code `unavailable`
+ * (docs/design.md#storage-failure).
  */
 
 /** Who wrote a message. Validated upstream; stored as given. */
@@ -15,10 +16,10 @@ export type DeliveryState = 'pending' | 'delivered' | 'dead';
 export interface NewMessage {
   userId: string;
   threadId: string;
-  /** The client's UUID; the dedupe key (SPEC §8.11). */
+  /** The client's UUID; the dedupe key (docs/design.md#duplicate-ids). */
   id: string;
   role: MessageRole;
-  /** Stored byte for byte (SPEC §8.6). */
+  /** Stored byte for byte (docs/design.md#content-rules). */
   content: string;
   metadata?: unknown;
   /** The payload of the `message` history event, as it will be pushed and replayed. */
@@ -67,7 +68,10 @@ export interface OutboxBatch {
 
 /** Options for {@link OutboxStore.claimBatch}. */
 export interface ClaimOptions {
-  /** At most this many threads (SPEC §8.4: outbox.max_in_flight minus those in flight). */
+  /**
+   * At most this many threads (docs/design.md#drain-after-recovery: outbox.max_in_flight minus
+   * those in flight).
+   */
   maxThreads: number;
   /** At most this many messages per thread. */
   batchSize: number;
@@ -105,7 +109,10 @@ export interface HistoryEvent {
   createdAtWallMs: number;
 }
 
-/** Outcome of {@link HistoryStore.eventsSince}; `gone` means replay is impossible (SPEC §8.14). */
+/**
+ * Outcome of {@link HistoryStore.eventsSince}; `gone` means replay is impossible
+ * (docs/design.md#epochs).
+ */
 export type EventsSinceResult = { kind: 'ok'; events: HistoryEvent[] } | { kind: 'gone' };
 
 /** What a thread contributes to a snapshot. */
@@ -116,7 +123,7 @@ export interface ThreadSnapshot {
   messages: StoredMessage[];
 }
 
-/** The rehydrate snapshot, read in one transaction (SPEC §8.15). */
+/** The rehydrate snapshot, read in one transaction (docs/design.md#snapshot-before-stream). */
 export interface Snapshot {
   /** The last event sequence number the snapshot covers (0 when the user has none). */
   seq: number;
@@ -173,7 +180,7 @@ export interface CheckOutcome {
   problems: string[];
 }
 
-/** Whether writes currently succeed (SPEC §8.8); read by /readyz. */
+/** Whether writes currently succeed (docs/design.md#storage-failure); read by /readyz. */
 export interface StorageHealth {
   ok: boolean;
   reason?: string;
@@ -301,7 +308,7 @@ export interface RuntimeConfigStore {
 
 /** Checks and maintenance. */
 export interface MaintenanceStore {
-  /** The database's random epoch (SPEC §8.14). */
+  /** The database's random epoch (docs/design.md#epochs). */
   epoch(): Promise<string>;
   /**
    * Writes a consistent copy to `path` (VACUUM INTO) and gives the copy a new epoch.

@@ -25,7 +25,10 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** Writes per transaction at most; the rest wait for the next turn so one COMMIT stays short. */
 export const MAX_WRITES_PER_COMMIT = 512;
 
-/** Serialises and batches writes on one connection; tracks storage health (SPEC §8.8). */
+/**
+ * Serialises and batches writes on one connection; tracks storage health
+ * (docs/design.md#storage-failure).
+ */
 export class WriteQueue {
   private queue: Queued[] = [];
   private scheduled = false;

@@ -1,7 +1,7 @@
 /**
- * Model-based test (STYLE §4 point 13, after TigerBeetle's "Queue: fuzz"): seeded random sequences
- * of acquire / success / failure / release / advance / manual / restart steps run against the real
- * breaker and a deliberately naive reference model; after every step both must agree.
+ * Model-based test (docs/design.md#model-tests, after TigerBeetle's "Queue: fuzz"): seeded random
+ * sequences of acquire / success / failure / release / advance / manual / restart steps run against
+ * the real breaker and a deliberately naive reference model; after every step both must agree.
  */
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
@@ -11,7 +11,10 @@ import type { BreakerFailure } from '../../src/breaker/outcome.ts';
 import type { BreakerSnapshot, BreakerStateName, OpenReason } from '../../src/breaker/state.ts';
 import { FakeClock } from '../support/clock.ts';
 
-/** The reference: the rules of SPEC §4/§8 written the obvious way, with a set of live permits. */
+/**
+ * The reference: the rules of docs/design.md#memory, #edge-cases written the obvious way, with a
+ * set of live permits.
+ */
 class Model {
   state: BreakerStateName = 'closed';
   failures = 0;

@@ -1,5 +1,5 @@
 /**
- * Shared set-up for the breaker tests: a breaker on a FakeClock with SPEC's defaults in ms, and a
+ * Shared set-up for the breaker tests: a breaker on a FakeClock with the default settings in ms, and a
  * recorder of its transition events.
  */
 import { type BreakerOptions, CircuitBreaker } from '../../src/breaker/breaker.ts';
@@ -7,7 +7,7 @@ import type { BreakerFailure } from '../../src/breaker/outcome.ts';
 import type { BreakerTransition } from '../../src/breaker/state.ts';
 import { FakeClock } from '../support/clock.ts';
 
-/** SPEC §2 defaults, converted to milliseconds. */
+/** docs/design.md#configuration defaults, converted to milliseconds. */
 export const DEFAULTS = {
   failureThreshold: 5,
   cooldownMs: 30_000,

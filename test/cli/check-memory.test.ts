@@ -1,6 +1,7 @@
 /**
- * `lifeline check` against the memory service (issue 6, SPEC §3, §8.1, §8.5): one request per
- * check against the pinned version, no fallback; a warning by default, a failure with --strict.
+ * `lifeline check` against the memory service (issue 6, docs/design.md#preflight,
+ * #wrong-api-version, #preflight-open-circuit): one request per check against the pinned version,
+ * no fallback; a warning by default, a failure with --strict.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type FakeZep, startFakeZep } from '../support/fake-zep.ts';

@@ -1,5 +1,5 @@
 /**
- * The command table and the CLI's usage errors (SPEC §1): exit 2 with a suggestion.
+ * The command table and the CLI's usage errors (docs/design.md#cli): exit 2 with a suggestion.
  */
 import { describe, expect, test } from 'bun:test';
 import { COMMANDS } from '../../src/cli/commands.ts';
@@ -7,7 +7,7 @@ import { run, sourceCli } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('command table', () => {
-  test('lists exactly the commands SPEC §1 names', () => {
+  test('lists exactly the commands docs/design.md#cli names', () => {
     expect(COMMANDS.map((command) => command.name).sort()).toEqual(
       ['backup', 'check', 'config', 'migrate', 'serve', 'token', 'version'].sort(),
     );

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { clientAssetRoutes, clientAssets, demoPageCsp } from '../../src/http/client-assets.ts';
 
-// Hosts shorter than 4 characters make every route 404 in app.handle() (bun-daemon.md §4).
+// Hosts shorter than 4 characters make every route 404 in app.handle() (docs/runtime.md#elysia-ws).
 describe('clientAssetRoutes', () => {
   test('serves the bundled client as JavaScript with a linked source map', async () => {
     const app = clientAssetRoutes();

@@ -96,7 +96,7 @@ describe('applyPush', () => {
     snapshot({ seq: 10, preferences: { theme: 'dark' } }),
   );
 
-  test('drops a push at or below the snapshot seq on a fresh snapshot (SPEC §8.15)', () => {
+  test('drops a push at or below the snapshot seq on a fresh snapshot (docs/design.md#snapshot-before-stream)', () => {
     const { state, outcomes } = pushAll(base, [
       { type: 'preferences', seq: 9, preferences: { theme: 'old' } },
       { type: 'preferences', seq: 10, preferences: { theme: 'old' } },

@@ -3,7 +3,7 @@
  * a fake Zep that is down while messages are acknowledged through instance A, then recovers
  * (slowly) while both drain the shared outbox. A is killed with SIGKILL in the middle of the
  * drain; B takes over A's threads once their leases lapse and delivers everything, in order per
- * thread, checked with the catalogue's §5 checker.
+ * thread, checked with the docs/faults.md#no-loss-checker checker.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';

@@ -75,7 +75,7 @@ describe('parseOverrideValue', () => {
     if (!result.ok) expect(result.issue.message).toBe(message);
   });
 
-  test('every tunable is one of the sections SPEC marks as tunable', () => {
+  test('every tunable is one of the sections the design marks as tunable', () => {
     const tunable = configKeys()
       .filter((spec) => spec.tunable)
       .map((spec) => spec.key);

@@ -1,6 +1,7 @@
 /**
- * The systemd unit (SPEC §7): `systemd-analyze verify` accepts it, `systemd-analyze security`
- * rates it at most 2.0, and the settings the daemon relies on are present.
+ * The systemd unit (docs/design.md#operations): `systemd-analyze verify` accepts it,
+ * `systemd-analyze security` rates it at most 2.0, and the settings the daemon relies on are
+ * present.
  */
 import { describe, expect, test } from 'bun:test';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';

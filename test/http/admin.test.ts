@@ -1,6 +1,7 @@
 /**
- * The admin routes (SPEC §6) over a fake AdminPort: the status shape the operator page reads, the
- * config view with secrets redacted, PATCH all or nothing with reasons, breaker actions, the key.
+ * The admin routes (docs/design.md#http-api) over a fake AdminPort: the status shape the operator
+ * page reads, the config view with secrets redacted, PATCH all or nothing with reasons, breaker
+ * actions, the key.
  */
 import { describe, expect, test } from 'bun:test';
 import type { Config } from '../../src/config/schema.ts';

@@ -1,7 +1,7 @@
 /**
- * The server-to-server API (SPEC §6) against a real server and SQLite: each route's success and
- * bad input, the key (401 wrong, 503 none), 403 on another user's thread, pushes reaching the
- * user's sockets, and the OpenAPI document.
+ * The server-to-server API (docs/design.md#http-api) against a real server and SQLite: each route's
+ * success and bad input, the key (401 wrong, 503 none), 403 on another user's thread, pushes
+ * reaching the user's sockets, and the OpenAPI document.
  */
 import { describe, expect, test } from 'bun:test';
 import { apiRoutes } from '../../src/http/api.ts';

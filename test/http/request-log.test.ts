@@ -1,5 +1,6 @@
 /**
- * Request ids, access log lines and the drain gate on every HTTP route (issue 7, SPEC §7, §8.12).
+ * Request ids, access log lines and the drain gate on every HTTP route (issue 7,
+ * docs/design.md#operations, #token-rules).
  */
 import { describe, expect, test } from 'bun:test';
 import { createApp } from '../../src/http/app.ts';

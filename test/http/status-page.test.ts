@@ -1,6 +1,7 @@
 /**
- * The operator status page (SPEC §6): served at `/` from the embedded asset with a strict CSP whose
- * hashes match the inline script and style, and with no way for it to load anything external.
+ * The operator status page (docs/design.md#http-api): served at `/` from the embedded asset with a
+ * strict CSP whose hashes match the inline script and style, and with no way for it to load
+ * anything external.
  */
 import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * The preflight memory check: one /healthz plus one authenticated probe on the pinned version, no
  * fallback, clear fixes naming the config key, and no request at all while the persisted circuit
- * is open (SPEC §3, §8.1, §8.5).
+ * is open (docs/design.md#preflight, #wrong-api-version, #preflight-open-circuit).
  */
 import { describe, expect, test } from 'bun:test';
 import { memoryCheck } from '../../src/memory/checks.ts';

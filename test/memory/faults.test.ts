@@ -1,5 +1,5 @@
 /**
- * The catalogue's memory-service fault rows (M1–M16) that fit CI, one test each, in the scaled
+ * The memory-service fault rows of docs/faults.md#memory-faults (M1–M16) that fit CI, one test each, in the scaled
  * profile: FakeClock for cooldowns, small real timeouts where the transport's own timer matters.
  */
 import { describe, expect, test } from 'bun:test';
@@ -8,7 +8,7 @@ import { createZepBackend } from '../../src/memory/zep-backend.ts';
 import { waitFor } from '../support/spawn.ts';
 import { linesMatching, memoryHarness, runFor } from './harness.ts';
 
-describe('memory service faults (catalogue §1)', () => {
+describe('memory service faults (docs/faults.md#memory-faults)', () => {
   test('M1 hang: each call aborts at the timeout, opens after 5, sockets are closed', async () => {
     await using h = await memoryHarness({ timeoutMs: 100 });
     await h.zep.setFault({ kind: 'hang' });

@@ -13,7 +13,7 @@ import { FakeClock } from '../support/clock.ts';
 import { type FreshStore, freshStore } from '../support/db.ts';
 import { type FakeZep, startFakeZep, type ZepMode } from '../support/fake-zep.ts';
 
-/** SPEC defaults with jitter off, so bounds are exact. */
+/** The default settings with jitter off, so bounds are exact. */
 export const DEFAULT_BREAKER: BreakerOptionsMs = {
   failureThreshold: 5,
   cooldownMs: 30_000,

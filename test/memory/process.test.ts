@@ -1,7 +1,7 @@
 /**
  * Process faults with real child processes on one database file: the crash-restart loop while the
- * circuit is open (catalogue M13) and SIGKILL in the middle of a flush at batch k (P1), checked with
- * the §5 "nothing acknowledged is lost" checker.
+ * circuit is open (docs/faults.md#m13) and SIGKILL in the middle of a flush at batch k (P1),
+ * checked with the §5 "nothing acknowledged is lost" checker.
  */
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';

@@ -132,7 +132,7 @@ describe('breaker over the outbox', () => {
     await h.zep.setFault({ kind: 'status', status: 500 });
     for (let i = 0; i < 50; i++) await h.submit(`t${i % 5}`, `m${i}`);
     await runFor(h, 300_000, 1000);
-    // Opens at ~4 s, probes at +30 s, +60 s, +120 s: 5 + 3 (catalogue C5).
+    // Opens at ~4 s, probes at +30 s, +60 s, +120 s: 5 + 3 (docs/faults.md#c5).
     expect(h.zep.requests().length).toBeLessThanOrEqual(8);
     expect(h.zep.requests().length).toBeGreaterThanOrEqual(6);
     expect(linesMatching(h, /^half-open probe$/).length).toBe(h.zep.requests().length - 5);

@@ -1,7 +1,7 @@
 /**
  * The Zep backend against the fake Zep server: pinned prefixes, auth per version, create-on-first-
  * use with its cache and traps, v2 chunking, and every request validated against the version's
- * schema (swagger.json for v1, CONTRACT shapes for v2).
+ * schema (swagger.json for v1, docs/zep.md#shapes for v2).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { MemoryMessage } from '../../src/memory/client.ts';

@@ -1,8 +1,8 @@
 /**
- * `lifeline backup FILE` while the compiled binary serves under write load (issue 7, SPEC §8.14):
- * writers keep posting messages through the HTTP API during the backup; the copy opens, passes
- * `PRAGMA integrity_check`, has a new epoch, and holds every message acknowledged before the backup
- * started. No write fails because of the backup.
+ * `lifeline backup FILE` while the compiled binary serves under write load (issue 7,
+ * docs/design.md#epochs): writers keep posting messages through the HTTP API during the backup; the
+ * copy opens, passes `PRAGMA integrity_check`, has a new epoch, and holds every message
+ * acknowledged before the backup started. No write fails because of the backup.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';

@@ -19,7 +19,9 @@ import {
 
 const ROOT = resolve(import.meta.dir, '..', '..');
 
-/** The HS256 secret every ops daemon verifies tokens with (≥ 32 bytes, SPEC §8.12). */
+/**
+ * The HS256 secret every ops daemon verifies tokens with (≥ 32 bytes, docs/design.md#token-rules).
+ */
 export const JWT_SECRET = 'ops-test-secret-0123456789abcdef-0123456789';
 /** The bearer key of the server-to-server and admin API. */
 export const API_KEY = 'ops-test-api-key-9f8e7d6c5b4a39281706';

@@ -1,8 +1,9 @@
 /**
- * The daemon's logs (issue 7, SPEC §8.12): stdout is JSON lines with `level`, `time` and `msg`,
- * and no secret reaches any line — not a token sent in `?token=`, in the `bearer.` subprotocol, in
- * the Authorization header or in `auth.refresh`, not a rejected token, not the API key (right or
- * wrong), not the JWT secret — with `log.level = debug` and a session that makes the daemon log.
+ * The daemon's logs (issue 7, docs/design.md#token-rules): stdout is JSON lines with `level`,
+ * `time` and `msg`, and no secret reaches any line — not a token sent in `?token=`, in the
+ * `bearer.` subprotocol, in the Authorization header or in `auth.refresh`, not a rejected token,
+ * not the API key (right or wrong), not the JWT secret — with `log.level = debug` and a session
+ * that makes the daemon log.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mintToken } from '../../src/realtime/auth.ts';

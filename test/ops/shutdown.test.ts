@@ -1,10 +1,11 @@
 /**
- * Graceful shutdown of the compiled binary (issue 7, SPEC §7): 50 sockets of ten users each get a
- * `reconnect {after_ms}` notice, jittered over `shutdown.reconnect_window_s`, then close 1012; the
- * process exits 0 within its deadline while the memory service hangs; every acknowledged message
- * is still in the database (delivered or pending) and the file passes `PRAGMA integrity_check`.
- * A second SIGTERM during the drain exits at once and still leaves a sound database. With a slow
- * but live service, the drain delivers what was queued before the process exits.
+ * Graceful shutdown of the compiled binary (issue 7, docs/design.md#operations): 50 sockets of ten
+ * users each get a `reconnect {after_ms}` notice, jittered over `shutdown.reconnect_window_s`, then
+ * close 1012; the process exits 0 within its deadline while the memory service hangs; every
+ * acknowledged message is still in the database (delivered or pending) and the file passes `PRAGMA
+ * integrity_check`. A second SIGTERM during the drain exits at once and still leaves a sound
+ * database. With a slow but live service, the drain delivers what was queued before the process
+ * exits.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type FakeZep, type Fault, startFakeZep } from '../support/fake-zep.ts';

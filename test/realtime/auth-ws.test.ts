@@ -1,8 +1,8 @@
 /**
- * Tokens over a real socket (SPEC §5, §8.12; catalogue A1–A16): every bad token completes the
- * upgrade and is closed with 4001 and a reason, with no frame before the close; refresh keeps the
- * socket; another user's token on refresh, or a refused user, is 4003; expiry is announced and
- * then enforced; no token reaches a log line.
+ * Tokens over a real socket (docs/design.md#websocket, #token-rules; docs/faults.md#a1 (A1–A16)):
+ * every bad token completes the upgrade and is closed with 4001 and a reason, with no frame before
+ * the close; refresh keeps the socket; another user's token on refresh, or a refused user, is 4003;
+ * expiry is announced and then enforced; no token reaches a log line.
  */
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';

@@ -51,7 +51,7 @@ beforeAll(async () => {
   attacker = await generateKeyPair('RS256', { extractable: true });
 });
 
-describe('createVerifier: token table (catalogue A1–A13)', () => {
+describe('createVerifier: token table (docs/faults.md#a1 (A1–A13))', () => {
   test('A1: no token is token_invalid', async () => {
     const v = await verifier();
     expect(await v.verify(undefined)).toMatchObject({ ok: false, reason: 'token_invalid' });
@@ -262,7 +262,7 @@ describe('createVerifier: cache of verified tokens', () => {
     expect(await v.verify(token)).toMatchObject({ ok: false, reason: 'token_expired' });
   });
 
-  test('a wall-clock jump past exp expires cached tokens too (catalogue P10)', async () => {
+  test('a wall-clock jump past exp expires cached tokens too (docs/faults.md#p10)', async () => {
     const v = await verifier();
     const token = await hsToken(claims({ exp: nowS() + 60 }));
     await v.verify(token);

@@ -1,5 +1,5 @@
 /**
- * The CI-fitting rows of reliability-catalogue.md §3 over real sockets: W1–W15 (bad frames, floods,
+ * The CI-fitting rows of docs/faults.md#input-faults over real sockets: W1–W15 (bad frames, floods,
  * slow consumers, caps), Z3–Z5 (authorization) and O1–O4 (Origin). In every row the server keeps
  * serving a bystander, and nothing is persisted (checked in SQLite) unless an ack said so.
  */

@@ -1,7 +1,8 @@
 /**
- * Each client frame's handler over a real socket (SPEC §5): thread.join, personalization.set,
- * memory.query (results, degraded, ownership), duplicate and foreign message ids, memory status
- * pushes, drain, and a storage failure that acks nothing (SPEC §8.8).
+ * Each client frame's handler over a real socket (docs/design.md#websocket): thread.join,
+ * personalization.set, memory.query (results, degraded, ownership), duplicate and foreign message
+ * ids, memory status pushes, drain, and a storage failure that acks nothing
+ * (docs/design.md#storage-failure).
  */
 import { describe, expect, test } from 'bun:test';
 import { type Harness, startRealtime } from '../support/realtime-harness.ts';
@@ -201,7 +202,7 @@ describe('drain', () => {
   });
 });
 
-describe('storage failure (SPEC §8.8)', () => {
+describe('storage failure (docs/design.md#storage-failure)', () => {
   test('a write that cannot commit answers unavailable and acks nothing; rehydrate still works', async () => {
     await using h = await startRealtime();
     const { client } = await connect(await h.urlFor('a'));

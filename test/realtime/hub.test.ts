@@ -48,7 +48,7 @@ function openSocket(hub: Hub, userId = 'u1', seq = 0): FakeSocket {
   return socket;
 }
 
-describe('Hub: sockets per user (SPEC §8.7, catalogue W15)', () => {
+describe('Hub: sockets per user (docs/design.md#ids-and-limits, docs/faults.md#w15)', () => {
   test('closes the socket past the cap with 4008 and keeps the others', () => {
     const hub = new Hub({ socketsPerUser: 2 });
     const first = openSocket(hub);
@@ -80,7 +80,7 @@ describe('Hub: sockets per user (SPEC §8.7, catalogue W15)', () => {
   });
 });
 
-describe('Hub: slow consumers (SPEC §8.16, catalogue W13)', () => {
+describe('Hub: slow consumers (docs/design.md#one-frame-at-a-time, docs/faults.md#w13)', () => {
   test('send() returning 0 (dropped) closes with 4008', () => {
     const hub = new Hub({ socketsPerUser: 4 });
     const socket = openSocket(hub);
@@ -127,7 +127,7 @@ describe('Hub: slow consumers (SPEC §8.16, catalogue W13)', () => {
   });
 });
 
-describe('Hub: snapshot and stream do not race (SPEC §8.15)', () => {
+describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-stream)', () => {
   test('buffers pushes during the snapshot read and sends only those above its seq', () => {
     const hub = new Hub({ socketsPerUser: 4 });
     const socket = new FakeSocket();

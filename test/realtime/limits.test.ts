@@ -24,7 +24,7 @@ describe('TokenBucket', () => {
     expect(takeAll(bucket, 100)).toBe(40);
   });
 
-  test('a flood of 10,000 over t seconds gets at most burst + rate·t (catalogue W12)', () => {
+  test('a flood of 10,000 over t seconds gets at most burst + rate·t (docs/faults.md#w12)', () => {
     const clock = new FakeClock();
     const bucket = new TokenBucket(20, 40, clock);
     let taken = 0;
@@ -36,7 +36,7 @@ describe('TokenBucket', () => {
     expect(taken).toBeGreaterThanOrEqual(40 + 20 * 10 - 1);
   });
 
-  test('ignores the wall clock: a jump neither frees nor freezes tokens (catalogue P10)', () => {
+  test('ignores the wall clock: a jump neither frees nor freezes tokens (docs/faults.md#p10)', () => {
     const clock = new FakeClock();
     const bucket = new TokenBucket(1, 2, clock);
     takeAll(bucket, 2);
@@ -59,7 +59,7 @@ describe('TokenBucket', () => {
 });
 
 describe('UpgradeLimiter', () => {
-  test('allows the per-second limit per address, then refuses until time passes (catalogue W14)', () => {
+  test('allows the per-second limit per address, then refuses until time passes (docs/faults.md#w14)', () => {
     const clock = new FakeClock();
     const limiter = new UpgradeLimiter({ perIpPerS: 50, clock });
     const allowed = Array.from({ length: 60 }, () => limiter.allow('10.0.0.1')).filter(Boolean);

@@ -18,7 +18,7 @@ const listed: OriginOptions = {
   publicOrigins: ['https://chat.example.com'],
 };
 
-describe('isOriginAllowed (SPEC §8.10, catalogue O1–O4)', () => {
+describe('isOriginAllowed (docs/design.md#origin-rule, docs/faults.md#o1 (O1–O4))', () => {
   test.each([
     // O4: a client that is not a browser sends no Origin.
     ['O4 no Origin header', undefined, defaults, true],

@@ -1,7 +1,7 @@
 /**
- * A fast-check property over arbitrary frames sent on a real socket (catalogue §3e): the server
- * never crashes or closes the socket, every reply is an `ack`, an `error` with a SPEC code, or the
- * documented answer of a valid frame, and rows appear in SQLite only when an ack was sent.
+ * A fast-check property over arbitrary frames sent on a real socket (docs/faults.md#fuzzing): the
+ * server never crashes or closes the socket, every reply is an `ack`, an `error` with a documented code,
+ * or the documented answer of a valid frame, and rows appear in SQLite only when an ack was sent.
  */
 import { expect, test } from 'bun:test';
 import fc from 'fast-check';
@@ -83,7 +83,7 @@ const REPLY_OF: Record<string, string> = {
   'memory.query': 'memory.result',
 };
 
-test('arbitrary frames: never a crash, only SPEC replies, rows only with an ack', async () => {
+test('arbitrary frames: never a crash, only documented replies, rows only with an ack', async () => {
   await using h = await startRealtime({
     configure: (c) => {
       c.limits.messages_per_s = 10_000;

@@ -25,14 +25,14 @@ function examples(direction: 'client' | 'server'): Array<[string, unknown]> {
   });
 }
 
-describe('protocol constants (SPEC §5)', () => {
-  test('close codes are exactly the SPEC list', () => {
+describe('protocol constants (docs/design.md#websocket)', () => {
+  test('close codes are exactly the documented list', () => {
     expect(Object.values(CLOSE).sort()).toEqual([
       1000, 1001, 1008, 1009, 1011, 1012, 4001, 4003, 4008,
     ]);
   });
 
-  test('error codes are the SPEC list plus unavailable (§8.8)', () => {
+  test('error codes are the documented list plus unavailable (storage-failure)', () => {
     expect([...ERROR_CODES].sort()).toEqual([
       'bad_request',
       'empty_message',
@@ -45,7 +45,7 @@ describe('protocol constants (SPEC §5)', () => {
     ]);
   });
 
-  test('every client and server frame type of SPEC §5 has a model', () => {
+  test('every client and server frame type of docs/design.md#websocket has a model', () => {
     expect(Object.keys(CLIENT_FRAMES).sort()).toEqual([
       'auth.refresh',
       'memory.query',

@@ -1,7 +1,7 @@
 /**
- * Resume (SPEC §5, §8.14): events pushed through the HTTP API while a client was away are replayed
- * in order after the snapshot with `recovered:true`; anything doubtful gives `recovered:false` and
- * the snapshot alone.
+ * Resume (docs/design.md#websocket, #epochs): events pushed through the HTTP API while a client was
+ * away are replayed in order after the snapshot with `recovered:true`; anything doubtful gives
+ * `recovered:false` and the snapshot alone.
  */
 import { describe, expect, test } from 'bun:test';
 import { apiRoutes } from '../../src/http/api.ts';

@@ -37,7 +37,8 @@ const asText = (value: unknown) => JSON.stringify(value) ?? 'undefined';
 
 /**
  * fast-check 4 dropped `unicodeJsonValue()`; `jsonValue({ stringUnit: 'binary' })` is its
- * replacement. Strings with lone surrogates and NUL are added on purpose (SPEC §8.6).
+ * replacement. Strings with lone surrogates and NUL are added on purpose
+ * (docs/design.md#content-rules).
  */
 const unicodeJsonValue = fc.jsonValue({ stringUnit: 'binary', maxDepth: 4 });
 const hostileString = fc.string({
@@ -69,7 +70,7 @@ const anyInput = fc.oneof(
   fc.uint8Array().map((bytes) => Buffer.from(bytes)),
 );
 
-describe('parseClientFrame (fast-check, catalogue §3e)', () => {
+describe('parseClientFrame (fast-check, docs/faults.md#fuzzing)', () => {
   test('the generators reach accepted frames as well as refusals', () => {
     const samples = fc
       .sample(anyInput, { numRuns: 2_000, seed: 42 })
@@ -81,7 +82,7 @@ describe('parseClientFrame (fast-check, catalogue §3e)', () => {
     );
   });
 
-  test('never throws and answers ok or an error code from the SPEC list', () => {
+  test('never throws and answers ok or an error code from the documented list', () => {
     fc.assert(
       fc.property(anyInput, (raw) => {
         const result = parseClientFrame(raw);

@@ -21,7 +21,7 @@ function deep(levels: number): string {
   return `${'['.repeat(levels)}${']'.repeat(levels)}`;
 }
 
-describe('parseClientFrame: refusals (catalogue W1–W9)', () => {
+describe('parseClientFrame: refusals (docs/faults.md#w1 (W1–W9))', () => {
   test.each<[string, unknown, ErrorCode, string]>([
     // W1: invalid JSON names the position of the first error.
     ['W1 unclosed object', '{', 'bad_request', 'invalid JSON at position 1'],
@@ -77,7 +77,7 @@ describe('parseClientFrame: refusals (catalogue W1–W9)', () => {
       'bad_request',
       'nested deeper than 32 levels',
     ],
-    // W6: Unicode rules of SPEC §8.6.
+    // W6: Unicode rules of docs/design.md#content-rules.
     [
       'W6 lone surrogate',
       message({ content: 'a\ud800b' }),
@@ -318,7 +318,7 @@ describe('parseClientFrame: accepted frames', () => {
   });
 });
 
-describe('parseClientFrame: prototype pollution (catalogue W7)', () => {
+describe('parseClientFrame: prototype pollution (docs/faults.md#w7)', () => {
   test('drops extra fields and never merges __proto__ into the frame', () => {
     const raw = `{"type":"ping","__proto__":{"isAdmin":true},"constructor":{"x":1},"prototype":1,"extra":2}`;
     const result = parseClientFrame(raw);

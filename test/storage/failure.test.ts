@@ -49,7 +49,7 @@ describe('storage failure', () => {
       ok: false,
       reason: expect.stringContaining('full'),
     });
-    // SPEC §8.8: reads and rehydrate keep working.
+    // docs/design.md#storage-failure: reads and rehydrate keep working.
     const snap = await db.store.readSnapshot('u1', ['t1'], 10);
     expect(snap.threads.t1!.messages.map((m) => m.content)).toEqual(['before']);
     expect(snap.seq).toBe(1);

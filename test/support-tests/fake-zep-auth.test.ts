@@ -1,5 +1,6 @@
 /**
- * The fake Zep server's health check and authentication per version (CONTRACT §0, §4, §7).
+ * The fake Zep server's health check and authentication per version (docs/zep.md#versions, #health,
+ * #fake).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { FakeZep } from '../support/fake-zep.ts';

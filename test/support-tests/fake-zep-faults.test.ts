@@ -1,6 +1,6 @@
 /**
- * The fake Zep server's faults as a plain fetch client sees them (catalogue §1, M1–M11), plus
- * recording, in-flight counts, the delivery log and the request hook.
+ * The fake Zep server's faults as a plain fetch client sees them (docs/faults.md#memory-faults, #m1
+ * (M1–M11)), plus recording, in-flight counts, the delivery log and the request hook.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { FakeClock } from '../support/clock.ts';

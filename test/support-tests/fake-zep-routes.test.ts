@@ -1,6 +1,7 @@
 /**
- * The fake Zep server's routes, statuses and bodies per mode, against CONTRACT.md §1–§4 and §7.
- * Each scenario is an ordered list of exchanges on one fresh server (state carries over).
+ * The fake Zep server's routes, statuses and bodies per mode, against docs/zep.md#operations,
+ * #shapes, #status-codes, #health, #fake. Each scenario is an ordered list of exchanges on one
+ * fresh server (state carries over).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { FakeZep, ZepMode } from '../support/fake-zep.ts';

@@ -1,6 +1,7 @@
 /**
  * The TCP fault proxy's toxics between a plain fetch client and the fake Zep server
- * (catalogue §1, "P"). Times are only checked from below ("at least the injected latency").
+ * (docs/faults.md#memory-faults, "P"). Times are only checked from below ("at least the injected
+ * latency").
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import net from 'node:net';

@@ -1,5 +1,6 @@
 /**
- * The catalogue §5 checker on hand-made histories: each finding is provoked on its own.
+ * The docs/faults.md#no-loss-checker checker on hand-made histories: each finding is provoked on
+ * its own.
  */
 import { describe, expect, test } from 'bun:test';
 import type { DeliveryRecord, HistoryRecord } from '../support/no-loss-checker.ts';

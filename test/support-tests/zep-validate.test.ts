@@ -1,8 +1,26 @@
 /**
- * The v1 (Swagger) and v2 (CONTRACT.md) request validators: good requests pass, bad ones are named.
+ * The v1 (Swagger) and v2 (docs/zep.md#shapes) request validators: good requests pass, bad ones are named.
  */
 import { describe, expect, test } from 'bun:test';
-import { validateV1Request, validateV2Request } from '../support/zep-validate.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import {
+  SWAGGER_PATH,
+  SWAGGER_SHA256,
+  validateV1Request,
+  validateV2Request,
+} from '../support/zep-validate.ts';
+
+describe('the v1 Swagger fixture', () => {
+  test('lives in the repository and is the upstream file, byte for byte', () => {
+    expect(relative(`${import.meta.dir}/../..`, SWAGGER_PATH)).toBe(
+      'test/fixtures/zep/swagger.json',
+    );
+    const digest = createHash('sha256').update(readFileSync(SWAGGER_PATH)).digest('hex');
+    expect(digest).toBe(SWAGGER_SHA256);
+  });
+});
 
 const v1Message = { uuid: 'b7c8a0a4-0000-4000-8000-000000000001', role: 'user', content: 'hi' };
 const v2Message = { ...v1Message, role_type: 'user', role: 'Alice' };
@@ -48,7 +66,7 @@ describe('validateV1Request', () => {
       'POST',
       '/api/v1/sessions/s1/search',
       { text: '' },
-      'body: needs text or metadata, else the server answers 500 "empty query" (CONTRACT §2)',
+      'body: needs text or metadata, else the server answers 500 "empty query" (docs/zep.md#shapes)',
     ],
     [
       'POST',
@@ -70,7 +88,7 @@ describe('validateV1Request', () => {
       'GET',
       '/api/v1/sessions/a%20b',
       undefined,
-      'path sessionId: "a%20b" is outside [A-Za-z0-9._-] (CONTRACT §1)',
+      'path sessionId: "a%20b" is outside [A-Za-z0-9._-] (docs/zep.md#operations)',
     ],
     [
       'GET',

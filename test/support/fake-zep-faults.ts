@@ -1,7 +1,8 @@
 /**
  * @module Fault descriptions for the fake Zep server and the rule that picks the fault for one
- * request, in the style of Envoy's fault filter (catalogue §1): a kind, plus a scope that limits it
- * to a percentage of requests, to the n-th matching request, to a path or to some methods.
+ * request, in the style of Envoy's fault filter (docs/faults.md#memory-faults): a kind, plus a
+ * scope that limits it to a percentage of requests, to the n-th matching request, to a path or to
+ * some methods.
  */
 import type { Clock } from '../../src/lib/clock.ts';
 
@@ -17,8 +18,8 @@ export interface FaultScope {
   readonly methods?: readonly string[];
   /**
    * Whether the fake first applies the request to its data (stores the messages) and then
-   * misbehaves: the "server did the work, the answer was lost" case that makes writes
-   * indeterminate (catalogue M3, M8). Defaults: true for `delay`, `reset_mid_body`, `truncated`,
+   * misbehaves: the "server did the work, the answer was lost" case that makes writes indeterminate
+   * (docs/faults.md#m3, #m8). Defaults: true for `delay`, `reset_mid_body`, `truncated`,
    * `invalid_json`, `wrong_shape`; false for `hang` and `status` (Envoy's abort).
    */
   readonly commit?: boolean;

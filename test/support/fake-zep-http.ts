@@ -1,12 +1,13 @@
 /**
  * @module A minimal HTTP/1.1 server on raw `node:net` sockets, used by the fake Zep server.
  *
- * Why not `Bun.serve` or `node:http`: the fault table (catalogue §1, M7–M9, M15) needs control that
- * those servers hide — writing a status line and half a body and then sending a TCP RST, promising a
- * `Content-Length` and sending a FIN early, counting open sockets exactly, holding a socket open
- * forever, and refusing connections for real by closing the listener and reopening it on the same
- * port. A raw socket gives all of that in about 200 lines. It speaks enough HTTP/1.1 for fetch:
- * keep-alive, `Content-Length` and chunked request bodies, one request at a time per connection.
+ * Why not `Bun.serve` or `node:http`: the fault table (docs/faults.md#memory-faults, #m7 (M7–M9),
+ * #m15) needs control that those servers hide — writing a status line and half a body and then
+ * sending a TCP RST, promising a `Content-Length` and sending a FIN early, counting open sockets
+ * exactly, holding a socket open forever, and refusing connections for real by closing the listener
+ * and reopening it on the same port. A raw socket gives all of that in about 200 lines. It speaks
+ * enough HTTP/1.1 for fetch: keep-alive, `Content-Length` and chunked request bodies, one request
+ * at a time per connection.
  */
 import net from 'node:net';
 

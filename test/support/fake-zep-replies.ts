@@ -1,12 +1,12 @@
 /**
  * @module Reply builders and wire views of the fake Zep server: v1 text errors (Go `http.Error`),
  * v2 JSON errors, success bodies without a Content-Type (Go sniffs `text/plain`), route-404 bodies
- * (CONTRACT §3, "404 classification") and the per-version JSON views of stored rows.
+ * (docs/zep.md#status-codes, "404 classification") and the per-version JSON views of stored rows.
  */
 import type { StoredMessage, StoredSession, StoredUser } from './fake-zep-store.ts';
 import { ZERO_UUID } from './fake-zep-store.ts';
 
-/** Which Zep server the fake imitates (CONTRACT §7). */
+/** Which Zep server the fake imitates (docs/zep.md#fake). */
 export type ZepMode = 'v1' | 'v1-legacy-404' | 'v2-ce' | 'v2-cloud';
 
 /** A complete answer: status, headers, body text. */
@@ -16,9 +16,11 @@ export interface Reply {
   readonly body: string;
 }
 
-/** The version header v0.x adds to every response (CONTRACT §4). */
+/** The version header v0.x adds to every response (docs/zep.md#health). */
 export const FAKE_ZEP_VERSION = '0.27.2-fake (n/a)';
-/** The v0.x web UI's HTML 404 page: a route-404 (CONTRACT §3, "404 classification"). */
+/**
+ * The v0.x web UI's HTML 404 page: a route-404 (docs/zep.md#status-codes, "404 classification").
+ */
 export const V1_HTML_404 =
   '<!DOCTYPE html>\n<html><head><title>Zep - 404</title></head><body><h1>404 Not Found</h1></body></html>\n';
 /** chi's default route-404 body, which CE sends. */
@@ -26,7 +28,7 @@ export const V2_ROUTE_404 = '404 page not found\n';
 
 /** Go's sniffed type for text and for JSON written without a Content-Type. */
 export const TEXT = 'text/plain; charset=utf-8';
-/** v2 `role_type` values (CONTRACT §2). */
+/** v2 `role_type` values (docs/zep.md#shapes). */
 export const ROLE_TYPES = ['norole', 'system', 'assistant', 'user', 'function', 'tool'];
 
 /** True for the v0.x modes, which serve `/api/v1`. */
@@ -51,12 +53,14 @@ export function errorReply(mode: ZepMode, status: number, message: string): Repl
   };
 }
 
-/** A success body; Zep sets no Content-Type, so Go sniffs `text/plain` (CONTRACT §3). */
+/**
+ * A success body; Zep sets no Content-Type, so Go sniffs `text/plain` (docs/zep.md#status-codes).
+ */
 export function okJson(status: number, value: unknown): Reply {
   return { status, headers: { 'content-type': TEXT }, body: JSON.stringify(value) };
 }
 
-/** The route-404 of the mode (CONTRACT §3, "404 classification"). */
+/** The route-404 of the mode (docs/zep.md#status-codes, "404 classification"). */
 export function routeNotFound(mode: ZepMode): Reply {
   if (isV1(mode))
     return {

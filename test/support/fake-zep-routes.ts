@@ -1,6 +1,6 @@
 /**
  * @module Routing, auth and the version-specific answers of the fake Zep server, following
- * `reference/zep/CONTRACT.md` §1–§4 and §7: v1 text errors and `OK` text, v2 JSON errors, 201 on
+ * docs/zep.md#operations, #shapes, #status-codes, #health and #fake: v1 text errors and `OK` text, v2 JSON errors, 201 on
  * CE add, `role_type` checks, the 30-message / 2,500-char limits, soft delete with the "already
  * exists" trap, and the empty-memory shape of each version.
  */
@@ -89,7 +89,7 @@ function createSession(ctx: RouteContext): Reply {
   const sessionId = typeof body.session_id === 'string' ? body.session_id : '';
   const userId = typeof body.user_id === 'string' ? body.user_id : null;
   if (sessionId === '') {
-    // v0.x fails inside the store, not in validation: 500 (CONTRACT §3).
+    // v0.x fails inside the store, not in validation: 500 (docs/zep.md#status-codes).
     if (isV1(ctx.mode))
       return errorReply(ctx.mode, 500, 'failed to create session: sessionID cannot be empty');
     return errorReply(ctx.mode, 400, 'bad request: SessionID cannot be empty');
@@ -104,7 +104,7 @@ function createSession(ctx: RouteContext): Reply {
       isV1(ctx.mode) ? `bad request: user does not exist for user_id: ${userId}` : 'user not found',
     );
   }
-  // The unique index still covers soft-deleted rows (CONTRACT §3, "Known traps").
+  // The unique index still covers soft-deleted rows (docs/zep.md#status-codes, "Known traps").
   if (ctx.store.sessions.has(sessionId)) {
     return errorReply(
       ctx.mode,
@@ -178,7 +178,8 @@ function addMemory(ctx: RouteContext): Reply {
 function getMemory(ctx: RouteContext): Reply {
   const session = ctx.store.liveSession(ctx.params[0] ?? '');
   const lastnRaw = ctx.query.get('lastn');
-  // Absent or 0 means the default window: v0.x memory.message_window 12, CE 6 (CONTRACT §3).
+  // Absent or 0 means the default window: v0.x memory.message_window 12, CE 6
+  // (docs/zep.md#status-codes).
   const window = isV1(ctx.mode) ? 12 : 6;
   const lastn = lastnRaw === null ? window : Number(lastnRaw);
   if (!Number.isInteger(lastn)) return errorReply(ctx.mode, 400, 'bad request: invalid lastn');
@@ -263,7 +264,7 @@ function searchSessions(ctx: RouteContext): Reply {
       })),
     });
   }
-  // CE searches the graph and answers facts only (CONTRACT §2, V2SessionSearchResponse).
+  // CE searches the graph and answers facts only (docs/zep.md#shapes, V2SessionSearchResponse).
   const facts = hits.map((h) => ({
     fact: {
       uuid: h.message.uuid,
@@ -329,7 +330,7 @@ export function findRoute(mode: ZepMode, method: string, rest: string) {
     if (!raw) continue;
     pathMatched = true;
     if (m !== method) continue;
-    // CE percent-decodes path parameters; v0.x stores them still encoded (CONTRACT §1).
+    // CE percent-decodes path parameters; v0.x stores them still encoded (docs/zep.md#operations).
     const params = isV1(mode) ? raw : raw.map(safeDecode);
     return { handler, params };
   }
@@ -349,7 +350,10 @@ export function prefixOf(mode: ZepMode): string {
   return isV1(mode) ? '/api/v1' : '/api/v2';
 }
 
-/** Checks the Authorization header; returns the 401 reply or null when allowed (CONTRACT §0, §7). */
+/**
+ * Checks the Authorization header; returns the 401 reply or null when allowed
+ * (docs/zep.md#versions, #fake).
+ */
 export function checkAuth(
   mode: ZepMode,
   header: string | undefined,

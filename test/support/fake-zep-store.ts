@@ -1,6 +1,7 @@
 /**
  * @module The fake Zep server's in-memory data: users, sessions (with soft delete), messages
- * deduplicated by UUID, and the delivery log the no-loss checker reads (catalogue §5).
+ * deduplicated by UUID, and the delivery log the no-loss checker reads
+ * (docs/faults.md#no-loss-checker).
  */
 
 /** JSON object metadata as Zep stores it. */

@@ -1,8 +1,9 @@
 /**
- * @module A fault-injecting fake Zep server for tests (catalogue §1, "F"), faithful to
- * `reference/zep/CONTRACT.md`: one mode's prefix only, the version's bodies and statuses, request
- * recording, in-flight counts, a delivery log for the no-loss checker, and run-time faults in the
- * style of Envoy's fault filter. It runs on raw `node:net` sockets (see `fake-zep-http.ts` for why).
+ * @module A fault-injecting fake Zep server for tests (docs/faults.md#memory-faults, "F"), faithful
+ * to docs/zep.md: one mode's prefix only, the version's bodies and statuses,
+ * request recording, in-flight counts, a delivery log for the no-loss checker, and run-time faults
+ * in the style of Envoy's fault filter. It runs on raw `node:net` sockets (see `fake-zep-http.ts`
+ * for why).
  *
  * @example
  * await using zep = await startFakeZep({ mode: 'v2-ce', apiKey: 'k' });
@@ -119,7 +120,7 @@ function redactHeaders(headers: Record<string, string>): Record<string, string> 
   return { ...headers, authorization: `${scheme} <redacted>` };
 }
 
-/** Answers normally: health, prefix, auth, route (CONTRACT §4, §7). */
+/** Answers normally: health, prefix, auth, route (docs/zep.md#health, #fake). */
 function answer(
   opts: FakeZepOptions,
   store: FakeZepStore,
@@ -183,7 +184,8 @@ async function deliver(
     case 'reset_mid_body': {
       ex.writeRaw(formatHead(reply.status, reply.headers, bytes.length));
       ex.writeRaw(bytes.subarray(0, Math.floor(bytes.length / 2)));
-      // Let the head reach the client before the RST, so the reset lands mid-body (catalogue M8).
+      // Let the head reach the client before the RST, so the reset lands mid-body
+      // (docs/faults.md#m8).
       await tick(10);
       ex.reset();
       return reply.status;

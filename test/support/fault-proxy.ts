@@ -1,7 +1,7 @@
 /**
- * @module A TCP fault proxy on `node:net` with toxiproxy's toxics (catalogue §1, "P"; toxiproxy
- * itself cannot be installed here, §6). Put it between lifeline and the fake Zep server to break
- * the byte stream rather than the HTTP answers.
+ * @module A TCP fault proxy on `node:net` with toxiproxy's toxics (docs/faults.md#memory-faults,
+ * "P"; toxiproxy itself cannot be installed here, §6). Put it between lifeline and the fake Zep
+ * server to break the byte stream rather than the HTTP answers.
  *
  * Semantics follow toxiproxy: `upstream` is client → server, `downstream` server → client (the
  * default); `toxicity` (0–1, default 1) is rolled once per connection and toxic. Data toxics read

@@ -1,8 +1,8 @@
 /**
- * @module The "nothing acknowledged is lost" checker (catalogue §5), after Jepsen's set test:
- * clients add unique messages; an `ok` outcome is an acknowledged write, `info` is indeterminate
- * (timeout, disconnect), `fail` is a rejection. The final sources are the SQLite message log and
- * the fake Zep server's delivery log.
+ * @module The "nothing acknowledged is lost" checker (docs/faults.md#no-loss-checker), after
+ * Jepsen's set test: clients add unique messages; an `ok` outcome is an acknowledged write, `info`
+ * is indeterminate (timeout, disconnect), `fail` is a rejection. The final sources are the SQLite
+ * message log and the fake Zep server's delivery log.
  */
 
 /** How one client operation ended, as the test's history recorded it. */

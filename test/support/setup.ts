@@ -1,5 +1,5 @@
 /**
- * Test preload: UTC, no colour, and any unhandled rejection fails the run (catalogue C4).
+ * Test preload: UTC, no colour, and any unhandled rejection fails the run (docs/faults.md#c4).
  */
 process.env.TZ = 'UTC';
 process.env.NO_COLOR = '1';

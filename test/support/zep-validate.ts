@@ -1,8 +1,9 @@
 /**
  * @module Request validators for the Zep APIs, so tests can assert that lifeline only ever sends
  * well-formed requests. v1 is checked against the upstream Swagger file
- * (`reference/zep/swagger.json`, tag v0.27.2) with the corrections listed in `SOURCE.md`; v2 has
- * no published spec, so its schemas are written here from `CONTRACT.md` §2 in TypeBox.
+ * (`test/fixtures/zep/swagger.json`, tag v0.27.2) with the corrections listed beside it in
+ * `PROVENANCE.md`; v2 has no published spec, so its schemas are written here in TypeBox from
+ * docs/zep.md#shapes.
  *
  * Both return a list of problems (empty = valid). A problem starts with the part of the request it
  * is about: `route`, `path`, `query`, or the JSON pointer into the body (`body/messages/0/role`).
@@ -14,10 +15,14 @@ import { Type } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv from 'ajv';
 
-/** Where the v1 Swagger file is read from; `ZEP_SWAGGER_PATH` overrides it. */
-export const SWAGGER_PATH =
-  process.env.ZEP_SWAGGER_PATH ??
-  join(import.meta.dir, '../../../shared/reference/zep/swagger.json');
+/**
+ * The v1 Swagger file, a fixture kept byte for byte (provenance:
+ * `test/fixtures/zep/PROVENANCE.md`).
+ */
+export const SWAGGER_PATH = join(import.meta.dir, '../fixtures/zep/swagger.json');
+
+/** The SHA-256 of that file as published upstream (tag v0.27.2); a test checks the bytes. */
+export const SWAGGER_SHA256 = 'bd19578311bf68e476655a01f5557ed549f8cdafbae872cb8131ca6c0a15e7be';
 
 const SAFE_ID = /^[A-Za-z0-9._-]+$/;
 
@@ -37,9 +42,10 @@ const compiled = new Map<string, ValidateFunction>();
 
 /**
  * Loads the Swagger file once and registers its definitions, corrected where the spec is known to
- * be wrong or too loose (SOURCE.md, CONTRACT.md §2): `user_id` on session create may be null; a
- * memory POST needs `messages` (at least one, SPEC §4 guards) and each message needs `role` and
- * `content`. `basePath` is ignored because every path already carries `/api/v1`.
+ * be wrong or too loose (PROVENANCE.md, docs/zep.md#shapes): `user_id` on session create may be
+ * null; a memory POST needs `messages` (at least one, docs/design.md#memory guards) and each
+ * message needs `role` and `content`. `basePath` is ignored because every path already carries
+ * `/api/v1`.
  */
 function loadV1(): { paths: SwaggerPaths } {
   if (v1Spec) return v1Spec;
@@ -123,7 +129,7 @@ function checkPathIds(params: Record<string, string>, decode: boolean): string[]
     }
     return SAFE_ID.test(value)
       ? []
-      : [`path ${name}: "${raw}" is outside [A-Za-z0-9._-] (CONTRACT §1)`];
+      : [`path ${name}: "${raw}" is outside [A-Za-z0-9._-] (docs/zep.md#operations)`];
   });
 }
 
@@ -162,7 +168,7 @@ export function validateV1Request(method: string, target: string, body: unknown)
   if (!validate(body)) problems.push(...formatErrors(validate.errors));
   if (match.template.endsWith('/search') && isBlankSearch(body)) {
     problems.push(
-      'body: needs text or metadata, else the server answers 500 "empty query" (CONTRACT §2)',
+      'body: needs text or metadata, else the server answers 500 "empty query" (docs/zep.md#shapes)',
     );
   }
   return problems;
@@ -179,7 +185,7 @@ const ROLE_TYPES = ['norole', 'system', 'assistant', 'user', 'function', 'tool']
 const RoleType = Type.Unsafe<string>({ type: 'string', enum: ROLE_TYPES });
 const Opt = Type.Optional;
 
-/** `POST /api/v2/users` body (CONTRACT §2). */
+/** `POST /api/v2/users` body (docs/zep.md#shapes). */
 export const V2CreateUser = Type.Object({
   user_id: Type.String({ minLength: 1 }),
   email: Opt(Type.String()),
@@ -209,7 +215,10 @@ export const V2Message = Type.Object({
   token_count: Opt(Type.Integer()),
 });
 
-/** `POST /api/v2/sessions/{id}/memory` body: 1–30 messages (CE limit; SPEC §4 forbids empty). */
+/**
+ * `POST /api/v2/sessions/{id}/memory` body: 1–30 messages (CE limit; docs/design.md#memory forbids
+ * empty).
+ */
 export const V2AddMemory = Type.Object({
   messages: Type.Array(V2Message, { minItems: 1, maxItems: 30 }),
   return_context: Opt(Type.Boolean()),
@@ -218,7 +227,7 @@ export const V2AddMemory = Type.Object({
   summary_instruction: Opt(Type.String()),
 });
 
-/** `POST /api/v2/sessions/search` body; send `session_ids` or `user_id` (CONTRACT §2). */
+/** `POST /api/v2/sessions/search` body; send `session_ids` or `user_id` (docs/zep.md#shapes). */
 export const V2SessionSearchQuery = Type.Object({
   text: Type.String({ minLength: 1 }),
   user_id: Opt(Type.String()),
@@ -273,7 +282,7 @@ const V2_ROUTES: V2Route[] = [
 ];
 
 /**
- * Validates a v2 request against CONTRACT.md's shapes. The deprecated Cloud-only per-session search
+ * Validates a v2 request against docs/zep.md#shapes. The deprecated Cloud-only per-session search
  * is reported as a problem unless `edition` is `cloud`.
  */
 export function validateV2Request(

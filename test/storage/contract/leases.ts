@@ -15,7 +15,7 @@ const claimAll = (store: Store, leaseMs = 10_000) =>
 /** Registers the lease cases. */
 export function leasesContract(make: MakeStore, shared: boolean): void {
   // Cases about several instances are registered only for an adapter they apply to, so a run on
-  // SQLite reports no skipped tests (the catalogue asks for zero skips under CI).
+  // SQLite reports no skipped tests (docs/faults.md#tools: zero skips under CI).
   const sharedOnly = shared ? test : () => {};
   describe('outbox leases', () => {
     test('a store claims its own thread again after settling, and after each failed attempt', async () => {
