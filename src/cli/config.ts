@@ -6,11 +6,12 @@
 import { userInfo } from 'node:os';
 import { formatIssue } from '../config/issue.ts';
 import { keySpec } from '../config/keys.ts';
-import type { LoadResult } from '../config/load.ts';
+import { type LoadResult, loadConfig } from '../config/load.ts';
 import { parseOverrideValue } from '../config/overrides.ts';
 import { renderConfigJson, renderConfigText, showConfig } from '../config/show.ts';
 import { suggestKey } from '../config/suggest.ts';
 import { databasePath } from '../daemon/config.ts';
+import { planAgainst } from '../daemon/runtime-config.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { applyMigrations } from '../storage/migrations.ts';
 import { openDatabase } from '../storage/open.ts';
@@ -19,7 +20,7 @@ import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue, UsageError } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand } from './load.ts';
+import { CONFIG_FLAG, loadForCommand, loadInputOf } from './load.ts';
 
 const USAGE =
   'lifeline config show [--json] | get KEY | set KEY VALUE | unset KEY  [--config FILE]';
@@ -44,7 +45,7 @@ export const configCommand: Command = {
       case 'get':
         return get(loaded, rest);
       case 'set':
-        return set(loaded, rest);
+        return set(loaded, args, rest);
       case 'unset':
         return unset(loaded, rest);
       default:
@@ -110,18 +111,39 @@ function actor(): string {
   }
 }
 
-async function set(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
+async function set(loaded: LoadResult, args: ParsedArgs, rest: string[]): Promise<ExitCodeValue> {
   expectArgs(rest, 2, 'set KEY VALUE');
   const [key, raw] = rest as [string, string];
   knownKey(key);
-  const parsed = parseOverrideValue(key, raw, loaded.config);
-  if (!parsed.ok) {
-    printErr(formatIssue(parsed.issue));
+  // Unknown, not tunable or ill-typed: refused before the database is opened.
+  const typed = parseOverrideValue(key, raw);
+  if (!typed.ok) {
+    printErr(formatIssue(typed.issue));
     return ExitCode.usage;
   }
-  await withStore(loaded, (store) => store.setOverride(key, JSON.stringify(parsed.value), actor()));
+  // The real check runs inside the write, against the overrides stored at that moment, so a
+  // daemon's admin API (or another `config set`) changing a related key cannot slip in between.
+  const plan = await withStore(loaded, (store) =>
+    store.updateOverrides(
+      (stored) =>
+        planAgainst(
+          stored,
+          { [key]: raw },
+          (overrides) => loadConfig({ ...loadInputOf(args), overrides }),
+          (k, v, current) => parseOverrideValue(k, String(v), current),
+        ),
+      actor(),
+    ),
+  );
+  if (!plan.ok) {
+    for (const issue of plan.issues) printErr(formatIssue(issue));
+    return ExitCode.usage;
+  }
+  const value = JSON.stringify(typed.value);
   printOut(
-    `${key} = ${JSON.stringify(parsed.value)} (runtime override; a running daemon applies it live)`,
+    plan.writes.length === 0
+      ? `${key} is already ${value}; nothing stored`
+      : `${key} = ${value} (runtime override; a running daemon applies it live)`,
   );
   return ExitCode.ok;
 }

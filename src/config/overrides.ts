@@ -116,3 +116,34 @@ export function applyOverrides(
   }
   return { config: current, meta: next, issues };
 }
+
+/** What a set of changes comes to: the overrides to store, or every reason it is refused. */
+export type ChangePlan = { ok: true; writes: OverrideRow[] } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Checks every change against `base`, the config the change will replace (file, env and flags
+ * with the stored overrides applied), each with the earlier ones applied so related keys can
+ * change together; returns every problem, not just the first. Keys whose value would not change
+ * are left out of `writes`, so a no-op never pins a key as an override. `check` parses the value
+ * ({@link checkOverrideValue} for typed JSON, {@link parseOverrideValue} for command-line text).
+ */
+export function planChanges(
+  changes: Record<string, unknown>,
+  base: Config,
+  check: (key: string, value: unknown, current: Config) => OverrideResult = checkOverrideValue,
+): ChangePlan {
+  const issues: ConfigIssue[] = [];
+  const writes: OverrideRow[] = [];
+  const values = flattenConfig(base);
+  for (const [key, value] of Object.entries(changes)) {
+    const result = check(key, value, nestValues(values) as Config);
+    if (!result.ok) {
+      issues.push(result.issue);
+      continue;
+    }
+    if (JSON.stringify(values.get(key)) === JSON.stringify(result.value)) continue;
+    values.set(key, result.value);
+    writes.push({ key, value: result.value });
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, writes };
+}

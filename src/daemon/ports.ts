@@ -120,7 +120,6 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
       else memory.resetCircuit();
       await memory.persisted();
     },
-    currentConfig: () => runtime.config,
     configView: () => showConfig(runtime.config, runtime.loaded.meta),
     patchConfig: async (changes, actor) => {
       const result = await runtime.patch(changes, actor);

@@ -1,16 +1,19 @@
 /**
  * @module Live runtime configuration (docs/design.md#configuration, issue 7): the admin API and
- * `lifeline config set` write overrides of tunable keys into SQLite; this holder validates and
- * persists changes, notices rows written by another process (the CLI), and tells the parts to apply
- * them without a restart.
+ * `lifeline config set` write overrides of tunable keys into the database; this holder validates
+ * and persists changes, notices rows written by another process (the CLI, another instance), and
+ * tells the parts to apply them without a restart. A change is decided inside the store's write
+ * transaction against the overrides stored at that moment, and this holder runs one patch or
+ * refresh at a time, so what runs, what is stored and the audit trail agree (docs/decisions.md
+ * "Runtime config writes are decided inside the write").
  */
 import type { ConfigIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';
-import { checkOverrideValue } from '../config/overrides.ts';
+import { type ChangePlan, planChanges } from '../config/overrides.ts';
 import type { Config } from '../config/schema.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Store } from '../storage/store.ts';
+import type { OverrideWrite, RuntimeOverride, Store } from '../storage/store.ts';
 
 /** Loads the config with the given overrides on top of file, env and flags. */
 export type Reload = (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
@@ -26,6 +29,7 @@ export class RuntimeConfig {
   private signature = '';
   private readonly listeners: Array<(config: Config, changed: string[]) => void> = [];
   private timer: Timer | undefined;
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     initial: LoadResult,
@@ -53,37 +57,43 @@ export class RuntimeConfig {
   }
 
   /**
-   * Validates every change against the current config (all or nothing), persists each with the
-   * actor for the audit trail, then applies them live.
+   * Validates every change against the stored state it replaces (all or nothing), persists the
+   * ones that change a value with the actor for the audit trail, then applies them live.
    */
-  async patch(changes: Record<string, unknown>, actor: string): Promise<PatchResult> {
-    const issues: ConfigIssue[] = [];
-    for (const [key, value] of Object.entries(changes)) {
-      const checked = checkOverrideValue(key, value, this.config);
-      if (!checked.ok) issues.push(checked.issue);
-    }
-    if (issues.length > 0 || Object.keys(changes).length === 0) {
-      return { ok: false, issues };
-    }
-    for (const [key, value] of Object.entries(changes)) {
-      const checked = checkOverrideValue(key, value, this.config);
-      if (checked.ok) await this.store.setOverride(key, JSON.stringify(checked.value), actor);
-    }
-    const changed = await this.refresh();
-    return { ok: true, config: this.config, changed };
+  patch(changes: Record<string, unknown>, actor: string): Promise<PatchResult> {
+    if (Object.keys(changes).length === 0) return Promise.resolve({ ok: false, issues: [] });
+    return this.exclusive(async () => {
+      const plan = await this.store.updateOverrides(
+        (stored) => planAgainst(stored, changes, this.reload),
+        actor,
+      );
+      if (!plan.ok) return plan;
+      const changed = await this.applyStored();
+      return { ok: true, config: this.config, changed };
+    });
   }
 
   /** Re-reads the stored overrides and applies them if they changed; returns the changed keys. */
-  async refresh(): Promise<string[]> {
+  refresh(): Promise<string[]> {
+    return this.exclusive(() => this.applyStored());
+  }
+
+  /** Runs `task` after every earlier patch and refresh, so an older read never wins. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async applyStored(): Promise<string[]> {
     const rows = await this.store.listOverrides();
     const signature = JSON.stringify(rows.map((row) => [row.key, row.valueJson]));
     if (signature === this.signature) return [];
     this.signature = signature;
-    const overrides = rows.map((row) => ({
-      key: row.key,
-      value: JSON.parse(row.valueJson) as unknown,
-    }));
-    const next = this.reload(overrides);
+    const next = this.reload(overridesOf(rows));
     if (!next.config) return [];
     const before = this.config;
     this.effective = next;
@@ -108,6 +118,29 @@ export class RuntimeConfig {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
+}
+
+function overridesOf(rows: readonly RuntimeOverride[]) {
+  return rows.map((row) => ({ key: row.key, value: JSON.parse(row.valueJson) as unknown }));
+}
+
+/**
+ * The store plan of a change (admin PATCH or `config set`): checked against file, env and flags
+ * with the rows stored right now applied; only values that change are written.
+ */
+export function planAgainst(
+  stored: readonly RuntimeOverride[],
+  changes: Record<string, unknown>,
+  reload: Reload,
+  check?: Parameters<typeof planChanges>[2],
+): { writes: OverrideWrite[]; result: ChangePlan } {
+  const base = reload(overridesOf(stored));
+  if (!base.config) return { writes: [], result: { ok: false, issues: base.issues } };
+  const result = planChanges(changes, base.config, check);
+  const writes = result.ok
+    ? result.writes.map((row) => ({ key: row.key, valueJson: JSON.stringify(row.value) }))
+    : [];
+  return { writes, result };
 }
 
 function changedKeys(before: Config, after: Config, prefix = ''): string[] {

@@ -1,13 +1,14 @@
 /**
  * @module PostgreSQL: persisted breaker snapshots and runtime config overrides with their audit
- * trail. Cold paths, so they use drizzle's query builder over the pg-core schema. An override
- * change takes a transaction-scoped advisory lock on its key, so two instances changing the same
- * key audit old → new in the order they committed.
+ * trail. Cold paths, so they use drizzle's query builder over the pg-core schema. Every override
+ * change takes one transaction-scoped advisory lock for all overrides before it reads them, so
+ * writers on every instance (and `lifeline config set`) take turns: each decides against the rows
+ * the previous one committed, and the audit chain is old → new in commit order.
  */
 import { desc, eq, sql } from 'drizzle-orm';
 import type { PgDb } from './pg-open.ts';
 import { breakerState, runtimeConfigAudit, runtimeOverrides } from './pg-schema.ts';
-import type { AuditEntry, RuntimeOverride, StoredBreakerState } from './store.ts';
+import type { AuditEntry, OverridePlan, RuntimeOverride, StoredBreakerState } from './store.ts';
 
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 
@@ -57,7 +58,7 @@ export async function upsertBreakerState(
 }
 
 /** Every runtime override, by key. */
-export async function selectOverrides(db: PgDb): Promise<RuntimeOverride[]> {
+export async function selectOverrides(db: PgDb | Tx): Promise<RuntimeOverride[]> {
   const rows = await db.select().from(runtimeOverrides).orderBy(runtimeOverrides.key);
   return rows.map((r) => ({
     key: r.key,
@@ -67,53 +68,42 @@ export async function selectOverrides(db: PgDb): Promise<RuntimeOverride[]> {
   }));
 }
 
-async function lockedOverride(tx: Tx, key: string): Promise<string | null> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`runtime_override:${key}`}))`);
-  const [row] = await tx
-    .select({ valueJson: runtimeOverrides.valueJson })
-    .from(runtimeOverrides)
-    .where(eq(runtimeOverrides.key, key));
-  return row?.valueJson ?? null;
-}
-
-/** Sets an override and audits old → new, in one transaction. */
-export async function writeOverride(
+/**
+ * Runs `plan` over the overrides as committed, under the overrides' advisory lock, and writes
+ * what it chose with an audit row per change, in one transaction. A write equal to the stored
+ * value, or a removal of a missing row, is skipped unaudited.
+ */
+export async function applyOverridePlan<T>(
   db: PgDb,
-  key: string,
-  valueJson: string,
+  plan: OverridePlan<T>,
   actor: string,
   nowWallMs: number,
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    const oldJson = await lockedOverride(tx, key);
-    await tx
-      .insert(runtimeOverrides)
-      .values({ key, valueJson, actor, updatedAt: nowWallMs })
-      .onConflictDoUpdate({
-        target: runtimeOverrides.key,
-        set: { valueJson, actor, updatedAt: nowWallMs },
-      });
-    await tx
-      .insert(runtimeConfigAudit)
-      .values({ key, oldJson, newJson: valueJson, actor, at: nowWallMs });
-  });
-}
-
-/** Removes an override and audits old → null; false (nothing audited) when there was none. */
-export async function removeOverride(
-  db: PgDb,
-  key: string,
-  actor: string,
-  nowWallMs: number,
-): Promise<boolean> {
+): Promise<T> {
   return db.transaction(async (tx) => {
-    const oldJson = await lockedOverride(tx, key);
-    if (oldJson === null) return false;
-    await tx.delete(runtimeOverrides).where(eq(runtimeOverrides.key, key));
-    await tx
-      .insert(runtimeConfigAudit)
-      .values({ key, oldJson, newJson: null, actor, at: nowWallMs });
-    return true;
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('lifeline:runtime_overrides'))`);
+    const stored = await selectOverrides(tx);
+    const { writes, result } = plan(stored);
+    const current = new Map<string, string | null>(stored.map((row) => [row.key, row.valueJson]));
+    for (const { key, valueJson } of writes) {
+      const oldJson = current.get(key) ?? null;
+      if (oldJson === valueJson) continue;
+      if (valueJson === null) {
+        await tx.delete(runtimeOverrides).where(eq(runtimeOverrides.key, key));
+      } else {
+        await tx
+          .insert(runtimeOverrides)
+          .values({ key, valueJson, actor, updatedAt: nowWallMs })
+          .onConflictDoUpdate({
+            target: runtimeOverrides.key,
+            set: { valueJson, actor, updatedAt: nowWallMs },
+          });
+      }
+      await tx
+        .insert(runtimeConfigAudit)
+        .values({ key, oldJson, newJson: valueJson, actor, at: nowWallMs });
+      current.set(key, valueJson);
+    }
+    return result;
   });
 }
 

@@ -12,12 +12,11 @@ import { type Clock, systemClock } from '../lib/clock.ts';
 import { LifelineError } from '../lib/errors.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import {
-  removeOverride,
+  applyOverridePlan,
   selectAuditTrail,
   selectBreakerState,
   selectOverrides,
   upsertBreakerState,
-  writeOverride,
 } from './pg-admin.ts';
 import { GroupCommit, inLockOrder } from './pg-batch.ts';
 import { casSharedBreaker, selectSharedBreaker, takeProbeTicket } from './pg-breaker.ts';
@@ -51,25 +50,28 @@ import {
 } from './pg-outbox.ts';
 import { searchThread } from './pg-search.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './pg-state.ts';
-import type {
-  AppendResult,
-  AuditEntry,
-  CheckOutcome,
-  ClaimOptions,
-  EventsSinceResult,
-  NewMessage,
-  OutboxBatch,
-  OutboxMessage,
-  OutboxStats,
-  RuntimeOverride,
-  SearchHit,
-  SettleOptions,
-  SharedBreakerStore,
-  Snapshot,
-  StorageHealth,
-  Store,
-  StoredBreakerState,
-  StoredMessage,
+import {
+  type AppendResult,
+  type AuditEntry,
+  type CheckOutcome,
+  type ClaimOptions,
+  type EventsSinceResult,
+  type NewMessage,
+  type OutboxBatch,
+  type OutboxMessage,
+  type OutboxStats,
+  type OverridePlan,
+  type RuntimeOverride,
+  type SearchHit,
+  type SettleOptions,
+  type SharedBreakerStore,
+  type Snapshot,
+  type StorageHealth,
+  type Store,
+  type StoredBreakerState,
+  type StoredMessage,
+  setOverridePlan,
+  unsetOverridePlan,
 } from './store.ts';
 
 /** Attempts of one write when it loses a race (unique violation, serialization, deadlock). */
@@ -341,14 +343,17 @@ class PgStore implements Store {
     return this.admin(() => selectOverrides(this.handle.db), false);
   }
 
-  setOverride(key: string, valueJson: string, actor: string): Promise<void> {
+  updateOverrides<T>(plan: OverridePlan<T>, actor: string): Promise<T> {
     const now = this.clock.wallMs();
-    return this.admin(() => writeOverride(this.handle.db, key, valueJson, actor, now), true);
+    return this.admin(() => applyOverridePlan(this.handle.db, plan, actor, now), true);
+  }
+
+  setOverride(key: string, valueJson: string, actor: string): Promise<void> {
+    return this.updateOverrides(setOverridePlan(key, valueJson), actor);
   }
 
   unsetOverride(key: string, actor: string): Promise<boolean> {
-    const now = this.clock.wallMs();
-    return this.admin(() => removeOverride(this.handle.db, key, actor, now), true);
+    return this.updateOverrides(unsetOverridePlan(key), actor);
   }
 
   auditTrail(limit: number): Promise<AuditEntry[]> {

@@ -5,7 +5,7 @@
 import { desc, eq } from 'drizzle-orm';
 import type { DrizzleDb } from './open.ts';
 import { breakerState, runtimeConfigAudit, runtimeOverrides } from './schema.ts';
-import type { AuditEntry, RuntimeOverride, StoredBreakerState } from './store.ts';
+import type { AuditEntry, OverridePlan, RuntimeOverride, StoredBreakerState } from './store.ts';
 
 /** The stored snapshot of one backend's breaker, or null when none was saved. */
 export function selectBreakerState(db: DrizzleDb, backend: string): StoredBreakerState | null {
@@ -60,48 +60,41 @@ export function selectOverrides(db: DrizzleDb): RuntimeOverride[] {
     }));
 }
 
-function currentOverride(db: DrizzleDb, key: string): string | null {
-  const row = db
-    .select({ valueJson: runtimeOverrides.valueJson })
-    .from(runtimeOverrides)
-    .where(eq(runtimeOverrides.key, key))
-    .get();
-  return row?.valueJson ?? null;
-}
-
-/** Sets an override and audits old → new. */
-export function writeOverride(
+/**
+ * Runs `plan` over the stored overrides and writes what it chose, auditing each change old → new
+ * (or old → null for a removal). Called inside the write queue's BEGIN IMMEDIATE, which holds
+ * SQLite's write lock, so no other connection (another process included) writes in between.
+ * A write equal to the stored value, or a removal of a missing row, is skipped unaudited.
+ */
+export function applyOverridePlan<T>(
   db: DrizzleDb,
-  key: string,
-  valueJson: string,
+  plan: OverridePlan<T>,
   actor: string,
   nowWallMs: number,
-): void {
-  const oldJson = currentOverride(db, key);
-  db.insert(runtimeOverrides)
-    .values({ key, valueJson, actor, updatedAt: nowWallMs })
-    .onConflictDoUpdate({
-      target: runtimeOverrides.key,
-      set: { valueJson, actor, updatedAt: nowWallMs },
-    })
-    .run();
-  db.insert(runtimeConfigAudit)
-    .values({ key, oldJson, newJson: valueJson, actor, at: nowWallMs })
-    .run();
-}
-
-/** Removes an override and audits old → null; false (nothing audited) when there was none. */
-export function removeOverride(
-  db: DrizzleDb,
-  key: string,
-  actor: string,
-  nowWallMs: number,
-): boolean {
-  const oldJson = currentOverride(db, key);
-  if (oldJson === null) return false;
-  db.delete(runtimeOverrides).where(eq(runtimeOverrides.key, key)).run();
-  db.insert(runtimeConfigAudit).values({ key, oldJson, newJson: null, actor, at: nowWallMs }).run();
-  return true;
+): T {
+  const stored = selectOverrides(db);
+  const { writes, result } = plan(stored);
+  const current = new Map<string, string | null>(stored.map((row) => [row.key, row.valueJson]));
+  for (const { key, valueJson } of writes) {
+    const oldJson = current.get(key) ?? null;
+    if (oldJson === valueJson) continue;
+    if (valueJson === null) {
+      db.delete(runtimeOverrides).where(eq(runtimeOverrides.key, key)).run();
+    } else {
+      db.insert(runtimeOverrides)
+        .values({ key, valueJson, actor, updatedAt: nowWallMs })
+        .onConflictDoUpdate({
+          target: runtimeOverrides.key,
+          set: { valueJson, actor, updatedAt: nowWallMs },
+        })
+        .run();
+    }
+    db.insert(runtimeConfigAudit)
+      .values({ key, oldJson, newJson: valueJson, actor, at: nowWallMs })
+      .run();
+    current.set(key, valueJson);
+  }
+  return result;
 }
 
 /** The newest audit entries first. */

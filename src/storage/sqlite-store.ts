@@ -9,12 +9,11 @@ import { type Logger, silentLogger } from '../lib/log.ts';
 import { classifyStorageError, unavailableError } from './errors.ts';
 import type { SqliteHandle } from './open.ts';
 import {
-  removeOverride,
+  applyOverridePlan,
   selectAuditTrail,
   selectBreakerState,
   selectOverrides,
   upsertBreakerState,
-  writeOverride,
 } from './sqlite-admin.ts';
 import { deleteOldEvents, readEventsSince, recordEvent } from './sqlite-history.ts';
 import {
@@ -38,23 +37,26 @@ import {
   updateDelivery,
 } from './sqlite-outbox.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './sqlite-state.ts';
-import type {
-  AppendResult,
-  AuditEntry,
-  CheckOutcome,
-  ClaimOptions,
-  EventsSinceResult,
-  NewMessage,
-  OutboxBatch,
-  OutboxMessage,
-  OutboxStats,
-  RuntimeOverride,
-  SearchHit,
-  Snapshot,
-  StorageHealth,
-  Store,
-  StoredBreakerState,
-  StoredMessage,
+import {
+  type AppendResult,
+  type AuditEntry,
+  type CheckOutcome,
+  type ClaimOptions,
+  type EventsSinceResult,
+  type NewMessage,
+  type OutboxBatch,
+  type OutboxMessage,
+  type OutboxStats,
+  type OverridePlan,
+  type RuntimeOverride,
+  type SearchHit,
+  type Snapshot,
+  type StorageHealth,
+  type Store,
+  type StoredBreakerState,
+  type StoredMessage,
+  setOverridePlan,
+  unsetOverridePlan,
 } from './store.ts';
 import { WriteQueue } from './write-queue.ts';
 
@@ -189,16 +191,18 @@ class SqliteStore implements Store {
     return this.read(() => selectOverrides(this.handle.db));
   }
 
-  async setOverride(key: string, valueJson: string, actor: string): Promise<void> {
-    await this.writes.submit(() =>
-      writeOverride(this.handle.db, key, valueJson, actor, this.clock.wallMs()),
+  updateOverrides<T>(plan: OverridePlan<T>, actor: string): Promise<T> {
+    return this.writes.submit(() =>
+      applyOverridePlan(this.handle.db, plan, actor, this.clock.wallMs()),
     );
   }
 
+  async setOverride(key: string, valueJson: string, actor: string): Promise<void> {
+    await this.updateOverrides(setOverridePlan(key, valueJson), actor);
+  }
+
   unsetOverride(key: string, actor: string): Promise<boolean> {
-    return this.writes.submit(() =>
-      removeOverride(this.handle.db, key, actor, this.clock.wallMs()),
-    );
+    return this.updateOverrides(unsetOverridePlan(key), actor);
   }
 
   auditTrail(limit: number): Promise<AuditEntry[]> {

@@ -296,9 +296,32 @@ export interface SharedBreakerStore {
   ): Promise<ProbeTicket>;
 }
 
+/** One override to write: its value as JSON text, or null to remove it. */
+export interface OverrideWrite {
+  key: string;
+  valueJson: string | null;
+}
+
+/**
+ * Decides what to write from the overrides as they stand inside the write transaction, with
+ * every other writer (in this process or another) locked out until COMMIT. Must be synchronous
+ * and free of side effects: it may run again when a shared transaction is retried.
+ */
+export type OverridePlan<T> = (stored: readonly RuntimeOverride[]) => {
+  writes: OverrideWrite[];
+  result: T;
+};
+
 /** Runtime config overrides and their audit trail. */
 export interface RuntimeConfigStore {
   listOverrides(): Promise<RuntimeOverride[]>;
+  /**
+   * Reads every override, lets `plan` decide, and writes what it chose, in one transaction that
+   * excludes all other override writers (docs/decisions.md "Runtime config writes are decided
+   * inside the write"). A write that equals the stored value is skipped: no row, no audit.
+   */
+  updateOverrides<T>(plan: OverridePlan<T>, actor: string): Promise<T>;
+  /** Sets one override (no audit when it already has that value). */
   setOverride(key: string, valueJson: string, actor: string): Promise<void>;
   /** Removes an override; returns false when there was none (nothing audited then). */
   unsetOverride(key: string, actor: string): Promise<boolean>;
@@ -337,4 +360,17 @@ export interface Store
   readonly sharedBreaker?: SharedBreakerStore;
   /** Waits for queued writes, then checkpoints and closes. */
   close(): Promise<void>;
+}
+
+/** The plan of {@link RuntimeConfigStore.setOverride}: one value, unconditionally. */
+export function setOverridePlan(key: string, valueJson: string): OverridePlan<void> {
+  return () => ({ writes: [{ key, valueJson }], result: undefined });
+}
+
+/** The plan of {@link RuntimeConfigStore.unsetOverride}: true when there was a row to remove. */
+export function unsetOverridePlan(key: string): OverridePlan<boolean> {
+  return (stored) => {
+    const found = stored.some((row) => row.key === key);
+    return { writes: found ? [{ key, valueJson: null }] : [], result: found };
+  };
 }

@@ -4,6 +4,7 @@
  * actions, the key.
  */
 import { describe, expect, test } from 'bun:test';
+import { planChanges } from '../../src/config/overrides.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { showConfig } from '../../src/config/show.ts';
 import { flattenConfig, nestValues } from '../../src/config/tree.ts';
@@ -44,20 +45,19 @@ class FakeAdmin implements AdminPort {
     this.state = action === 'open' ? 'open' : 'closed';
   }
 
-  currentConfig(): Config {
-    return this.config;
-  }
-
   configView() {
     return showConfig(this.config, { sources: {}, locations: {} });
   }
 
   async patchConfig(changes: Record<string, unknown>, actor: string) {
+    // The daemon checks inside its store write; the fake checks against its one config.
+    const plan = planChanges(changes, this.config);
+    if (!plan.ok) return plan;
     this.patches.push({ changes, actor });
     const values = flattenConfig(this.config);
-    for (const [key, value] of Object.entries(changes)) values.set(key, value);
+    for (const { key, value } of plan.writes) values.set(key, value);
     this.config = nestValues(values) as Config;
-    return { ok: true as const, changed: Object.keys(changes) };
+    return { ok: true as const, changed: plan.writes.map((row) => row.key) };
   }
 }
 

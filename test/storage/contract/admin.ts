@@ -1,6 +1,10 @@
 /** Contract: breaker state, runtime overrides and their audit trail, epoch and checks. */
 import { describe, expect, test } from 'bun:test';
-import type { StoredBreakerState } from '../../../src/storage/store.ts';
+import type {
+  OverridePlan,
+  RuntimeOverride,
+  StoredBreakerState,
+} from '../../../src/storage/store.ts';
 import { FakeClock } from '../../support/clock.ts';
 import type { MakeStore } from './contract.ts';
 
@@ -13,6 +17,10 @@ const OPEN: StoredBreakerState = {
   lastError: 'timeout after 2000 ms',
   reason: 'failures',
 };
+
+function valueOf(rows: readonly RuntimeOverride[], key: string): string | undefined {
+  return rows.find((row) => row.key === key)?.valueJson;
+}
 
 /** Registers the admin-state cases. */
 export function adminContract(make: MakeStore): void {
@@ -74,6 +82,59 @@ export function adminContract(make: MakeStore): void {
       } finally {
         await second.close();
       }
+    });
+    test('updateOverrides decides against the rows committed by every other writer', async () => {
+      await using db = await make();
+      const second = await db.openSecond();
+      try {
+        // Each plan keeps burst >= rate by its own reading; run together, only one may write.
+        const lowerBurst: OverridePlan<boolean> = (stored) => {
+          const ok = Number(valueOf(stored, 'rate')) <= 20;
+          return { writes: ok ? [{ key: 'burst', valueJson: '20' }] : [], result: ok };
+        };
+        const raiseRate: OverridePlan<boolean> = (stored) => {
+          const ok = Number(valueOf(stored, 'burst')) >= 40;
+          return { writes: ok ? [{ key: 'rate', valueJson: '40' }] : [], result: ok };
+        };
+        for (let round = 0; round < 20; round++) {
+          await db.store.setOverride('burst', '40', 'reset');
+          await db.store.setOverride('rate', '20', 'reset');
+          const [first, other] = round % 2 === 0 ? [db.store, second] : [second, db.store];
+          const applied = await Promise.all([
+            first.updateOverrides(lowerBurst, 'a'),
+            other.updateOverrides(raiseRate, 'b'),
+          ]);
+          expect(applied.filter(Boolean)).toHaveLength(1);
+          const rows = await second.listOverrides();
+          expect(Number(valueOf(rows, 'burst'))).toBeGreaterThanOrEqual(
+            Number(valueOf(rows, 'rate')),
+          );
+        }
+      } finally {
+        await second.close();
+      }
+    });
+
+    test('a write of the stored value, or a removal of nothing, stores and audits nothing', async () => {
+      await using db = await make();
+      await db.store.setOverride('k', '1', 'a');
+      await db.store.setOverride('k', '1', 'b');
+      const result = await db.store.updateOverrides(
+        () => ({
+          writes: [
+            { key: 'k', valueJson: '1' },
+            { key: 'missing', valueJson: null },
+          ],
+          result: 'done',
+        }),
+        'c',
+      );
+      expect(result).toBe('done');
+      const trail = await db.store.auditTrail(10);
+      expect(trail.map((entry) => entry.actor)).toEqual(['a']);
+      expect((await db.store.listOverrides()).map((row) => [row.key, row.actor])).toEqual([
+        ['k', 'a'],
+      ]);
     });
   });
 
