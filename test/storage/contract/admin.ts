@@ -18,7 +18,7 @@ const OPEN: StoredBreakerState = {
   reason: 'failures',
 };
 
-function valueOf(rows: readonly RuntimeOverride[], key: string): string | undefined {
+function storedValue(rows: readonly RuntimeOverride[], key: string): string | undefined {
   return rows.find((row) => row.key === key)?.valueJson;
 }
 
@@ -89,11 +89,11 @@ export function adminContract(make: MakeStore): void {
       try {
         // Each plan keeps burst >= rate by its own reading; run together, only one may write.
         const lowerBurst: OverridePlan<boolean> = (stored) => {
-          const ok = Number(valueOf(stored, 'rate')) <= 20;
+          const ok = Number(storedValue(stored, 'rate')) <= 20;
           return { writes: ok ? [{ key: 'burst', valueJson: '20' }] : [], result: ok };
         };
         const raiseRate: OverridePlan<boolean> = (stored) => {
-          const ok = Number(valueOf(stored, 'burst')) >= 40;
+          const ok = Number(storedValue(stored, 'burst')) >= 40;
           return { writes: ok ? [{ key: 'rate', valueJson: '40' }] : [], result: ok };
         };
         for (let round = 0; round < 20; round++) {
@@ -106,8 +106,8 @@ export function adminContract(make: MakeStore): void {
           ]);
           expect(applied.filter(Boolean)).toHaveLength(1);
           const rows = await second.listOverrides();
-          expect(Number(valueOf(rows, 'burst'))).toBeGreaterThanOrEqual(
-            Number(valueOf(rows, 'rate')),
+          expect(Number(storedValue(rows, 'burst'))).toBeGreaterThanOrEqual(
+            Number(storedValue(rows, 'rate')),
           );
         }
       } finally {
