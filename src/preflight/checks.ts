@@ -83,15 +83,32 @@ export function dataDirCheck(input: DataDirCheckInput): Check {
       if ('status' in ensured) return ensured;
       const probe = await writeProbe(dir);
       if (probe !== undefined) return probe;
+      if ((ensured.mode & 0o077) !== 0) return wideDirectory(dir, ensured.mode);
       return pass(`${dir} is writable${ensured.created ? ' (created)' : ''}`);
     },
   };
 }
 
-async function ensureDirectory(dir: string): Promise<CheckOutcome | { created: boolean }> {
+/**
+ * An existing data dir open to group or others: lifeline keeps its database files 0600 but does
+ * not change a directory it did not create (docs/decisions.md "Data directory and database file
+ * modes"); a group-writable one lets others replace those files.
+ */
+function wideDirectory(dir: string, mode: number): CheckOutcome {
+  const octal = (mode & 0o777).toString(8).padStart(3, '0');
+  const writable = (mode & 0o022) !== 0;
+  return warn(
+    `${dir} is writable, but its mode is 0${octal}: other users can ${writable ? 'replace' : 'list'} the database files (which hold the development key when none is configured)`,
+    `chmod 700 ${dir}`,
+  );
+}
+
+async function ensureDirectory(
+  dir: string,
+): Promise<CheckOutcome | { created: boolean; mode: number }> {
   const existing = await stat(dir).catch((error: NodeJS.ErrnoException) => error);
   if (!(existing instanceof Error)) {
-    if (existing.isDirectory()) return { created: false };
+    if (existing.isDirectory()) return { created: false, mode: existing.mode };
     return fail(
       `${dir} exists but is not a directory`,
       `move that file away, or set server.data_dir (--data-dir) to a directory`,
@@ -101,7 +118,7 @@ async function ensureDirectory(dir: string): Promise<CheckOutcome | { created: b
   if (existing.code !== 'ENOENT') return fsProblem(existing, dir, 'cannot inspect');
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    return { created: true };
+    return { created: true, mode: 0o700 };
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
     if (err.code === 'ENOTDIR' || err.code === 'EEXIST') return fileInTheWay(dir);

@@ -4,10 +4,10 @@
  */
 import type { Database } from 'bun:sqlite';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeError, LifelineError } from '../lib/errors.ts';
-import { openDatabase } from './open.ts';
+import { createPrivateFile, openDatabase, PRIVATE_DIR_MODE } from './open.ts';
 import type { CheckOutcome, StorageHealth } from './store.ts';
 
 /** Most problems a consistency check reports. */
@@ -40,13 +40,20 @@ export function readEpoch(sqlite: Database): string {
  * @throws LifelineError `backup_target_exists` when `path` exists.
  */
 export function vacuumInto(sqlite: Database, path: string): void {
-  if (existsSync(path)) {
+  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+  // The copy holds the development key too: created empty and 0600 first (VACUUM INTO accepts
+  // an empty file), which also makes "never overwrite" atomic.
+  if (existsSync(path) || !createPrivateFile(path)) {
     throw new LifelineError('backup_target_exists', `the backup target ${path} already exists`, {
       fix: 'choose a new file name; a backup never overwrites a file',
     });
   }
-  mkdirSync(dirname(path), { recursive: true });
-  sqlite.query('VACUUM INTO ?').run(path);
+  try {
+    sqlite.query('VACUUM INTO ?').run(path);
+  } catch (error) {
+    rmSync(path, { force: true });
+    throw error;
+  }
   const copy = openDatabase(path);
   try {
     copy.sqlite.query("UPDATE meta SET value = ? WHERE key = 'epoch'").run(newEpoch());
