@@ -3,6 +3,7 @@
  * numbers, booleans (true/false/1/0/yes/no/on/off) and lists (comma-separated or a JSON array).
  * Range and enum checks happen later, in validate.ts, for every source alike.
  */
+import { describeValue } from './issue.ts';
 import type { KeySpec } from './keys.ts';
 
 /** The outcome of {@link coerceRaw}: a typed value, or why the text does not fit the key. */
@@ -50,21 +51,19 @@ function coerceList(raw: string): unknown {
 /** Parses `raw` as the type of `spec`; strings and enums are taken as written. */
 export function coerceRaw(spec: KeySpec, raw: string): CoerceResult {
   const text = raw.trim();
-  const fail = (what: string): CoerceResult => ({
+  const fail = (why?: string): CoerceResult => ({
     ok: false,
-    message: `${spec.key} must be ${expectedOf(spec)} (got ${what})`,
+    message: `${spec.key} must be ${expectedOf(spec)} (got ${describeValue(raw, spec.secret)}${why === undefined ? '' : `, ${why}`})`,
   });
   switch (spec.type) {
     case 'integer':
     case 'number':
-      return NUMBER_TEXT.test(text)
-        ? { ok: true, value: Number(text) }
-        : fail('text that is not a number');
+      return NUMBER_TEXT.test(text) ? { ok: true, value: Number(text) } : fail();
     case 'boolean': {
       const word = text.toLowerCase();
       if (TRUE_WORDS.has(word)) return { ok: true, value: true };
       if (FALSE_WORDS.has(word)) return { ok: true, value: false };
-      return fail('text that is not a boolean');
+      return fail();
     }
     case 'string[]': {
       const list = coerceList(raw);

@@ -1,7 +1,10 @@
 /**
  * @module What loading and validation report: one {@link ConfigIssue} per problem, naming the key,
- * where the value came from, what was expected and, when possible, the fix. Issue text never
- * contains a string value, so a secret typed into the wrong place cannot leak through an error.
+ * where the value came from, what was expected and, when possible, the fix. Issue text shows the
+ * offending value when it is short (a typo such as "loud" or "74OO"); a secret key's value, or a
+ * value long enough to be a secret pasted into the wrong key, is only described ("a 48-character
+ * string"), so a secret cannot leak through an error (docs/decisions.md "Config issues show the
+ * offending value").
  */
 
 /** Where an effective value came from, lowest precedence first (docs/design.md#configuration). */
@@ -13,7 +16,7 @@ export interface ConfigIssue {
   key: string;
   /** Where: `lifeline.toml:12`, `env LIFELINE_BREAKER_COOLDOWN_S`, `flag --port`, `default`, `override`. */
   source: string;
-  /** One sentence naming the key and what was expected; never contains a string value. */
+  /** One sentence naming the key, what was expected and what was got (never a secret's value). */
   message: string;
   /** What to do about it, e.g. `did you mean breaker.cooldown_s?`. */
   fix?: string;
@@ -33,17 +36,38 @@ export function hasErrors(issues: readonly ConfigIssue[]): boolean {
 }
 
 /**
- * Describes a received value for an error message without revealing it: numbers and booleans
- * are shown unless the key is secret; strings never are (they may be a misplaced secret).
+ * Longest value (as JSON text) an issue shows. Below the 32 bytes of the shortest signing key
+ * lifeline accepts, so a key typed into the wrong place is described, never echoed.
+ */
+export const SHOWN_VALUE_CHARS = 24;
+
+/** A value as JSON text when it is short enough to show, else undefined. */
+function shown(value: unknown): string | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+  return text !== undefined && text.length <= SHOWN_VALUE_CHARS ? text : undefined;
+}
+
+/**
+ * Describes a received value for an error message: the value itself (strings quoted) when it is
+ * short and the key is not secret, so the operator sees what to correct; else only its kind.
  */
 export function describeValue(value: unknown, secret: boolean): string {
   if (value === null) return 'null';
+  if (value instanceof Date || (typeof value === 'object' && 'isDate' in value)) return 'a date';
+  if (!secret && (typeof value !== 'object' || Array.isArray(value))) {
+    const text = shown(value);
+    if (text !== undefined) return text;
+  }
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  if ((typeof value === 'number' || typeof value === 'boolean') && !secret) return String(value);
+  if (typeof value === 'string')
+    return value === '' ? 'an empty string' : `a ${value.length}-character string`;
   if (typeof value === 'number') return 'a number';
   if (typeof value === 'boolean') return 'a boolean';
-  if (value instanceof Date || (typeof value === 'object' && 'isDate' in value)) return 'a date';
   if (typeof value === 'object') return 'a table';
   return typeof value;
 }

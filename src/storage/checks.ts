@@ -122,7 +122,11 @@ export function migrationsCheck(input: { dbPath: string }): Check {
           return pass(`all ${status.applied.length} migrations applied`);
         });
       } catch (error) {
-        return fail(`cannot read migrations: ${describeError(error)}`, RESTORE_FIX);
+        // The same cause as the database check (disk full, permissions), so the same fix.
+        return fail(
+          `cannot read migrations: ${describeError(error)}${causeText(error)}`,
+          databaseFix(error),
+        );
       }
     },
   };

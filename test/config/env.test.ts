@@ -76,17 +76,18 @@ describe('env parsing', () => {
     {
       key: 'server.port',
       raw: 'abc',
-      message: 'server.port must be an integer from 0 to 65535 (got text that is not a number)',
+      message: 'server.port must be an integer from 0 to 65535 (got "abc")',
     },
     {
       key: 'server.port',
       raw: '12abc',
-      message: 'server.port must be an integer from 0 to 65535 (got text that is not a number)',
+      message: 'server.port must be an integer from 0 to 65535 (got "12abc")',
     },
     {
       key: 'server.allowed_origins',
       raw: '["https://a.test"',
-      message: 'server.allowed_origins must be a list of strings (got a malformed JSON array)',
+      message:
+        'server.allowed_origins must be a list of strings (got "[\\"https://a.test\\"", a malformed JSON array)',
     },
   ])('$key rejects "$raw"', ({ key, raw, message }) => {
     expect(coerceRaw(spec(key), raw)).toEqual({ ok: false, message });
@@ -95,7 +96,7 @@ describe('env parsing', () => {
   test('a word that is not a boolean is rejected', () => {
     expect(coerceRaw(flag, 'maybe')).toEqual({
       ok: false,
-      message: 'test.flag must be true or false (got text that is not a boolean)',
+      message: 'test.flag must be true or false (got "maybe")',
     });
   });
 });

@@ -46,8 +46,7 @@ describe('parseOverrideValue', () => {
     {
       key: 'breaker.cooldown_s',
       raw: 'soon',
-      message:
-        'breaker.cooldown_s must be an integer from 1 to 86400 (got text that is not a number)',
+      message: 'breaker.cooldown_s must be an integer from 1 to 86400 (got "soon")',
     },
     {
       key: 'breaker.cooldown_s',
@@ -57,7 +56,7 @@ describe('parseOverrideValue', () => {
     {
       key: 'log.level',
       raw: 'loud',
-      message: 'log.level must be one of debug, info, warn, error (got a string)',
+      message: 'log.level must be one of debug, info, warn, error (got "loud")',
     },
     {
       key: 'breaker.cooldown_s',

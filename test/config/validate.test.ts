@@ -13,7 +13,7 @@ describe('file issues name key, file:line and what was expected', () => {
       toml: '[server]\nport = "7400"\n',
       key: 'server.port',
       line: 2,
-      expect: ['server.port', 'an integer from 0 to 65535', 'got a string'],
+      expect: ['server.port', 'an integer from 0 to 65535', 'got "7400"'],
     },
     {
       kind: 'float for an integer',

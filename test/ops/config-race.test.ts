@@ -3,7 +3,8 @@
  * that are each valid but invalid together, sent at the same moment, and `lifeline config set`
  * from another process racing a PATCH. After every round what runs, what is stored and the audit
  * trail agree, the stored overrides keep burst ≥ rate, and exactly one of the pair succeeded, the
- * other refused with the reason. A change to the value a key already has stores nothing.
+ * other refused with the reason. A change to the value a key already has stores nothing. A value
+ * of the wrong type is refused naming the value (item 12).
  */
 import { Database } from 'bun:sqlite';
 import { afterEach, describe, expect, test } from 'bun:test';
@@ -178,6 +179,21 @@ describe('runtime config writers that race', () => {
     // Setting an override to the value it already holds audits nothing either.
     expect((await server.api('PATCH', '/api/v1/admin/config', { [RATE]: 25 })).status).toBe(200);
     expect(stored(server).audit).toHaveLength(1);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+  }, 30_000);
+
+  test('a value of the wrong type is refused showing the value; nothing is stored', async () => {
+    const server = await start('lifeline-config-type');
+    const word = await server.api('PATCH', '/api/v1/admin/config', { [BURST]: 'lots' });
+    expect(word.status).toBe(400);
+    expect(await errorMessage(word)).toContain(
+      'limits.burst must be an integer from 1 to 100000 (got "lots")',
+    );
+    const list = await server.api('PATCH', '/api/v1/admin/config', { [RATE]: [5] });
+    expect(list.status).toBe(400);
+    expect(await errorMessage(list)).toContain('(got [5])');
+    expect(stored(server)).toEqual({ overrides: new Map(), audit: [] });
+    expect(await running(server)).toEqual({ [BURST]: [40, 'default'], [RATE]: [20, 'default'] });
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
   }, 30_000);
 });
