@@ -1,11 +1,17 @@
 /**
- * Our tidy test (docs/design.md#layers): the one-way layer rule, size limits and banned calls, each failure
- * reported with file and line.
+ * Our tidy test (docs/design.md#layers): the one-way layer rule, size limits and banned calls, each
+ * failure reported with file and line.
  */
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript-api';
+import {
+  brokenCitations,
+  brokenLinks,
+  outsideReferences,
+  trackedFiles,
+} from './support/doc-links.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const SRC = join(ROOT, 'src');
@@ -163,5 +169,29 @@ describe('architecture', () => {
       "import type { A } from '../x.ts';\nimport '../y.ts';\nexport { b } from './z.ts';",
     );
     expect(seen.map((item) => item.spec)).toEqual(['../x.ts', '../y.ts', './z.ts']);
+  });
+
+  describe('the repository stands alone', () => {
+    const repo = trackedFiles(ROOT);
+    const markdown = repo.filter(
+      (f) => f.rel === 'README.md' || f.rel === 'client/README.md' || /^docs\/.*\.md$/.test(f.rel),
+    );
+
+    test('lists the tracked files and the documents', () => {
+      expect(repo.length).toBeGreaterThan(100);
+      expect(markdown.map((f) => f.rel)).toContain('docs/design.md');
+    });
+
+    test('no tracked file refers to a path or document outside the repository', () => {
+      expect(outsideReferences(repo)).toEqual([]);
+    });
+
+    test('every relative link in README.md, client/README.md and docs/ resolves', () => {
+      expect(brokenLinks(ROOT, markdown)).toEqual([]);
+    });
+
+    test('every docs/NAME.md#anchor citation names an existing anchor', () => {
+      expect(brokenCitations(ROOT, repo)).toEqual([]);
+    });
   });
 });

@@ -3,9 +3,8 @@
  * Each write is its own READ COMMITTED transaction on a pooled connection, so one instance runs up
  * to `poolSize` writes at once and several instances share the database safely; appends (messages,
  * events) submitted concurrently share one statement and one commit (group commit, pg-batch.ts).
- * Snapshot-style reads run in one REPEATABLE READ READ ONLY transaction. Connection-class failures
- * reject with LifelineError `unavailable` and flip {@link Store.storageHealth} until the server
- * answers again.
+ * Snapshot-style reads run in one REPEATABLE READ READ ONLY transaction. Connection failures reject
+ * with LifelineError `unavailable` and flip {@link Store.storageHealth} until the server answers.
  */
 import type { SQL } from 'bun';
 import { type Clock, systemClock } from '../lib/clock.ts';

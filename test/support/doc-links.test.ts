@@ -26,9 +26,9 @@ describe('outsideReferences', () => {
       { rel: 'test/c.ts', text: `// ${['catalogue', 'M3'].join(' ')}: duplicates expected` },
     ]);
     expect(problems).toHaveLength(4);
-    expect(problems[0]).toStartWith('src/a.ts:2: "SPEC §"');
+    expect(problems[0]).toStartWith(`src/a.ts:2: "${spec.slice(0, 6)}"`);
     expect(problems[1]).toStartWith(`src/a.ts:3: "${up}"`);
-    expect(problems[2]).toStartWith('docs/b.md:1: "/home/a"');
+    expect(problems[2]).toStartWith(`docs/b.md:1: "/${'home'}/a"`);
     expect(problems[3]).toStartWith('test/c.ts:1:');
   });
 
@@ -82,12 +82,13 @@ describe('brokenLinks and brokenCitations', () => {
   });
 
   test('citations in code are checked anchor by anchor, continuations included', () => {
+    const docs = (rest: string) => ['docs', rest].join('/'); // not a citation of this file
     const problems = brokenCitations(root, [
-      { rel: 'src/a.ts', text: '// docs/design.md#epochs, #gone\n// docs/other.md#x' },
+      { rel: 'src/a.ts', text: `// ${docs('design.md#epochs, #gone')}\n// ${docs('other.md#x')}` },
     ]);
     expect(problems).toEqual([
-      'src/a.ts:1: "docs/design.md#gone": docs/design.md has no anchor "gone"',
-      'src/a.ts:2: "docs/other.md#x" does not exist (looked for docs/other.md)',
+      `src/a.ts:1: "${docs('design.md#gone')}": docs/design.md has no anchor "gone"`,
+      `src/a.ts:2: "${docs('other.md#x')}" does not exist (looked for docs/other.md)`,
     ]);
   });
 });

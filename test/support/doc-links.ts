@@ -165,7 +165,7 @@ export function brokenLinks(root: string, markdownFiles: readonly RepoFile[]): s
 export function brokenCitations(root: string, files: readonly RepoFile[]): string[] {
   const problems: string[] = [];
   const cache = new Map<string, Set<string>>();
-  const citation = /(?<![\w/.-])(docs\/[\w-]+\.md)((?:#[\w-]+)(?:,\s*#[\w-]+)*)/g;
+  const citation = /(?<![\w/.-])(docs\/[a-z0-9-]+\.md)((?:#[a-z0-9-]+)(?:,\s*#[a-z0-9-]+)*)/g;
   for (const file of files) {
     file.text.split('\n').forEach((line, index) => {
       for (const match of line.matchAll(citation)) {
