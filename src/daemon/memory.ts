@@ -8,7 +8,7 @@ import { memoryCheck } from '../memory/checks.ts';
 import type { MemoryBackend } from '../memory/client.ts';
 import { LocalBackend } from '../memory/local.ts';
 import { MemoryService, type MemorySettingsUpdate } from '../memory/service.ts';
-import { createZepBackend, type ZepBackend } from '../memory/zep-backend.ts';
+import { createZepBackend, type ZepBackend } from '../memory/zep/backend.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Check } from '../preflight/check.ts';
 import type { Store, StoredBreakerState } from '../storage/store.ts';

@@ -12,7 +12,7 @@ import type { Check, CheckOutcome } from '../preflight/check.ts';
 import { pass, warn } from '../preflight/check.ts';
 import type { BreakerStateStore } from '../storage/store.ts';
 import type { MemoryOutcome, Misconfigured } from './client.ts';
-import type { ZepBackend } from './zep-backend.ts';
+import type { ZepBackend } from './zep/backend.ts';
 
 /** Options for {@link memoryCheck}. */
 export interface MemoryCheckOptions {

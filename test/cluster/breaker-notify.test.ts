@@ -9,7 +9,7 @@ import { type ClusterRuntime, createCluster } from '../../src/daemon/cluster.ts'
 import { silentLogger } from '../../src/lib/log.ts';
 import type { MemoryBackend } from '../../src/memory/client.ts';
 import { type BreakerOptionsMs, MemoryService } from '../../src/memory/service.ts';
-import { createZepBackend } from '../../src/memory/zep-backend.ts';
+import { createZepBackend } from '../../src/memory/zep/backend.ts';
 import { createPgStore } from '../../src/storage/pg-connect.ts';
 import {
   BREAKER_CHANNEL,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { memoryCheck } from '../../src/memory/checks.ts';
-import { createZepBackend } from '../../src/memory/zep-backend.ts';
+import { createZepBackend } from '../../src/memory/zep/backend.ts';
 import { freshStore } from '../support/db.ts';
 import { startFakeZep, type ZepMode } from '../support/fake-zep.ts';
 import { freePort } from '../support/spawn.ts';

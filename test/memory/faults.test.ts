@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { createServer, type Socket } from 'node:net';
-import { createZepBackend } from '../../src/memory/zep-backend.ts';
+import { createZepBackend } from '../../src/memory/zep/backend.ts';
 import { waitFor } from '../support/spawn.ts';
 import { linesMatching, memoryHarness, runFor } from './harness.ts';
 

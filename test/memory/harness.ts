@@ -6,7 +6,7 @@
 import { createLogger } from '../../src/lib/log.ts';
 import type { OutboxSettings } from '../../src/memory/outbox-flusher.ts';
 import { type BreakerOptionsMs, MemoryService } from '../../src/memory/service.ts';
-import { createZepBackend, type ZepBackend } from '../../src/memory/zep-backend.ts';
+import { createZepBackend, type ZepBackend } from '../../src/memory/zep/backend.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.ts';
 import type { NewMessage } from '../../src/storage/store.ts';
 import { FakeClock } from '../support/clock.ts';

@@ -1,11 +1,11 @@
 /**
  * @module What differs between Zep API versions, as one interface: each pinned version file
- * (`zep-v1.ts`, `zep-v2.ts`) supplies its prefix, routes and mapping, and the backend builds every
+ * (`v1.ts`, `v2.ts`) supplies its prefix, routes and mapping, and the backend builds every
  * URL from that dialect alone, so a client can never wander onto the other version's prefix.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
-import type { MemoryHit, MemoryMessage, MemoryRecord } from './client.ts';
+import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 
 /** A search call in one version's terms. */
 export interface SearchRequest {

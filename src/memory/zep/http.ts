@@ -5,10 +5,10 @@
  * (docs/design.md#bad-answer-bodies). Network errors, timeouts and oversize bodies come back as
  * {@link Failure} values, never throws.
  */
-import { describeError } from '../lib/errors.ts';
+import { describeError } from '../../lib/errors.ts';
+import type { Failure } from '../client.ts';
+import { failure } from '../client.ts';
 import type { HttpResponse } from './classify.ts';
-import type { Failure } from './client.ts';
-import { failure } from './client.ts';
 
 /**
  * Largest response body read, in bytes (docs/design.md#bad-answer-bodies). A longer body is dropped

@@ -4,10 +4,10 @@
  * schema (swagger.json for v1, docs/zep.md#shapes for v2).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import type { MemoryMessage } from '../../src/memory/client.ts';
-import { createZepBackend } from '../../src/memory/zep-backend.ts';
-import { partUuid, splitContent } from '../../src/memory/zep-v2.ts';
-import { type FakeZep, startFakeZep, type ZepMode } from '../support/fake-zep.ts';
+import type { MemoryMessage } from '../../../src/memory/client.ts';
+import { createZepBackend } from '../../../src/memory/zep/backend.ts';
+import { partUuid, splitContent } from '../../../src/memory/zep/v2.ts';
+import { type FakeZep, startFakeZep, type ZepMode } from '../../support/fake-zep.ts';
 
 let zep: FakeZep | null = null;
 afterEach(async () => {

@@ -5,7 +5,7 @@
  * an HTML page means the *route* is missing (wrong pinned version or base URL: misconfigured), any
  * other 404 means the *resource* is missing (an answer).
  */
-import type { Failure, Misconfigured, Rejected } from './client.ts';
+import type { Failure, Misconfigured, Rejected } from '../client.ts';
 
 /** A complete HTTP response, body already read (and capped) by the transport. */
 export interface HttpResponse {

@@ -1,7 +1,7 @@
 /** The backend contract suite against the fake Zep, once per pinned version. */
-import { createZepBackend } from '../../src/memory/zep-backend.ts';
-import { startFakeZep, type ZepMode } from '../support/fake-zep.ts';
-import { backendContract } from './backend.contract.ts';
+import { createZepBackend } from '../../../src/memory/zep/backend.ts';
+import { startFakeZep, type ZepMode } from '../../support/fake-zep.ts';
+import { backendContract } from '../backend.contract.ts';
 
 for (const [mode, apiVersion] of [
   ['v1', 'v1'],

@@ -5,9 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { MemoryHit, MemoryMessage, MemoryRecord } from './client.ts';
-import type { SearchRequest, ZepDialect } from './zep-dialect.ts';
-import { parseJsonWith, wireMetadata } from './zep-dialect.ts';
+import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
+import type { SearchRequest, ZepDialect } from './dialect.ts';
+import { parseJsonWith, wireMetadata } from './dialect.ts';
 
 const V1Message = Type.Object({
   uuid: Type.Optional(Type.String()),

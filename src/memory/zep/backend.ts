@@ -5,21 +5,21 @@
  * from the dialect, so the other version's prefix is never built (docs/design.md#wrong-api-version,
  * docs/zep.md#version-pitfalls).
  */
-import { isBlank } from '../lib/text.ts';
-import { classifyStatus, isAlreadyExists, type StatusClass } from './classify.ts';
+import { isBlank } from '../../lib/text.ts';
 import type {
   MemoryBackend,
   MemoryHit,
   MemoryMessage,
   MemoryOutcome,
   MemoryRecord,
-} from './client.ts';
-import { answer, failure, rejected } from './client.ts';
-import { checkMessageList } from './guards.ts';
-import type { ZepDialect } from './zep-dialect.ts';
-import { type HttpResult, type RequestExtras, ZepHttp } from './zep-http.ts';
-import { zepV1 } from './zep-v1.ts';
-import { zepV2 } from './zep-v2.ts';
+} from '../client.ts';
+import { answer, failure, rejected } from '../client.ts';
+import { checkMessageList } from '../guards.ts';
+import { classifyStatus, isAlreadyExists, type StatusClass } from './classify.ts';
+import type { ZepDialect } from './dialect.ts';
+import { type HttpResult, type RequestExtras, ZepHttp } from './http.ts';
+import { zepV1 } from './v1.ts';
+import { zepV2 } from './v2.ts';
 
 /** Options for {@link createZepBackend} (memory.zep.*, memory.timeout_ms, outbox.batch_size). */
 export interface ZepBackendOptions {

@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { classifyStatus, isRouteNotFound, parseRetryAfterMs } from '../../src/memory/classify.ts';
-import { checkContent, checkMessageList } from '../../src/memory/guards.ts';
-import { V1_HTML_404, V2_ROUTE_404 } from '../support/fake-zep-replies.ts';
+import { checkContent, checkMessageList } from '../../../src/memory/guards.ts';
+import {
+  classifyStatus,
+  isRouteNotFound,
+  parseRetryAfterMs,
+} from '../../../src/memory/zep/classify.ts';
+import { V1_HTML_404, V2_ROUTE_404 } from '../../support/fake-zep-replies.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const res = (status: number, text = '', retryAfter: string | null = null) => ({
