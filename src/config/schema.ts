@@ -116,9 +116,15 @@ export const configSchema = Type.Object({
       base_url: optionalStr('Zep base URL (http or https), required when memory.backend = "zep".'),
       api_key: optionalStr('Zep API key.', secret),
       api_version: oneOf(
-        ['v1', 'v2'] as const,
+        ['v1', 'v2', 'v3'] as const,
         'v1',
-        'Pinned Zep API version; never probed at run time.',
+        'Pinned Zep API version (v1: Zep 0.x; v2: CE 1.x and the sessions API; v3: Zep Cloud threads API); never probed at run time.',
+      ),
+      max_message_chars: int(
+        2500,
+        100,
+        100000,
+        'v3: longest content per Zep message, in characters; longer messages go as parts, never truncated (Zep Cloud: 2500 free, 14000 paid).',
       ),
     }),
   }),

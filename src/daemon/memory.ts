@@ -22,6 +22,7 @@ export function zepBackendOf(config: Config): ZepBackend | null {
     apiVersion: config.memory.zep.api_version,
     apiKey: config.memory.zep.api_key,
     timeoutMs: config.memory.timeout_ms,
+    maxMessageChars: config.memory.zep.max_message_chars,
   });
 }
 

@@ -13,6 +13,7 @@ import { pass, warn } from '../preflight/check.ts';
 import type { BreakerStateStore } from '../storage/store.ts';
 import type { MemoryOutcome, Misconfigured } from './client.ts';
 import type { ZepBackend } from './zep/backend.ts';
+import type { ZepApiVersion } from './zep/dialect.ts';
 
 /** Options for {@link memoryCheck}. */
 export interface MemoryCheckOptions {
@@ -75,15 +76,26 @@ async function checkZep(zep: ZepBackend, signal: AbortSignal): Promise<CheckOutc
     );
   }
   const probe = await zep.health(signal);
-  return describeProbe(probe, url, version);
+  const zep0x = typeof healthz.response.zepVersion === 'string';
+  return describeProbe(probe, { url, version, probePath: zep.dialect.probe.path, zep0x });
 }
 
-function describeProbe(probe: MemoryOutcome<void>, url: string, version: string): CheckOutcome {
+/** What the check knows about the server besides the probe's outcome. */
+interface ProbeContext {
+  url: string;
+  version: ZepApiVersion;
+  probePath: string;
+  /** /healthz carried X-Zep-Version, which only Zep 0.x sends (CONTRACT §4). */
+  zep0x: boolean;
+}
+
+function describeProbe(probe: MemoryOutcome<void>, probeCtx: ProbeContext): CheckOutcome {
+  const { url, version } = probeCtx;
   switch (probe.kind) {
     case 'answer':
       return pass(`zep ${version} at ${url} answers the authenticated probe`);
     case 'misconfigured':
-      return describeMisconfigured(probe, url, version);
+      return describeMisconfigured(probe, probeCtx);
     case 'failure':
       return warn(
         `memory service at ${url} failed the ${version} probe (${probe.detail})`,
@@ -97,12 +109,31 @@ function describeProbe(probe: MemoryOutcome<void>, url: string, version: string)
   }
 }
 
-function describeMisconfigured(probe: Misconfigured, url: string, version: string): CheckOutcome {
-  const other = version === 'v1' ? 'v2' : 'v1';
+/**
+ * The fix for a route-404, naming the version the server speaks as far as its answers tell
+ * (docs/design.md#wrong-api-version): an X-Zep-Version header or an HTML 404 page is Zep 0.x (v1);
+ * the Go router's `404 page not found` without that header is CE 1.x (v2) or Zep Cloud (v3).
+ */
+export function routeNotFoundFix(version: ZepApiVersion, zep0x: boolean): string {
+  const orBaseUrl = 'or fix memory.zep.base_url if it points at the wrong server';
+  if (zep0x) {
+    return version === 'v1'
+      ? `the server is Zep 0.x but has no such route: fix memory.zep.base_url (scheme, host and port, no path)`
+      : `set memory.zep.api_version = "v1": the server is Zep 0.x, which speaks v1 only; ${orBaseUrl}`;
+  }
+  if (version === 'v1')
+    return `set memory.zep.api_version = "v2" for Zep CE 1.x or "v3" for Zep Cloud: the server has no /api/v1; ${orBaseUrl}`;
+  if (version === 'v2')
+    return `set memory.zep.api_version = "v3" if this is Zep Cloud (its sessions routes are gone; v3 is the threads API); ${orBaseUrl}`;
+  return `set memory.zep.api_version = "v2": a server under /api/v2 without /projects/info is Zep CE 1.x, which speaks v2; ${orBaseUrl}`;
+}
+
+function describeMisconfigured(probe: Misconfigured, probeCtx: ProbeContext): CheckOutcome {
+  const { url, version } = probeCtx;
   if (probe.reason === 'route_404') {
     return warn(
-      `memory.zep.api_version = "${version}" but ${url} has no /api/${version} routes (404)`,
-      `set memory.zep.api_version = "${other}" if the server speaks ${other} (Zep 0.x is v1, CE 1.x and Cloud are v2), or fix memory.zep.base_url`,
+      `memory.zep.api_version = "${version}" but ${url} has no ${version} routes (GET ${probeCtx.probePath} answered a route-404)`,
+      routeNotFoundFix(version, probeCtx.zep0x || probe.routeBody === 'html'),
     );
   }
   if (probe.reason === 'unauthorized') {

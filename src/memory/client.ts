@@ -67,6 +67,8 @@ export interface Misconfigured {
   reason: MisconfiguredKind;
   status: number;
   detail: string;
+  /** For a route-404: an HTML page (Zep 0.x's web UI) or the Go router's plain-text body. */
+  routeBody?: 'html' | 'router';
 }
 
 /** The service refused this input as invalid (4xx other than 404/408/429): never retried. */
@@ -108,6 +110,16 @@ export interface MemoryBackend {
   ): Promise<MemoryOutcome<MemoryHit[]>>;
   /** Forgets a thread's memory; a thread that does not exist counts as deleted. */
   deleteThread(threadId: string): Promise<MemoryOutcome<void>>;
+  /**
+   * A prompt-ready block of what the service knows about the user, for a thread (Zep v3's user
+   * context); resolves to null when the backend keeps none. Absent on backends without one.
+   */
+  context?(userId: string, threadId: string): Promise<MemoryOutcome<string | null>>;
+  /**
+   * How long the outbox should hold its next write, in ms, because the service's rate limit is
+   * nearly spent (0 or absent: no pause). Reads are never held.
+   */
+  writePauseMs?(): number;
   /** One cheap authenticated call that proves the service answers on the pinned version. */
   health(): Promise<MemoryOutcome<void>>;
   /** The per-request timeout in ms (memory.timeout_ms), when calls leave the process. */

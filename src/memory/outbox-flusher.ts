@@ -194,6 +194,7 @@ export class OutboxFlusher {
       const started = await this.lockedRound();
       const blocked = this.o.gate.blockedUntilMonoMs();
       if (blocked !== null) nextMs = Math.max(1, blocked - this.o.clock.monoMs());
+      nextMs = Math.max(nextMs, this.writePauseMs());
       for (const delivery of started) {
         void delivery.then((report) => {
           if (report.delivered > 0 || report.dead > 0) this.wake();
@@ -218,6 +219,8 @@ export class OutboxFlusher {
     if (this.stopped) return [];
     await this.refreshStats(false);
     if (this.o.gate.blockedUntilMonoMs() !== null) return [];
+    // The service's rate limit is nearly spent: hold writes, keep the rest for reads.
+    if (this.writePauseMs() > 0) return [];
     const breaker = this.o.gate.breaker;
     // Slow start: one batch at a time until this process has seen the backend answer.
     const cautious = !this.proven || breaker.state !== 'closed' || breaker.consecutiveFailures > 0;
@@ -233,6 +236,10 @@ export class OutboxFlusher {
     if (batches.length === 0)
       return breaker.state === 'closed' || this.inFlight.size > 0 ? [] : [this.idleProbe()];
     return batches.map((batch) => this.track(batch));
+  }
+
+  private writePauseMs(): number {
+    return this.o.backend.writePauseMs?.() ?? 0;
   }
 
   /**

@@ -237,6 +237,22 @@ export class MemoryService {
       : { messages: [], degraded: true };
   }
 
+  /**
+   * The backend's prompt-ready user context for a thread (Zep v3); `null` when the backend has
+   * none, and `null` with `degraded: true` while the circuit is open or the call failed.
+   */
+  async context(
+    userId: string,
+    threadId: string,
+  ): Promise<{ context: string | null; degraded: boolean }> {
+    const fetchContext = this.backend.context?.bind(this.backend);
+    if (fetchContext === undefined) return { context: null, degraded: false };
+    const result = await this.gate.run('context', () => fetchContext(userId, threadId));
+    return result.kind === 'answer'
+      ? { context: result.value, degraded: false }
+      : { context: null, degraded: true };
+  }
+
   /** Forgets a thread in the backend; `unavailable` when the circuit refused or the call failed. */
   async deleteThread(
     threadId: string,

@@ -59,6 +59,7 @@ describe('loadConfig precedence', () => {
     expect(result.config?.memory.zep).toEqual({
       base_url: 'https://zep.example.com',
       api_version: 'v2',
+      max_message_chars: 2500,
     });
     expect(result.config?.server.allowed_origins).toEqual(['https://chat.example.com']);
     expect(result.config?.breaker.backoff).toBe(1.5);

@@ -7,7 +7,8 @@ import type { StoredMessage, StoredSession, StoredUser } from './fake-zep-store.
 import { ZERO_UUID } from './fake-zep-store.ts';
 
 /** Which Zep server the fake imitates (docs/zep.md#fake). */
-export type ZepMode = 'v1' | 'v1-legacy-404' | 'v2-ce' | 'v2-cloud';
+/** `v3` is Zep Cloud's threads API (under `/api/v2`, like v2). */
+export type ZepMode = 'v1' | 'v1-legacy-404' | 'v2-ce' | 'v2-cloud' | 'v3';
 
 /** A complete answer: status, headers, body text. */
 export interface Reply {

@@ -21,6 +21,7 @@ import {
 } from './fake-zep-replies.ts';
 import type { FakeZepStore, Meta, StoredMessage } from './fake-zep-store.ts';
 import { searchMessages, ZERO_TIME, ZERO_UUID } from './fake-zep-store.ts';
+import { V3_ROUTES } from './fake-zep-v3.ts';
 
 export type { Reply, ZepMode } from './fake-zep-replies.ts';
 export {
@@ -322,7 +323,13 @@ function matchPattern(pattern: string, segments: string[]): string[] | null {
 
 /** Finds the route for a path under the mode's prefix: a handler, 405, or null (route-404). */
 export function findRoute(mode: ZepMode, method: string, rest: string) {
-  const routes = isV1(mode) ? V1_ROUTES : mode === 'v2-ce' ? V2_ROUTES : CLOUD_ROUTES;
+  const routes = isV1(mode)
+    ? V1_ROUTES
+    : mode === 'v2-ce'
+      ? V2_ROUTES
+      : mode === 'v3'
+        ? (V3_ROUTES as readonly Route[])
+        : CLOUD_ROUTES;
   const segments = rest.split('/').slice(1);
   let pathMatched = false;
   for (const [m, pattern, handler] of routes) {

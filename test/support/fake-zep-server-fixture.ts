@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { FakeZep, Fault, ZepMode } from './fake-zep.ts';
 import { startFakeZep } from './fake-zep.ts';
 
-const MODES: readonly ZepMode[] = ['v1', 'v1-legacy-404', 'v2-ce', 'v2-cloud'];
+const MODES: readonly ZepMode[] = ['v1', 'v1-legacy-404', 'v2-ce', 'v2-cloud', 'v3'];
 
 function write(value: unknown) {
   process.stdout.write(`${JSON.stringify(value)}\n`);

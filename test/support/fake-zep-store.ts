@@ -28,6 +28,8 @@ export interface StoredMessage {
   updated_at: string;
   role: string;
   role_type?: string;
+  /** v3 only: the speaker's name (v3's `role` is the role enum). */
+  name?: string;
   content: string;
   metadata?: Meta;
   token_count: number;

@@ -48,6 +48,12 @@ export interface FakeZepOptions {
   readonly random?: () => number;
   /** Validate each request against the pinned version's schema and record the problems. */
   readonly validate?: boolean;
+  /**
+   * v3: Zep Cloud's per-account rate limit. Every answer carries `X-RateLimit-Limit`,
+   * `-Remaining` and `-Reset` (seconds until the window resets); past the limit, 429 with
+   * `Retry-After`. Unset: headers claim a limit of 1000 that is never reached.
+   */
+  readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
 }
 
 /** One request as the fake saw it. */
@@ -151,6 +157,33 @@ function finish(mode: ZepMode, reply: Reply): Reply {
     : reply;
 }
 
+/** v3's rate limit: the reply (or a 429 in its place) with the X-RateLimit headers. */
+function rateLimited(
+  options: FakeZepOptions,
+  state: FakeState,
+  nowMs: number,
+  reply: () => Reply,
+): Reply {
+  if (options.mode !== 'v3') return reply();
+  const { limit, windowMs } = options.rateLimit ?? { limit: 1000, windowMs: 60_000 };
+  if (nowMs >= state.windowEndsMs) {
+    state.windowEndsMs = nowMs + windowMs;
+    state.windowUsed = 0;
+  }
+  const resetS = String(Math.max(1, Math.ceil((state.windowEndsMs - nowMs) / 1000)));
+  const over = state.windowUsed >= limit;
+  if (!over) state.windowUsed += 1;
+  const headers = {
+    'x-ratelimit-limit': String(limit),
+    'x-ratelimit-remaining': String(Math.max(0, limit - state.windowUsed)),
+    'x-ratelimit-reset': resetS,
+  };
+  const base = over
+    ? { ...errorReply('v3', 429, 'rate limit exceeded'), headers: { 'retry-after': resetS } }
+    : reply();
+  return { ...base, headers: { ...base.headers, ...headers } };
+}
+
 /** The reply a `status` fault sends. */
 function statusReply(mode: ZepMode, fault: Extract<Fault, { kind: 'status' }>): Reply {
   const base = errorReply(mode, fault.status, `fault injected: ${fault.status}`);
@@ -236,6 +269,9 @@ interface FakeState {
   active: ActiveFault | null;
   hook: RequestHook | null;
   flapTimer: ReturnType<typeof setTimeout> | null;
+  /** v3 rate limit: requests counted in the current window, and when it ends (clock ms). */
+  windowUsed: number;
+  windowEndsMs: number;
 }
 
 function newRecord(state: FakeState, ex: WireExchange, url: URL, clock: Clock): RecordedRequest {
@@ -262,7 +298,8 @@ function createHandler(options: FakeZepOptions, store: FakeZepStore, state: Fake
     const req = ex.request;
     const url = new URL(req.target, 'http://fake');
     const record = newRecord(state, ex, url, clock);
-    if (options.validate) {
+    // v3 has no schema file here: the official SDK is its judge (test/memory/zep/sdk.test.ts).
+    if (options.validate && options.mode !== 'v3') {
       const validate = isV1(options.mode) ? validateV1Request : validateV2Request;
       record.problems = validate(req.method, req.target, record.body);
     }
@@ -274,7 +311,9 @@ function createHandler(options: FakeZepOptions, store: FakeZepStore, state: Fake
       const fault = pickFault(state.active, record, clock, random);
       record.fault = fault?.kind ?? null;
       const reply = faultCommits(fault)
-        ? answer(options, store, req.method, url, req.body, req.headers.authorization)
+        ? rateLimited(options, state, clock.monoMs(), () =>
+            answer(options, store, req.method, url, req.body, req.headers.authorization),
+          )
         : { status: 200, headers: {}, body: '' };
       const final = finish(
         options.mode,
@@ -353,6 +392,8 @@ export async function startFakeZep(options: FakeZepOptions): Promise<FakeZep> {
     active: null,
     hook: null,
     flapTimer: null,
+    windowUsed: 0,
+    windowEndsMs: Number.NEGATIVE_INFINITY,
   };
   const wire: WireServer = await startWireServer({
     host: '127.0.0.1',

@@ -1,9 +1,10 @@
 /**
  * @module The Zep backend: one class over a pinned {@link ZepDialect}. It creates the user and
- * session on first use and caches that they exist (docs/design.md#memory); a 404 on add (stale
- * cache, deleted session) drops the cache entry, creates again and retries once. Every URL comes
- * from the dialect, so the other version's prefix is never built (docs/design.md#wrong-api-version,
- * docs/zep.md#version-pitfalls).
+ * session (v3: thread) on first use and caches that they exist (docs/design.md#memory); a 404 on
+ * add (stale cache, deleted session) drops the cache entry, creates again and retries once. Every
+ * URL comes from the dialect, so another version's routes are never built
+ * (docs/design.md#wrong-api-version, docs/zep.md#version-pitfalls). Writes are paced by the
+ * rate-limit headers (docs/decisions.md, "Zep v3 rate limits").
  */
 import { isBlank } from '../../lib/text.ts';
 import type {
@@ -16,16 +17,18 @@ import type {
 import { answer, failure, rejected } from '../client.ts';
 import { checkMessageList } from '../guards.ts';
 import { classifyStatus, isAlreadyExists, type StatusClass } from './classify.ts';
-import type { ZepDialect } from './dialect.ts';
+import type { ZepApiVersion, ZepDialect } from './dialect.ts';
 import { type HttpResult, type RequestExtras, ZepHttp } from './http.ts';
+import { WritePacer } from './pacing.ts';
 import { zepV1 } from './v1.ts';
 import { zepV2 } from './v2.ts';
+import { zepV3 } from './v3.ts';
 
 /** Options for {@link createZepBackend} (memory.zep.*, memory.timeout_ms, outbox.batch_size). */
 export interface ZepBackendOptions {
   baseUrl: string;
-  apiVersion: 'v1' | 'v2';
-  /** v1: sent as `Bearer <key>` only when set; v2: sent as `Api-Key <key>`. */
+  apiVersion: ZepApiVersion;
+  /** v1: sent as `Bearer <key>` only when set; v2 and v3: sent as `Api-Key <key>`. */
   apiKey?: string;
   timeoutMs: number;
   /** Injected for tests. */
@@ -34,6 +37,8 @@ export interface ZepBackendOptions {
   wallMs?: () => number;
   /** Most cached "exists" entries per kind (users, sessions). */
   maxCachedIds?: number;
+  /** v3: longest content per wire message, in characters (memory.zep.max_message_chars). */
+  maxMessageChars?: number;
 }
 
 /** Largest outbox batch handed to one add call when the version has no cap of its own. */
@@ -45,7 +50,12 @@ type Classified = { cls: StatusClass; text: string; status: number };
 
 /** Builds the backend for the pinned version. */
 export function createZepBackend(options: ZepBackendOptions): ZepBackend {
-  const dialect = options.apiVersion === 'v1' ? zepV1 : zepV2;
+  const dialect =
+    options.apiVersion === 'v1'
+      ? zepV1
+      : options.apiVersion === 'v2'
+        ? zepV2
+        : zepV3(options.maxMessageChars);
   const authorization = authorizationFor(options.apiVersion, options.apiKey);
   const http = new ZepHttp({
     baseUrl: options.baseUrl,
@@ -57,11 +67,11 @@ export function createZepBackend(options: ZepBackendOptions): ZepBackend {
 }
 
 /**
- * v1: Bearer only when a key is configured; v2: always Api-Key (docs/zep.md#versions,
+ * v1: Bearer only when a key is configured; v2 and v3: always Api-Key (docs/zep.md#versions,
  * #version-pitfalls item 5).
  */
 export function authorizationFor(
-  version: 'v1' | 'v2',
+  version: ZepApiVersion,
   apiKey: string | undefined,
 ): string | undefined {
   if (version === 'v1')
@@ -94,6 +104,7 @@ export class ZepBackend implements MemoryBackend {
   readonly maxBatchMessages: number;
   private readonly users: BoundedSet;
   private readonly sessions: BoundedSet;
+  private readonly pacer: WritePacer;
 
   constructor(
     readonly dialect: ZepDialect,
@@ -104,6 +115,12 @@ export class ZepBackend implements MemoryBackend {
     this.maxBatchMessages = Math.min(DEFAULT_MAX_BATCH, dialect.maxWireMessagesPerRequest);
     this.users = new BoundedSet(maxCachedIds);
     this.sessions = new BoundedSet(maxCachedIds);
+    this.pacer = new WritePacer(wallMs);
+  }
+
+  /** How long the outbox should wait before its next write (rate-limit pacing); 0 = go. */
+  writePauseMs(): number {
+    return this.pacer.pauseMs();
   }
 
   /** The per-request timeout in ms. */
@@ -134,7 +151,7 @@ export class ZepBackend implements MemoryBackend {
 
   async recentMessages(threadId: string, limit: number): Promise<MemoryOutcome<MemoryRecord[]>> {
     if (limit <= 0) return answer([]);
-    const path = `${this.sessionPath(threadId)}/memory`;
+    const path = this.dialect.routes.recentMessages(threadId);
     const { cls, text } = await this.send('GET', path, { query: { lastn: limit } });
     // v0.19 and older, and Cloud, answer 404 for a session without memory
     // (docs/zep.md#status-codes).
@@ -168,7 +185,7 @@ export class ZepBackend implements MemoryBackend {
   }
 
   async deleteThread(threadId: string): Promise<MemoryOutcome<void>> {
-    const { cls } = await this.send('DELETE', `${this.sessionPath(threadId)}/memory`);
+    const { cls } = await this.send('DELETE', this.dialect.routes.deleteThread(threadId));
     this.sessions.delete(threadId);
     // A 404 on delete is success (docs/zep.md#status-codes).
     if (cls.kind === 'ok' || cls.kind === 'not_found') return answer(undefined);
@@ -191,8 +208,21 @@ export class ZepBackend implements MemoryBackend {
     return this.http.request('GET', '/healthz', { signal });
   }
 
-  private sessionPath(threadId: string): string {
-    return `${this.dialect.prefix}/sessions/${encodeURIComponent(threadId)}`;
+  /**
+   * The prompt-ready user context of a thread (v3 only); null when the version has none. A
+   * missing thread has no context yet: ''.
+   */
+  async context(_userId: string, threadId: string): Promise<MemoryOutcome<string | null>> {
+    const route = this.dialect.routes.context;
+    const parse = this.dialect.parseContext;
+    if (route === undefined || parse === undefined) return answer(null);
+    const { cls, text } = await this.send('GET', route(threadId));
+    if (cls.kind === 'not_found') return answer('');
+    if (cls.kind !== 'ok') return cls;
+    const context = parse(text);
+    return context === null
+      ? failure('bad_body', 'user-context body has the wrong shape')
+      : answer(context);
   }
 
   /** Ensures the session, then posts the wire messages in chunks the version accepts. */
@@ -208,7 +238,7 @@ export class ZepBackend implements MemoryBackend {
     const size = this.dialect.maxWireMessagesPerRequest;
     for (let start = 0; start < wire.length; start += size) {
       const body = { messages: wire.slice(start, start + size) };
-      const { cls } = await this.send('POST', `${this.sessionPath(threadId)}/memory`, { body });
+      const { cls } = await this.send('POST', this.dialect.routes.addMessages(threadId), { body });
       if (cls.kind === 'not_found') return 'not_found';
       // docs/design.md#bad-answer-bodies: any 2xx is a success for a write, whatever its body.
       if (cls.kind !== 'ok') return cls;
@@ -219,14 +249,14 @@ export class ZepBackend implements MemoryBackend {
   /** Creates the user (once per process) and the session; "already exists" counts as created. */
   private async ensureSession(threadId: string, userId: string): Promise<MemoryOutcome<void>> {
     if (!this.users.has(userId)) {
-      const user = await this.create(this.dialect.usersPath, { user_id: userId });
+      const user = await this.create(this.dialect.routes.users, { user_id: userId });
       if (user.kind !== 'answer') return user;
       this.users.add(userId);
     }
-    const session = await this.create(`${this.dialect.prefix}/sessions`, {
-      session_id: threadId,
-      user_id: userId,
-    });
+    const session = await this.create(
+      this.dialect.routes.threads,
+      this.dialect.threadBody(threadId, userId),
+    );
     if (session.kind !== 'answer') return session;
     // Even a soft-deleted session answers "already exists"; adding messages revives it
     // (docs/zep.md#status-codes).
@@ -251,6 +281,7 @@ export class ZepBackend implements MemoryBackend {
     const result = await this.http.request(method, path, extras);
     if (result.kind !== 'response') return { cls: result, text: '', status: 0 };
     const { response } = result;
+    this.pacer.observe(response.rateLimit);
     return {
       cls: classifyStatus(response, this.wallMs()),
       text: response.text,

@@ -6,6 +6,7 @@
  * other 404 means the *resource* is missing (an answer).
  */
 import type { Failure, Misconfigured, Rejected } from '../client.ts';
+import type { RateLimitHeaders } from './pacing.ts';
 
 /** A complete HTTP response, body already read (and capped) by the transport. */
 export interface HttpResponse {
@@ -14,6 +15,18 @@ export interface HttpResponse {
   retryAfter: string | null;
   /** The body as text (Zep sends JSON as text/plain, so the operation decides how to parse). */
   text: string;
+  /** `X-RateLimit-*` as received (Zep Cloud sends them on every answer). */
+  rateLimit?: RateLimitHeaders;
+  /** `X-Zep-Version`, which only Zep 0.x sends (CONTRACT §4). */
+  zepVersion?: string | null;
+}
+
+/** What a route-404 body says about the server that sent it. */
+export type RouteNotFoundBody = 'html' | 'router';
+
+/** The kind of a route-404 body: an HTML page (Zep 0.x web UI) or the Go router's plain text. */
+export function routeNotFoundBody(body: string): RouteNotFoundBody {
+  return body.trimStart().startsWith('404 page not found') ? 'router' : 'html';
 }
 
 /** A status the operation handles itself: a 2xx, or a 404 for a missing user/session. */
@@ -86,6 +99,7 @@ export function classifyStatus(response: HttpResponse, nowWallMs: number): Statu
       reason: 'route_404',
       status,
       detail: `route missing (404 ${reason})`,
+      routeBody: routeNotFoundBody(text),
     };
   }
   if (status === 401 || status === 403) {

@@ -1,7 +1,7 @@
 /**
  * @module What differs between Zep API versions, as one interface: each pinned version file
- * (`v1.ts`, `v2.ts`) supplies its prefix, routes and mapping, and the backend builds every
- * URL from that dialect alone, so a client can never wander onto the other version's prefix.
+ * (`v1.ts`, `v2.ts`, `v3.ts`) supplies its prefix, routes and mapping, and the backend builds every
+ * URL from that dialect alone, so a client can never wander onto another version's routes.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
@@ -14,13 +14,30 @@ export interface SearchRequest {
   body: unknown;
 }
 
+/** The pinned API versions (docs/config.md, "Which version do I pin?"). */
+export type ZepApiVersion = 'v1' | 'v2' | 'v3';
+
+/** Every route a backend calls, built from the dialect's prefix only. */
+export interface ZepRoutes {
+  /** The users collection (`/user` on v1, `/users` on v2 and v3). */
+  users: string;
+  /** Where a session (v1, v2) or thread (v3) is created. */
+  threads: string;
+  addMessages(threadId: string): string;
+  recentMessages(threadId: string): string;
+  deleteThread(threadId: string): string;
+  /** The prompt-ready user context of a thread; only v3 has one. */
+  context?: (threadId: string) => string;
+}
+
 /** One pinned Zep API version. */
 export interface ZepDialect {
-  version: 'v1' | 'v2';
-  /** `/api/v1` or `/api/v2`; every path starts with it. */
+  version: ZepApiVersion;
+  /** `/api/v1` or `/api/v2` (v2 and v3 share it); every path starts with it. */
   prefix: string;
-  /** The users collection (`/user` on v1, `/users` on v2: docs/zep.md#version-pitfalls item 2). */
-  usersPath: string;
+  routes: ZepRoutes;
+  /** The create-session (v1, v2) or create-thread (v3) body. */
+  threadBody(threadId: string, userId: string): unknown;
   /** The cheap authenticated probe of docs/zep.md#operations. */
   probe: { path: string; query: Record<string, string | number> };
   /** Most wire messages one add-memory request may carry (v2 CE: 30). */
@@ -34,6 +51,25 @@ export interface ZepDialect {
   parseSearch(text: string): MemoryHit[] | null;
   /** True when the probe's body has the expected shape. */
   parseProbe(text: string): boolean;
+  /** Parses a user-context body; null when it is not the expected shape (v3 only). */
+  parseContext?: (text: string) => string | null;
+}
+
+/** Routes of the sessions API (v1 and v2): everything under `<prefix>/sessions/{id}`. */
+export function sessionRoutes(prefix: string, users: string): ZepRoutes {
+  const session = (id: string) => `${prefix}/sessions/${encodeURIComponent(id)}`;
+  return {
+    users,
+    threads: `${prefix}/sessions`,
+    addMessages: (id) => `${session(id)}/memory`,
+    recentMessages: (id) => `${session(id)}/memory`,
+    deleteThread: (id) => `${session(id)}/memory`,
+  };
+}
+
+/** The sessions API's create body. */
+export function sessionBody(threadId: string, userId: string): unknown {
+  return { session_id: threadId, user_id: userId };
 }
 
 /**

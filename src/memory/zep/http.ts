@@ -91,6 +91,11 @@ export class ZepHttp {
         redirect: 'manual',
       });
       const retryAfter = response.headers.get('retry-after');
+      const rateLimit = {
+        limit: response.headers.get('x-ratelimit-limit'),
+        remaining: response.headers.get('x-ratelimit-remaining'),
+        reset: response.headers.get('x-ratelimit-reset'),
+      };
       const text = await readCapped(response, this.maxBodyBytes, signal).catch((error: unknown) => {
         if (!(error instanceof BodyTooLarge)) throw error;
         // The status still counts (a 2xx write succeeded, docs/design.md#bad-answer-bodies); no
@@ -98,7 +103,11 @@ export class ZepHttp {
         cancel.abort();
         return '';
       });
-      return { kind: 'response', response: { status: response.status, retryAfter, text } };
+      const zepVersion = response.headers.get('x-zep-version');
+      return {
+        kind: 'response',
+        response: { status: response.status, retryAfter, text, rateLimit, zepVersion },
+      };
     } catch (error) {
       // Abort whatever is left so the socket is closed rather than parked in the pool.
       cancel.abort();
@@ -110,7 +119,7 @@ export class ZepHttp {
   }
 
   private urlOf(path: string, query: RequestExtras['query']): string {
-    if (query === undefined) return `${this.baseUrl}${path}`;
+    if (query === undefined || Object.keys(query).length === 0) return `${this.baseUrl}${path}`;
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) params.set(key, String(value));
     return `${this.baseUrl}${path}?${params.toString()}`;

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect } from './dialect.ts';
-import { parseJsonWith, wireMetadata } from './dialect.ts';
+import { parseJsonWith, sessionBody, sessionRoutes, wireMetadata } from './dialect.ts';
 
 const V1Message = Type.Object({
   uuid: Type.Optional(Type.String()),
@@ -80,7 +80,8 @@ function parseSearch(text: string): MemoryHit[] | null {
 export const zepV1: ZepDialect = {
   version: 'v1',
   prefix: PREFIX,
-  usersPath: `${PREFIX}/user`,
+  routes: sessionRoutes(PREFIX, `${PREFIX}/user`),
+  threadBody: sessionBody,
   probe: { path: `${PREFIX}/user`, query: { limit: 1 } },
   // v0.x has no per-request message cap; the outbox batch size decides.
   maxWireMessagesPerRequest: Number.POSITIVE_INFINITY,

@@ -4,12 +4,12 @@
  * content per message (CE), search through `POST /sessions/search` with the session id in the body
  * because CE has no per-session search route (docs/zep.md#operations, #shapes, #version-pitfalls).
  */
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect } from './dialect.ts';
-import { parseJsonWith, wireMetadata } from './dialect.ts';
+import { parseJsonWith, sessionBody, sessionRoutes, wireMetadata } from './dialect.ts';
+import { partUuid, splitContent as splitParts } from './parts.ts';
 
 const PREFIX = '/api/v2';
 
@@ -68,32 +68,10 @@ const V2UsersPage = TypeCompiler.Compile(
 
 /** Splits content into parts of at most `maxBytes` UTF-8 bytes, never inside a code point. */
 export function splitContent(content: string, maxBytes: number = V2_MAX_CONTENT_BYTES): string[] {
-  if (Buffer.byteLength(content, 'utf8') <= maxBytes) return [content];
-  const parts: string[] = [];
-  let current = '';
-  let currentBytes = 0;
-  for (const char of content) {
-    const bytes = Buffer.byteLength(char, 'utf8');
-    if (currentBytes + bytes > maxBytes) {
-      parts.push(current);
-      current = '';
-      currentBytes = 0;
-    }
-    current += char;
-    currentBytes += bytes;
-  }
-  if (current !== '') parts.push(current);
-  return parts;
+  return splitParts(content, maxBytes, 'utf8_bytes');
 }
 
-/** A stable UUID for part `index` (≥ 1) of a message, so a redelivered part is deduplicated too. */
-export function partUuid(uuid: string, index: number): string {
-  const hex = createHash('sha1')
-    .update(`lifeline-part:${uuid.toLowerCase()}:${index}`)
-    .digest('hex');
-  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+export { partUuid };
 
 function toWire(messages: MemoryMessage[]): unknown[] {
   const wire: unknown[] = [];
@@ -176,7 +154,8 @@ function parseSearch(text: string): MemoryHit[] | null {
 export const zepV2: ZepDialect = {
   version: 'v2',
   prefix: PREFIX,
-  usersPath: `${PREFIX}/users`,
+  routes: sessionRoutes(PREFIX, `${PREFIX}/users`),
+  threadBody: sessionBody,
   probe: { path: `${PREFIX}/users-ordered`, query: { pageNumber: 1, pageSize: 1 } },
   maxWireMessagesPerRequest: V2_MAX_MESSAGES,
   toWire,

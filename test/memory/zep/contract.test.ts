@@ -8,22 +8,27 @@ for (const [mode, apiVersion] of [
   ['v1-legacy-404', 'v1'],
   ['v2-ce', 'v2'],
   ['v2-cloud', 'v2'],
-] as const satisfies ReadonlyArray<readonly [ZepMode, 'v1' | 'v2']>) {
-  backendContract(`zep ${apiVersion} (${mode})`, async () => {
-    const zep = await startFakeZep({ mode, apiKey: 'k' });
-    const backend = createZepBackend({
-      baseUrl: zep.url,
-      apiVersion,
-      apiKey: 'k',
-      timeoutMs: 2000,
-    });
-    return {
-      backend,
-      async seed(threadId, userId, messages) {
-        const outcome = await backend.addMessages(threadId, userId, messages);
-        if (outcome.kind !== 'answer') throw new Error(`seed failed: ${JSON.stringify(outcome)}`);
-      },
-      [Symbol.asyncDispose]: () => zep.stop(),
-    };
-  });
+  ['v3', 'v3'],
+] as const satisfies ReadonlyArray<readonly [ZepMode, 'v1' | 'v2' | 'v3']>) {
+  backendContract(
+    `zep ${apiVersion} (${mode})`,
+    async () => {
+      const zep = await startFakeZep({ mode, apiKey: 'k' });
+      const backend = createZepBackend({
+        baseUrl: zep.url,
+        apiVersion,
+        apiKey: 'k',
+        timeoutMs: 2000,
+      });
+      return {
+        backend,
+        async seed(threadId, userId, messages) {
+          const outcome = await backend.addMessages(threadId, userId, messages);
+          if (outcome.kind !== 'answer') throw new Error(`seed failed: ${JSON.stringify(outcome)}`);
+        },
+        [Symbol.asyncDispose]: () => zep.stop(),
+      };
+    },
+    { searchScope: apiVersion === 'v3' ? 'user' : 'thread' },
+  );
 }
