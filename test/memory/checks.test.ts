@@ -12,7 +12,7 @@ import { freePort } from '../support/spawn.ts';
 
 const ctx = () => ({ strict: false, signal: new AbortController().signal });
 
-async function runCheck(mode: ZepMode, apiVersion: 'v1' | 'v2', apiKey = 'k') {
+async function runCheck(mode: ZepMode, apiVersion: 'v1' | 'v2' | 'v3', apiKey = 'k') {
   await using zep = await startFakeZep({ mode, apiKey: 'k' });
   await using db = freshStore();
   const backend = createZepBackend({ baseUrl: zep.url, apiVersion, apiKey, timeoutMs: 2000 });
@@ -31,6 +31,7 @@ describe('memoryCheck', () => {
   test.each([
     ['v1', 'v1', ['GET /healthz', 'GET /api/v1/user']],
     ['v2-ce', 'v2', ['GET /healthz', 'GET /api/v2/users-ordered']],
+    ['v3', 'v3', ['GET /healthz', 'GET /api/v2/projects/info']],
   ] as const)(
     'a %s server pinned %s passes with exactly two requests',
     async (mode, version, expected) => {
@@ -52,6 +53,32 @@ describe('memoryCheck', () => {
       expect(outcome.fix).toContain('set memory.zep.api_version');
       expect(requests.filter((r) => r.includes(other))).toEqual([]);
       expect(requests.length).toBe(2);
+    },
+  );
+
+  test.each([
+    ['v1', 'v3', 'v1'],
+    ['v2-ce', 'v3', 'v2'],
+    ['v2-ce', 'v1', 'v2'],
+    ['v1', 'v2', 'v1'],
+    ['v3', 'v2', 'v3'],
+    ['v3', 'v1', 'v3'],
+  ] as const)(
+    'a %s server pinned %s: the fix names the version it speaks (%s), one probe only',
+    async (mode, pinned, speaks) => {
+      const { outcome, requests } = await runCheck(mode, pinned);
+      expect(outcome.status).toBe('warn');
+      expect(outcome.detail).toContain(`memory.zep.api_version = "${pinned}"`);
+      expect(outcome.fix).toContain('set memory.zep.api_version');
+      expect(outcome.fix).toContain(`"${speaks}"`);
+      expect(requests.length).toBe(2);
+      const probe =
+        pinned === 'v1'
+          ? '/api/v1/'
+          : pinned === 'v2'
+            ? '/api/v2/users-ordered'
+            : '/api/v2/projects/info';
+      expect(requests[1]).toContain(probe);
     },
   );
 

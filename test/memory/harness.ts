@@ -47,7 +47,7 @@ export interface Harness extends AsyncDisposable {
 
 export interface HarnessOptions {
   mode?: ZepMode;
-  apiVersion?: 'v1' | 'v2';
+  apiVersion?: 'v1' | 'v2' | 'v3';
   breaker?: Partial<BreakerOptionsMs>;
   outbox?: Partial<OutboxSettings>;
   timeoutMs?: number;
@@ -87,7 +87,7 @@ export async function memoryHarness(options: HarnessOptions = {}): Promise<Harne
   );
   const backend = createZepBackend({
     baseUrl: zep.url,
-    apiVersion: options.apiVersion ?? (mode.startsWith('v1') ? 'v1' : 'v2'),
+    apiVersion: options.apiVersion ?? (mode.startsWith('v1') ? 'v1' : mode === 'v3' ? 'v3' : 'v2'),
     apiKey: 'k',
     timeoutMs: options.timeoutMs ?? 2000,
     fetch: options.fetch ? options.fetch(counting) : counting,

@@ -47,29 +47,28 @@ const V3Message = Type.Object({
 });
 
 const V3Messages = TypeCompiler.Compile(
-  Type.Object({ messages: Type.Optional(Type.Union([Type.Array(V3Message), Type.Null()])) }),
+  Type.Object({ messages: Type.Union([Type.Array(V3Message), Type.Null()]) }),
 );
 
 const V3Edges = TypeCompiler.Compile(
   Type.Object({
-    edges: Type.Optional(
-      Type.Union([
-        Type.Array(
-          Type.Object({
-            uuid: Type.Optional(Type.String()),
-            fact: Type.String(),
-            score: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-            relevance: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-          }),
-        ),
-        Type.Null(),
-      ]),
-    ),
+    // Asked for scope "edges", an answer without the key is not a search answer.
+    edges: Type.Union([
+      Type.Array(
+        Type.Object({
+          uuid: Type.Optional(Type.String()),
+          fact: Type.String(),
+          score: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+          relevance: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+        }),
+      ),
+      Type.Null(),
+    ]),
   }),
 );
 
 const V3Context = TypeCompiler.Compile(
-  Type.Object({ context: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+  Type.Object({ context: Type.Union([Type.String(), Type.Null()]) }),
 );
 
 const V3ProjectInfo = TypeCompiler.Compile(Type.Object({ project: Type.Object({}) }));

@@ -279,6 +279,33 @@ describe('pinned version', () => {
   );
 });
 
+describe('pinned version: v3 and the sessions API share /api/v2 but no routes', () => {
+  test.each([
+    ['v3', 'v2-ce', /\/sessions(\/|$)/],
+    ['v3', 'v2-cloud', /\/sessions(\/|$)/],
+    ['v2', 'v3', /\/(threads|graph|projects)(\/|$)/],
+  ] as const)(
+    'a client pinned to %s against a %s server reports route_404 and never builds %s',
+    async (pinned, mode, other) => {
+      const z = await start(mode, 'k');
+      const backend = createZepBackend({
+        baseUrl: z.url,
+        apiVersion: pinned,
+        apiKey: 'k',
+        timeoutMs: 2000,
+      });
+      const route404 = { kind: 'misconfigured', reason: 'route_404' };
+      expect(await backend.health()).toMatchObject(route404);
+      expect(await backend.addMessages('t1', 'u1', [msg('x')])).toMatchObject(route404);
+      expect(await backend.recentMessages('t1', 3)).toMatchObject(route404);
+      expect(z.requests().filter((r) => other.test(r.path))).toEqual([]);
+      expect(z.requests().every((r) => r.headers.authorization === 'Api-Key <redacted>')).toBe(
+        true,
+      );
+    },
+  );
+});
+
 describe('splitContent', () => {
   test('never splits inside a code point and keeps every part within the byte cap', () => {
     const text = '😀'.repeat(700);
