@@ -46,6 +46,52 @@ restart. See \`deploy/lifeline.example.toml\` for a file with every key.
 
 `;
 
+/** After the key table: which `memory.zep.api_version` fits which Zep server. */
+const ZEP_VERSION_ROWS = [
+  [
+    'Zep open source 0.x (up to 0.27)',
+    '`v1`',
+    '`/api/v1/user`, `/api/v1/sessions/…`',
+    '`Bearer <JWT>`, only when set',
+  ],
+  [
+    'Zep Community Edition 1.x, old Zep Cloud sessions API',
+    '`v2`',
+    '`/api/v2/users`, `/api/v2/sessions/…`',
+    '`Api-Key <key>`',
+  ],
+  [
+    'Zep Cloud today (SDK `@getzep/zep-cloud` 3.x)',
+    '`v3`',
+    '`/api/v2/users`, `/api/v2/threads/…`, `/api/v2/graph/search`',
+    '`Api-Key <key>`',
+  ],
+  ["Zep's v4 API (`/api/v4`, users and threads by UUID)", '—', 'not supported yet', '—'],
+];
+
+function zepVersionsSection(): string {
+  const table = alignedTable(
+    ['your Zep server', 'pin', 'routes lifeline uses', 'auth'],
+    ZEP_VERSION_ROWS,
+  );
+  return `
+## Which Zep version do I pin?
+
+\`memory.zep.api_version\` is pinned, never detected: every request is built from it, so a wrong pin
+shows up once, in \`lifeline check\`, as a route-404 whose fix line names the version the server
+speaks, and never as a run of requests under another version's routes.
+
+${table}
+
+v2 and v3 share the \`/api/v2\` prefix but no message routes: v3 is the threads API, where \`role\` is
+the role and \`name\` the speaker. v3 adds at most 30 messages per call, sends content longer than
+\`memory.zep.max_message_chars\` (2,500 on Zep Cloud's free plans, 14,000 on paid ones) as
+consecutive parts that concatenate to the original, and slows outbox writes when
+\`X-RateLimit-Remaining\` runs low. Its search reads the user's graph facts, across all of the
+user's threads.
+`;
+}
+
 /** A markdown table padded to aligned columns, the way Biome formats one. */
 function alignedTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, i) =>
@@ -68,7 +114,7 @@ export function renderConfigDocs(): string {
     cell(spec.description),
   ]);
   const header = ['key', 'type', 'default', 'env', 'notes', 'description'];
-  return `${DOC_INTRO}${alignedTable(header, rows)}\n`;
+  return `${DOC_INTRO}${alignedTable(header, rows)}\n${zepVersionsSection()}`;
 }
 
 function tomlValue(value: unknown): string {
