@@ -71,6 +71,49 @@ describe('lifeline check: memory service', () => {
     },
   );
 
+  test.each([
+    ['v1', 'v1' as const],
+    ['v2', 'v2-ce' as const],
+  ])(
+    'pinned v3 against a Zep %s server fails under --strict naming %s, only the v3 probe sent',
+    async (speaks, mode) => {
+      zep = await startFakeZep({ mode, apiKey: 'zep-key' });
+      const { exitCode, row } = await memoryRow(
+        {
+          LIFELINE_MEMORY_ZEP_BASE_URL: zep.url,
+          LIFELINE_MEMORY_ZEP_API_VERSION: 'v3',
+          LIFELINE_MEMORY_ZEP_API_KEY: 'zep-key',
+        },
+        true,
+      );
+      expect(exitCode).toBe(1);
+      expect(row?.status).toBe('fail');
+      expect(row?.fix).toContain(`set memory.zep.api_version = "${speaks}"`);
+      const api = zep.requests().filter((request) => request.path.startsWith('/api/'));
+      expect(api.map((request) => `${request.method} ${request.path}`)).toEqual([
+        'GET /api/v2/projects/info',
+      ]);
+    },
+  );
+
+  test('a v3 pin against a v3 server passes with a single authenticated probe', async () => {
+    zep = await startFakeZep({ mode: 'v3', apiKey: 'zep-key' });
+    const { exitCode, row } = await memoryRow(
+      {
+        LIFELINE_MEMORY_ZEP_BASE_URL: zep.url,
+        LIFELINE_MEMORY_ZEP_API_VERSION: 'v3',
+        LIFELINE_MEMORY_ZEP_API_KEY: 'zep-key',
+      },
+      true,
+    );
+    expect(exitCode).toBe(0);
+    expect(row?.detail).toContain('zep v3');
+    expect(zep.requests().map((request) => request.path)).toEqual([
+      '/healthz',
+      '/api/v2/projects/info',
+    ]);
+  });
+
   test('the matching version passes with a single authenticated probe', async () => {
     zep = await startFakeZep({ mode: 'v2-ce', apiKey: 'zep-key' });
     const { exitCode, row } = await memoryRow(
