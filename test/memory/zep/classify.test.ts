@@ -43,7 +43,9 @@ describe('classifyStatus', () => {
       reason: 'route_404',
       status: 404,
       detail: 'route missing (404 404 page not found)',
+      routeBody: 'router',
     });
+    expect(classifyStatus(res(404, V1_HTML_404), NOW)).toMatchObject({ routeBody: 'html' });
     expect(isRouteNotFound('not found\n')).toBe(false);
   });
 
