@@ -85,7 +85,7 @@ interface ProbeContext {
   url: string;
   version: ZepApiVersion;
   probePath: string;
-  /** /healthz carried X-Zep-Version, which only Zep 0.x sends (CONTRACT §4). */
+  /** /healthz carried X-Zep-Version, which only Zep 0.x sends (docs/zep.md#health). */
   zep0x: boolean;
 }
 

@@ -17,7 +17,7 @@ export interface HttpResponse {
   text: string;
   /** `X-RateLimit-*` as received (Zep Cloud sends them on every answer). */
   rateLimit?: RateLimitHeaders;
-  /** `X-Zep-Version`, which only Zep 0.x sends (CONTRACT §4). */
+  /** `X-Zep-Version`, which only Zep 0.x sends (docs/zep.md#health). */
   zepVersion?: string | null;
 }
 
