@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { printOut } from '../src/lib/log.ts';
 import { LocalBackend } from '../src/memory/local.ts';
 import { MemoryService } from '../src/memory/service.ts';
-import { applyMigrations } from '../src/storage/migrations.ts';
-import { openDatabase } from '../src/storage/open.ts';
-import { createSqliteStore } from '../src/storage/sqlite-store.ts';
+import { applyMigrations } from '../src/storage/sqlite/migrations.ts';
+import { openDatabase } from '../src/storage/sqlite/open.ts';
+import { createSqliteStore } from '../src/storage/sqlite/store.ts';
 import { replaceSection, stats } from './report.ts';
 
 const CONTENT = 'a typical chat message of about eighty bytes, give or take a few words here.';

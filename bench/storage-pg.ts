@@ -1,6 +1,6 @@
 /**
  * Acknowledged appends per second: the SQLite adapter (group commit, synchronous=FULL) against the
- * PostgreSQL adapter (group commit too: concurrent appends share one statement, storage/pg-batch.ts;
+ * PostgreSQL adapter (group commit too: concurrent appends share one statement, storage/postgres/batch.ts;
  * fsync and synchronous_commit on), one and two instances on one database. Each run keeps `CONCURRENCY` appendMessage calls in flight over
  * `USERS` users until `TOTAL` are acknowledged, and reports appends/s and p50/p99 ack latency.
  * Prints a markdown table; writes nothing.
@@ -9,10 +9,10 @@
  */
 import { cpus } from 'node:os';
 import { printErr, printOut } from '../src/lib/log.ts';
-import { applyMigrations } from '../src/storage/migrations.ts';
-import { openDatabase } from '../src/storage/open.ts';
-import { createPgStore } from '../src/storage/pg-connect.ts';
-import { createSqliteStore } from '../src/storage/sqlite-store.ts';
+import { createPgStore } from '../src/storage/postgres/connect.ts';
+import { applyMigrations } from '../src/storage/sqlite/migrations.ts';
+import { openDatabase } from '../src/storage/sqlite/open.ts';
+import { createSqliteStore } from '../src/storage/sqlite/store.ts';
 import type { Store } from '../src/storage/store.ts';
 import { findPostgres, startPostgres } from '../test/support/postgres.ts';
 import { tempDir } from '../test/support/temp.ts';

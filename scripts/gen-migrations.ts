@@ -1,6 +1,6 @@
 /**
- * Writes src/storage/migrations.gen.ts from migrations/meta/_journal.json (or, with `--pg`,
- * src/storage/pg-migrations.gen.ts from migrations-pg/): one text import per SQL file, so the
+ * Writes src/storage/sqlite/migrations.gen.ts from migrations/meta/_journal.json (or, with `--pg`,
+ * src/storage/postgres/migrations.gen.ts from migrations-pg/): one text import per SQL file, so the
  * compiled binary carries its migrations (docs/runtime.md#migrations-in-binary, option C). Run
  * through `bun run gen:migrations` / `gen:migrations:pg` after `drizzle-kit generate`.
  */
@@ -18,7 +18,7 @@ const pg = Bun.argv.includes('--pg');
 const folder = pg ? 'migrations-pg' : 'migrations';
 const root = join(import.meta.dir, '..');
 const journalPath = join(root, folder, 'meta', '_journal.json');
-const outPath = join(root, 'src', 'storage', pg ? 'pg-migrations.gen.ts' : 'migrations.gen.ts');
+const outPath = join(root, 'src', 'storage', pg ? 'postgres' : 'sqlite', 'migrations.gen.ts');
 
 const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: JournalEntry[] };
 const lines: string[] = [
@@ -29,7 +29,7 @@ journal.entries.forEach((entry, i) => {
   const file = join(root, folder, `${entry.tag}.sql`);
   if (!existsSync(file))
     throw new Error(`${folder}/${entry.tag}.sql is in the journal but missing`);
-  lines.push(`import m${i} from '../../${folder}/${entry.tag}.sql' with { type: 'text' };`);
+  lines.push(`import m${i} from '../../../${folder}/${entry.tag}.sql' with { type: 'text' };`);
 });
 lines.push('', '/** The drizzle-kit journal entries, in order. */');
 lines.push(

@@ -13,9 +13,9 @@ import { suggestKey } from '../config/suggest.ts';
 import { databasePath } from '../daemon/config.ts';
 import { planAgainst } from '../daemon/runtime-config.ts';
 import { printErr, printOut } from '../lib/log.ts';
-import { applyMigrations } from '../storage/migrations.ts';
-import { openDatabase } from '../storage/open.ts';
-import { createSqliteStore } from '../storage/sqlite-store.ts';
+import { applyMigrations } from '../storage/sqlite/migrations.ts';
+import { openDatabase } from '../storage/sqlite/open.ts';
+import { createSqliteStore } from '../storage/sqlite/store.ts';
 import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -84,7 +84,7 @@ async function withStore<T>(loaded: LoadResult, use: (store: Store) => Promise<T
   const url = loaded.config!.storage.postgres.url;
   if (loaded.config!.storage.backend === 'postgres' && url !== undefined) {
     // Cluster mode: the overrides live in the shared database; every instance polls them.
-    const { openPgStore } = await import('../storage/pg-connect.ts');
+    const { openPgStore } = await import('../storage/postgres/connect.ts');
     const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
     try {
       await opened.migrate();

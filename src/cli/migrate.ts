@@ -5,8 +5,8 @@
 import { formatIssue } from '../config/issue.ts';
 import { databasePath } from '../daemon/config.ts';
 import { printErr, printOut } from '../lib/log.ts';
-import { applyMigrations, migrationStatus } from '../storage/migrations.ts';
-import { openDatabase } from '../storage/open.ts';
+import { applyMigrations, migrationStatus } from '../storage/sqlite/migrations.ts';
+import { openDatabase } from '../storage/sqlite/open.ts';
 import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue } from './exit.ts';
 import { CONFIG_FLAG, loadForCommand } from './load.ts';
@@ -52,7 +52,7 @@ export const migrateCommand: Command = {
 
 /** `migrate` on storage.backend = "postgres": the same output, under the migration lock. */
 async function migratePostgres(url: string, statusOnly: boolean): Promise<ExitCodeValue> {
-  const { openPgStore } = await import('../storage/pg-connect.ts');
+  const { openPgStore } = await import('../storage/postgres/connect.ts');
   const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
   try {
     const status = await opened.status();

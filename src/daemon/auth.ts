@@ -8,8 +8,8 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { LifelineError } from '../lib/errors.ts';
 import { createVerifier, type Verifier } from '../realtime/auth.ts';
-import { devJwtSecret } from '../storage/dev-secret.ts';
-import type { SqliteHandle } from '../storage/open.ts';
+import { devJwtSecret } from '../storage/sqlite/dev-secret.ts';
+import type { SqliteHandle } from '../storage/sqlite/open.ts';
 
 /** Builds the verifier pinned to the configured key. */
 export async function verifierOf(

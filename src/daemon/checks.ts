@@ -9,7 +9,7 @@ import { assetsCheck } from '../http/checks.ts';
 import { authKeyCheck } from '../preflight/auth-key.ts';
 import { type Check, fail, pass } from '../preflight/check.ts';
 import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
-import { databaseCheck, migrationsCheck } from '../storage/checks.ts';
+import { databaseCheck, migrationsCheck } from '../storage/sqlite/checks.ts';
 import { usesDevKey } from './auth.ts';
 import { databasePath } from './config.ts';
 import { memoryPreflightCheck } from './memory.ts';
@@ -91,7 +91,7 @@ function skipped(names: string[]): Check[] {
  * never loads the PostgreSQL modules.
  */
 function lazyPgChecks(url: string): Check[] {
-  const loaded = import('../storage/pg-checks.ts').then(({ pgChecks }) => pgChecks({ url }));
+  const loaded = import('../storage/postgres/checks.ts').then(({ pgChecks }) => pgChecks({ url }));
   loaded.catch(() => {});
   return ['database', 'migrations', 'listen'].map((name, index) => ({
     name,

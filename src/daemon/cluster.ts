@@ -10,13 +10,13 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { ClusterFanout } from '../realtime/cluster-fanout.ts';
-import { beat, type ClusterMember, leave, liveMembers } from '../storage/pg-members.ts';
+import { beat, type ClusterMember, leave, liveMembers } from '../storage/postgres/members.ts';
 import {
   type HistorySubscription,
   listenForBreaker,
   listenForHistory,
-} from '../storage/pg-notify.ts';
-import type { PgHandle } from '../storage/pg-open.ts';
+} from '../storage/postgres/notify.ts';
+import type { PgHandle } from '../storage/postgres/open.ts';
 import type { Store } from '../storage/store.ts';
 
 /** How often an instance refreshes its row in `cluster_members`. */

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { applyMigrations } from '../storage/migrations.ts';
-import { openDatabase, type SqliteHandle } from '../storage/open.ts';
-import type { PgHandle } from '../storage/pg-open.ts';
-import { createSqliteStore } from '../storage/sqlite-store.ts';
+import type { PgHandle } from '../storage/postgres/open.ts';
+import { applyMigrations } from '../storage/sqlite/migrations.ts';
+import { openDatabase, type SqliteHandle } from '../storage/sqlite/open.ts';
+import { createSqliteStore } from '../storage/sqlite/store.ts';
 import type { Store } from '../storage/store.ts';
 import { databasePath } from './config.ts';
 
@@ -76,9 +76,9 @@ export async function openStorage(input: OpenStorageInput): Promise<OpenedStorag
   }
   const applicationName = `lifeline/${input.instanceId}`.slice(0, 63);
   // The PostgreSQL modules load only in cluster mode: SQLite startup does not pay for them.
-  const { openPgStore } = await import('../storage/pg-connect.ts');
-  const { redactUrl } = await import('../storage/pg-errors.ts');
-  const { openPgPool } = await import('../storage/pg-open.ts');
+  const { openPgStore } = await import('../storage/postgres/connect.ts');
+  const { redactUrl } = await import('../storage/postgres/errors.ts');
+  const { openPgPool } = await import('../storage/postgres/open.ts');
   const opened = openPgStore(url, {
     logger,
     clock,
@@ -121,7 +121,7 @@ export async function withExistingStore<T>(
 ): Promise<T | undefined> {
   const url = config.storage.postgres.url;
   if (config.storage.backend === 'postgres' && url !== undefined) {
-    const { openPgStore } = await import('../storage/pg-connect.ts');
+    const { openPgStore } = await import('../storage/postgres/connect.ts');
     const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
     try {
       const status = await opened.status();

@@ -4,7 +4,7 @@
  */
 import { describeError } from '../lib/errors.ts';
 import { type Check, fail, pass } from '../preflight/check.ts';
-import { embeddedMigrations } from '../storage/migrations.ts';
+import { embeddedMigrations } from '../storage/sqlite/migrations.ts';
 import { statusPageAsset } from './status-page.ts';
 
 /** Named assets the binary must carry, each a function returning its text. */

@@ -1,48 +1,29 @@
 /**
- * @module Storage failure classification. SQLite result codes that mean "the storage itself is
- * failing" (disk full, I/O error, read-only, corruption) become LifelineError `unavailable`
- * (docs/design.md#storage-failure); anything else is a bug and is passed through unchanged.
+ * @module What both engines mean by a storage failure: the storage itself cannot take the call
+ * (disk full, I/O error, read-only, unreachable server), as opposed to a bug or a constraint. Each
+ * engine classifies its own errors into a {@link StorageFailure} (sqlite/errors.ts,
+ * postgres/errors.ts); the client sees code `unavailable` (docs/design.md#storage-failure).
  */
 import { LifelineError } from '../lib/errors.ts';
-
-const FAILURE_PREFIXES: ReadonlyArray<[prefix: string, reason: string, reopen: boolean]> = [
-  ['SQLITE_FULL', 'the disk or database is full', false],
-  ['SQLITE_IOERR', 'the disk reported an I/O error', true],
-  ['SQLITE_READONLY', 'the database is read-only', true],
-  ['SQLITE_CANTOPEN', 'the database file cannot be opened', true],
-  ['SQLITE_CORRUPT', 'the database file is corrupt', true],
-  ['SQLITE_NOTADB', 'the database file is not a database', true],
-  ['SQLITE_BUSY', 'the database is locked by another process', false],
-  ['SQLITE_NOMEM', 'SQLite ran out of memory', false],
-  ['SQLITE_PROTOCOL', 'the WAL locking protocol failed', true],
-];
 
 /** What a storage failure means for the store. */
 export interface StorageFailure {
   /** One line for /readyz and logs; no user content. */
   reason: string;
-  /** The SQLite code, e.g. `SQLITE_IOERR_WRITE`. */
+  /** The engine's code: the SQLite code (e.g. `SQLITE_IOERR_WRITE`), the SQLSTATE or Bun.SQL code. */
   sqliteCode: string;
   /** True when the connection may be wedged and should be reopened before the next write. */
   reopen: boolean;
 }
 
-/** Classifies a thrown error; null when it is not a storage failure. */
-export function classifyStorageError(error: unknown): StorageFailure | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return null;
-  for (const [prefix, reason, reopen] of FAILURE_PREFIXES) {
-    if (code === prefix || code.startsWith(`${prefix}_`)) {
-      return { reason: `${reason} (${code})`, sqliteCode: code, reopen };
-    }
-  }
-  return null;
-}
-
-/** The error a write rejects with when storage fails; the client sees code `unavailable`. */
-export function unavailableError(failure: StorageFailure, cause: unknown): LifelineError {
+/** The error a call rejects with when storage fails, with the engine's fix hint. */
+export function storageUnavailable(
+  failure: StorageFailure,
+  cause: unknown,
+  fix: string,
+): LifelineError {
   return new LifelineError('unavailable', `storage is unavailable: ${failure.reason}`, {
-    fix: 'free disk space or fix the disk/permissions; writes resume after the next successful commit',
+    fix,
     cause,
   });
 }

@@ -1,14 +1,13 @@
 /**
- * @module Embedded migrations. The SQL files are compiled into the binary (migrations.gen.ts) and
- * applied through drizzle's own `dialect.migrate`, so `__drizzle_migrations` is bookkept exactly as
- * drizzle-kit does it and the two interoperate both ways (docs/runtime.md#migrations-in-binary,
- * option C).
+ * @module What both engines share about embedded migrations: the bookkeeping table, the status
+ * report and drizzle's rules for building the migration list and telling applied from pending.
+ * Each engine compiles its own SQL into the binary (sqlite/migrations.gen.ts,
+ * postgres/migrations.gen.ts) and applies it through drizzle's dialect `migrate`, so
+ * `__drizzle_migrations` is bookkept exactly as drizzle-kit does it
+ * (docs/runtime.md#migrations-in-binary, option C).
  */
 import { createHash } from 'node:crypto';
 import type { MigrationMeta } from 'drizzle-orm/migrator';
-import { LifelineError } from '../lib/errors.ts';
-import { journalEntries, sqlByTag } from './migrations.gen.ts';
-import type { SqliteHandle } from './open.ts';
 
 /** The table drizzle-kit and lifeline both record applied migrations in. */
 export const MIGRATIONS_TABLE = '__drizzle_migrations';
@@ -27,21 +26,29 @@ export interface MigrationStatus {
   binaryLatestMillis: number;
 }
 
-/** The tags of the embedded migrations, in order. */
-export function embeddedTags(): string[] {
-  return journalEntries.map((e) => e.tag);
+/** One drizzle-kit journal entry, as the generated `*.gen.ts` files carry them. */
+export interface JournalEntry {
+  idx: number;
+  when: number;
+  tag: string;
+  breakpoints: boolean;
 }
 
 /**
- * Builds drizzle's MigrationMeta list from the embedded SQL, the same way drizzle's
- * `readMigrationFiles` does from a folder (a test keeps them equal).
- * @throws Error when the journal names a migration that was not embedded (re-run gen:migrations).
+ * Builds drizzle's MigrationMeta list from embedded SQL, the same way drizzle's
+ * `readMigrationFiles` does from a folder (a test per engine keeps them equal).
+ * @throws Error when the journal names a migration that was not embedded (`regenerate` says how
+ * to fix it).
  */
-export function embeddedMigrations(): MigrationMeta[] {
-  return journalEntries.map((entry) => {
+export function migrationMetas(
+  journal: ReadonlyArray<JournalEntry>,
+  sqlByTag: Record<string, string>,
+  regenerate: string,
+): MigrationMeta[] {
+  return journal.map((entry) => {
     const query = sqlByTag[entry.tag];
     if (query === undefined) {
-      throw new Error(`migration ${entry.tag} not embedded; run bun run gen:migrations`);
+      throw new Error(`migration ${entry.tag} not embedded; run ${regenerate}`);
     }
     return {
       sql: query.split('--> statement-breakpoint'),
@@ -52,30 +59,17 @@ export function embeddedMigrations(): MigrationMeta[] {
   });
 }
 
-function binaryLatestMillis(): number {
-  return journalEntries.reduce((max, e) => Math.max(max, e.when), 0);
-}
-
-function dbLatestMillis(handle: SqliteHandle): number | null {
-  const exists = handle.sqlite
-    .query('SELECT 1 AS x FROM sqlite_master WHERE type = ? AND name = ?')
-    .get('table', MIGRATIONS_TABLE);
-  if (exists === null) return null;
-  const row = handle.sqlite
-    .query(`SELECT MAX(CAST(created_at AS INTEGER)) AS latest FROM ${MIGRATIONS_TABLE}`)
-    .get() as { latest: number | null } | null;
-  return row?.latest ?? null;
-}
-
-/** Reports applied and pending migrations and whether a newer binary migrated this database. */
-export function migrationStatus(handle: SqliteHandle): MigrationStatus {
-  const dbLatest = dbLatestMillis(handle);
-  const binaryLatest = binaryLatestMillis();
+/** The status of a database whose newest recorded migration is from `dbLatest` (null: none). */
+export function statusAgainst(
+  journal: ReadonlyArray<JournalEntry>,
+  dbLatest: number | null,
+): MigrationStatus {
+  const binaryLatest = journal.reduce((max, e) => Math.max(max, e.when), 0);
   const applied: string[] = [];
   const pending: string[] = [];
-  // Same rule as drizzle's dialect: a migration is applied when its `when` is not newer than the
+  // Same rule as drizzle's dialects: a migration is applied when its `when` is not newer than the
   // newest recorded created_at.
-  for (const e of journalEntries) {
+  for (const e of journal) {
     if (dbLatest !== null && e.when <= dbLatest) applied.push(e.tag);
     else pending.push(e.tag);
   }
@@ -86,42 +80,4 @@ export function migrationStatus(handle: SqliteHandle): MigrationStatus {
     dbLatestMillis: dbLatest,
     binaryLatestMillis: binaryLatest,
   };
-}
-
-interface MigratingDialect {
-  migrate(migrations: MigrationMeta[], session: unknown, config: { migrationsTable: string }): void;
-}
-
-/**
- * Applies the pending embedded migrations in one transaction.
- * @throws LifelineError `db_newer_than_binary` when a newer binary migrated the database.
- * @throws LifelineError `migration_failed` when a migration's SQL fails (nothing is applied).
- */
-export function applyMigrations(handle: SqliteHandle): { applied: string[] } {
-  const before = migrationStatus(handle);
-  if (before.newerThanBinary) {
-    throw new LifelineError(
-      'db_newer_than_binary',
-      `the database at ${handle.path} was migrated by a newer lifeline (its newest migration is ` +
-        `from ${new Date(before.dbLatestMillis ?? 0).toISOString()}, this binary's newest is from ` +
-        `${new Date(before.binaryLatestMillis).toISOString()})`,
-      { fix: 'run the newer lifeline binary, or restore a backup made by this version' },
-    );
-  }
-  if (before.pending.length === 0) return { applied: [] };
-  // `dialect` and `session` are not in drizzle's public .d.ts
-  // (docs/runtime.md#migrations-in-binary); the equivalence test in test/storage/migrations.test.ts
-  // pins the behaviour to drizzle 0.45.
-  const internals = handle.db as unknown as { dialect: MigratingDialect; session: unknown };
-  try {
-    internals.dialect.migrate(embeddedMigrations(), internals.session, {
-      migrationsTable: MIGRATIONS_TABLE,
-    });
-  } catch (error) {
-    throw new LifelineError('migration_failed', `applying migrations to ${handle.path} failed`, {
-      fix: 'restore the database from a backup, or report the error with the log line',
-      cause: error,
-    });
-  }
-  return { applied: before.pending };
 }

@@ -72,8 +72,8 @@ describe('token', () => {
     >;
     expect(claims.sub).toBe('alice');
     expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
-    const { devJwtSecret } = await import('../../src/storage/dev-secret.ts');
-    const { openDatabase } = await import('../../src/storage/open.ts');
+    const { devJwtSecret } = await import('../../src/storage/sqlite/dev-secret.ts');
+    const { openDatabase } = await import('../../src/storage/sqlite/open.ts');
     const handle = openDatabase(dir.join('data', 'lifeline.db'));
     const { jwtVerify } = await import('jose');
     const key = new TextEncoder().encode(devJwtSecret(handle));

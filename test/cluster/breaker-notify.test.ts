@@ -10,13 +10,13 @@ import { silentLogger } from '../../src/lib/log.ts';
 import type { MemoryBackend } from '../../src/memory/client.ts';
 import { type BreakerOptionsMs, MemoryService } from '../../src/memory/service.ts';
 import { createZepBackend } from '../../src/memory/zep/backend.ts';
-import { createPgStore } from '../../src/storage/pg-connect.ts';
+import { createPgStore } from '../../src/storage/postgres/connect.ts';
 import {
   BREAKER_CHANNEL,
   type BreakerNotice,
   listenForBreaker,
-} from '../../src/storage/pg-notify.ts';
-import { openPgPool, type PgHandle } from '../../src/storage/pg-open.ts';
+} from '../../src/storage/postgres/notify.ts';
+import { openPgPool, type PgHandle } from '../../src/storage/postgres/open.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { FakeClock } from '../support/clock.ts';
 import {

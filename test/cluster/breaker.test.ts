@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createLogger } from '../../src/lib/log.ts';
 import { type BreakerOptionsMs, MemoryService } from '../../src/memory/service.ts';
 import { createZepBackend } from '../../src/memory/zep/backend.ts';
-import { createPgStore } from '../../src/storage/pg-connect.ts';
+import { createPgStore } from '../../src/storage/postgres/connect.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { FakeClock } from '../support/clock.ts';
 import { type FakeZep, startFakeZep } from '../support/fake-zep.ts';

@@ -1,11 +1,15 @@
 /**
- * Group commit of PostgreSQL appends (storage/pg-batch.ts): the batching rules with a scripted
+ * Group commit of PostgreSQL appends (storage/postgres/batch.ts): the batching rules with a scripted
  * runner, and on a real server a row the database refuses inside a shared statement.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { LifelineError } from '../../src/lib/errors.ts';
-import { GroupCommit, type GroupCommitRunner, inLockOrder } from '../../src/storage/pg-batch.ts';
-import { createPgStore } from '../../src/storage/pg-connect.ts';
+import {
+  GroupCommit,
+  type GroupCommitRunner,
+  inLockOrder,
+} from '../../src/storage/postgres/batch.ts';
+import { createPgStore } from '../../src/storage/postgres/connect.ts';
 import { msg } from '../storage/contract/contract.ts';
 import {
   databaseName,

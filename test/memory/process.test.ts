@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { applyMigrations } from '../../src/storage/migrations.ts';
-import { openDatabase } from '../../src/storage/open.ts';
-import { createSqliteStore } from '../../src/storage/sqlite-store.ts';
+import { applyMigrations } from '../../src/storage/sqlite/migrations.ts';
+import { openDatabase } from '../../src/storage/sqlite/open.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/store.ts';
 import { startFakeZep } from '../support/fake-zep.ts';
 import { checkNoLoss, type HistoryRecord } from '../support/no-loss-checker.ts';
 import { childEnv } from '../support/spawn.ts';

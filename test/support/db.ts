@@ -3,9 +3,9 @@
  * removes its temp dir.
  */
 import type { Clock } from '../../src/lib/clock.ts';
-import { applyMigrations } from '../../src/storage/migrations.ts';
-import { openDatabase, type SqliteHandle } from '../../src/storage/open.ts';
-import { createSqliteStore } from '../../src/storage/sqlite-store.ts';
+import { applyMigrations } from '../../src/storage/sqlite/migrations.ts';
+import { openDatabase, type SqliteHandle } from '../../src/storage/sqlite/open.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { tempDir } from './temp.ts';
 

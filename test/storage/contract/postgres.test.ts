@@ -3,7 +3,7 @@
  * database per test. Skips with a printed reason outside CI when PostgreSQL is not installed.
  */
 import { afterAll, beforeAll, describe } from 'bun:test';
-import { createPgStore } from '../../../src/storage/pg-connect.ts';
+import { createPgStore } from '../../../src/storage/postgres/connect.ts';
 import {
   databaseName,
   type PgServer,

@@ -1,6 +1,6 @@
 /** The storage contract against the SQLite adapter. */
-import { openDatabase } from '../../../src/storage/open.ts';
-import { createSqliteStore } from '../../../src/storage/sqlite-store.ts';
+import { openDatabase } from '../../../src/storage/sqlite/open.ts';
+import { createSqliteStore } from '../../../src/storage/sqlite/store.ts';
 import { freshStore } from '../../support/db.ts';
 import { type ContractDb, storeContract } from './contract.ts';
 

@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'bun:test';
+import { freshStore } from '../../support/db.ts';
+
+type Db = ReturnType<typeof freshStore>;
+
+async function write(db: Db, threadId: string, content: string, userId = 'u1'): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.store.appendMessage({ userId, threadId, id, role: 'user', content, pushPayload: {} });
+  return id;
+}
+
+function shape(batches: Awaited<ReturnType<Db['store']['claimBatch']>>) {
+  return batches.map((b) => [b.threadId, b.messages.map((m) => m.content)]);
+}
+
+describe('outbox', () => {
+  test('dead letters keep their reason and are not claimed again', async () => {
+    await using db = freshStore();
+    const a1 = await write(db, 'tA', 'a1');
+    const a2 = await write(db, 'tA', 'a2');
+    await db.store.markDead([a1], 'HTTP 400 invalid message');
+    expect(shape(await db.store.claimBatch({ maxThreads: 4, batchSize: 10 }))).toEqual([
+      ['tA', ['a2']],
+    ]);
+    const dead = await db.store.deadLetters(10);
+    expect(dead.map((m) => [m.id, m.state, m.lastError])).toEqual([
+      [a1, 'dead', 'HTTP 400 invalid message'],
+    ]);
+    await db.store.markDelivered([a1, a2]);
+    expect(await db.store.outboxStats()).toEqual({ pending: 0, dead: 1, delivered: 1 });
+  });
+});
+
+describe('outbox counts', () => {
+  function counted(db: Db) {
+    const rows = db.handle.sqlite
+      .query('SELECT state, COUNT(*) AS n FROM messages GROUP BY state')
+      .all() as Array<{ state: string; n: number }>;
+    const stats = { pending: 0, dead: 0, delivered: 0 };
+    for (const row of rows) stats[row.state as keyof typeof stats] = row.n;
+    return stats;
+  }
+
+  test('the trigger-kept counters agree with a full count through every transition', async () => {
+    await using db = freshStore();
+    const ids = [];
+    for (let i = 0; i < 12; i++) ids.push(await write(db, `t${i % 3}`, `m${i}`));
+    await db.store.appendMessage({
+      userId: 'u1',
+      threadId: 't9',
+      id: crypto.randomUUID(),
+      role: 'user',
+      content: 'delivered at commit',
+      pushPayload: {},
+      deliveredAtCommit: true,
+    });
+    await db.store.markDelivered(ids.slice(0, 4));
+    await db.store.recordAttemptFailure(ids.slice(4, 6), 'timeout');
+    await db.store.markDead(ids.slice(6, 7), 'HTTP 400');
+    await db.store.deleteThreadMessages('t1');
+    const stats = await db.store.outboxStats();
+    expect(stats).toEqual(counted(db));
+    expect(stats.delivered + stats.pending + stats.dead).toBe(13 - 4);
+  });
+});
