@@ -5,10 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { formatIssue } from '../config/issue.ts';
-import { databasePath } from '../daemon/config.ts';
+import { LifelineError } from '../lib/errors.ts';
 import { printErr, printOut } from '../lib/log.ts';
-import { openDatabase } from '../storage/sqlite/open.ts';
-import { createSqliteStore } from '../storage/sqlite/store.ts';
+import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { CONFIG_FLAG, loadForCommand } from './load.ts';
@@ -28,17 +27,16 @@ export const backupCommand: Command = {
       for (const issue of loaded.issues) printErr(formatIssue(issue));
       return ExitCode.failed;
     }
-    if (loaded.config.storage.backend === 'postgres') {
-      printErr(
-        'lifeline backup: storage.backend is "postgres"; back the database up with pg_dump (or your provider’s snapshots), see docs/cluster.md',
-      );
-      return ExitCode.failed;
-    }
-    const store = createSqliteStore(openDatabase(databasePath(loaded.config)));
+    const storage = await openStorage({ config: loaded.config });
     try {
-      await store.backupTo(resolve(target));
+      await storage.store.backupTo(resolve(target));
+    } catch (error) {
+      // PostgreSQL: the store says so, and which tool to use instead.
+      if (!(error instanceof LifelineError) || error.code !== 'backup_unsupported') throw error;
+      printErr(`lifeline backup: ${error.message}; ${error.fix}`);
+      return ExitCode.failed;
     } finally {
-      await store.close();
+      await storage.close();
     }
     printOut(`backup written to ${resolve(target)}`);
     return ExitCode.ok;

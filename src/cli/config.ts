@@ -10,12 +10,9 @@ import { type LoadResult, loadConfig } from '../config/load.ts';
 import { parseOverrideValue } from '../config/overrides.ts';
 import { renderConfigJson, renderConfigText, showConfig } from '../config/show.ts';
 import { suggestKey } from '../config/suggest.ts';
-import { databasePath } from '../daemon/config.ts';
 import { planAgainst } from '../daemon/runtime-config.ts';
 import { printErr, printOut } from '../lib/log.ts';
-import { applyMigrations } from '../storage/sqlite/migrations.ts';
-import { openDatabase } from '../storage/sqlite/open.ts';
-import { createSqliteStore } from '../storage/sqlite/store.ts';
+import { openStorage } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -80,26 +77,14 @@ async function get(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
   return ExitCode.ok;
 }
 
+/** Runs `use` on the migrated store; in cluster mode the shared database every instance polls. */
 async function withStore<T>(loaded: LoadResult, use: (store: Store) => Promise<T>): Promise<T> {
-  const url = loaded.config!.storage.postgres.url;
-  if (loaded.config!.storage.backend === 'postgres' && url !== undefined) {
-    // Cluster mode: the overrides live in the shared database; every instance polls them.
-    const { openPgStore } = await import('../storage/postgres/connect.ts');
-    const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
-    try {
-      await opened.migrate();
-      return await use(opened.store);
-    } finally {
-      await opened.close();
-    }
-  }
-  const handle = openDatabase(databasePath(loaded.config!));
-  applyMigrations(handle);
-  const store = createSqliteStore(handle);
+  const storage = await openStorage({ config: loaded.config! });
   try {
-    return await use(store);
+    await storage.migrate();
+    return await use(storage.store);
   } finally {
-    await store.close();
+    await storage.close();
   }
 }
 

@@ -3,10 +3,9 @@
  */
 
 import { formatIssue } from '../config/issue.ts';
-import { databasePath } from '../daemon/config.ts';
 import { printErr, printOut } from '../lib/log.ts';
-import { applyMigrations, migrationStatus } from '../storage/sqlite/migrations.ts';
-import { openDatabase } from '../storage/sqlite/open.ts';
+import type { MigrationStatus } from '../storage/migrations.ts';
+import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue } from './exit.ts';
 import { CONFIG_FLAG, loadForCommand } from './load.ts';
@@ -23,55 +22,27 @@ export const migrateCommand: Command = {
       for (const issue of loaded.issues) printErr(formatIssue(issue));
       return ExitCode.failed;
     }
-    const url = loaded.config.storage.postgres.url;
-    if (loaded.config.storage.backend === 'postgres' && url !== undefined) {
-      return migratePostgres(url, args.values.status === true);
-    }
-    const path = databasePath(loaded.config);
-    const handle = openDatabase(path);
+    const storage = await openStorage({ config: loaded.config });
     try {
-      const status = migrationStatus(handle);
-      if (args.values.status) {
-        printOut(`database: ${path}`);
-        for (const tag of status.applied) printOut(`applied  ${tag}`);
-        for (const tag of status.pending) printOut(`pending  ${tag}`);
-        if (status.newerThanBinary)
-          printOut('newer    the database was migrated by a newer lifeline');
-        return status.newerThanBinary ? ExitCode.failed : ExitCode.ok;
-      }
-      const { applied } = applyMigrations(handle);
+      if (args.values.status) return printStatus(storage.label, await storage.status());
+      const { applied } = await storage.migrate();
       printOut(
-        applied.length ? `applied ${applied.join(', ')} to ${path}` : `${path} is up to date`,
+        applied.length
+          ? `applied ${applied.join(', ')} to ${storage.label}`
+          : `${storage.label} is up to date`,
       );
       return ExitCode.ok;
     } finally {
-      handle.close();
+      await storage.close();
     }
   },
 };
 
-/** `migrate` on storage.backend = "postgres": the same output, under the migration lock. */
-async function migratePostgres(url: string, statusOnly: boolean): Promise<ExitCodeValue> {
-  const { openPgStore } = await import('../storage/postgres/connect.ts');
-  const opened = openPgStore(url, { applicationName: 'lifeline-cli' });
-  try {
-    const status = await opened.status();
-    if (statusOnly) {
-      printOut(`database: ${opened.label}`);
-      for (const tag of status.applied) printOut(`applied  ${tag}`);
-      for (const tag of status.pending) printOut(`pending  ${tag}`);
-      if (status.newerThanBinary)
-        printOut('newer    the database was migrated by a newer lifeline');
-      return status.newerThanBinary ? ExitCode.failed : ExitCode.ok;
-    }
-    const { applied } = await opened.migrate();
-    printOut(
-      applied.length
-        ? `applied ${applied.join(', ')} to ${opened.label}`
-        : `${opened.label} is up to date`,
-    );
-    return ExitCode.ok;
-  } finally {
-    await opened.close();
-  }
+/** `migrate --status`: one line per migration; fails when a newer lifeline migrated the database. */
+function printStatus(label: string, status: MigrationStatus): ExitCodeValue {
+  printOut(`database: ${label}`);
+  for (const tag of status.applied) printOut(`applied  ${tag}`);
+  for (const tag of status.pending) printOut(`pending  ${tag}`);
+  if (status.newerThanBinary) printOut('newer    the database was migrated by a newer lifeline');
+  return status.newerThanBinary ? ExitCode.failed : ExitCode.ok;
 }

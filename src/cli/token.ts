@@ -5,13 +5,11 @@
  * backend.
  */
 import { formatIssue } from '../config/issue.ts';
-import { databasePath } from '../daemon/config.ts';
+import type { Config } from '../config/schema.ts';
 import { ID_PATTERN, isValidId } from '../lib/ids.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { mintToken } from '../realtime/auth.ts';
-import { devJwtSecret } from '../storage/sqlite/dev-secret.ts';
-import { applyMigrations } from '../storage/sqlite/migrations.ts';
-import { openDatabase } from '../storage/sqlite/open.ts';
+import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { CONFIG_FLAG, loadForCommand } from './load.ts';
@@ -59,13 +57,13 @@ export const tokenCommand: Command = {
       );
       return ExitCode.failed;
     }
-    if (config.storage.backend === 'postgres' && !config.auth.jwt_secret) {
+    const secret = config.auth.jwt_secret ?? (await readDevSecret(config));
+    if (secret === undefined) {
       printErr(
         'lifeline token: storage.backend is "postgres" and no auth.jwt_secret is set; cluster mode has no development key — set the same auth.jwt_secret on every instance',
       );
       return ExitCode.failed;
     }
-    const secret = config.auth.jwt_secret ?? readDevSecret(databasePath(config));
     const token = await mintToken({
       secret,
       userId: user,
@@ -78,12 +76,14 @@ export const tokenCommand: Command = {
   },
 };
 
-function readDevSecret(path: string): string {
-  const handle = openDatabase(path);
+/** The generated development key from the database; undefined where the engine keeps none. */
+async function readDevSecret(config: Config): Promise<string | undefined> {
+  const storage = await openStorage({ config });
   try {
-    applyMigrations(handle);
-    return devJwtSecret(handle);
+    if (storage.devJwtSecret === undefined) return undefined;
+    await storage.migrate();
+    return storage.devJwtSecret();
   } finally {
-    handle.close();
+    await storage.close();
   }
 }

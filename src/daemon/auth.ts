@@ -8,13 +8,14 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { LifelineError } from '../lib/errors.ts';
 import { createVerifier, type Verifier } from '../realtime/auth.ts';
-import { devJwtSecret } from '../storage/sqlite/dev-secret.ts';
-import type { SqliteHandle } from '../storage/sqlite/open.ts';
 
-/** Builds the verifier pinned to the configured key. */
+/**
+ * Builds the verifier pinned to the configured key; `devJwtSecret` reads the generated key (the
+ * storage handle's, undefined in cluster mode).
+ */
 export async function verifierOf(
   config: Config,
-  handle: SqliteHandle | undefined,
+  devJwtSecret: (() => string) | undefined,
   clock: Clock,
 ): Promise<Verifier> {
   const auth = config.auth;
@@ -38,13 +39,13 @@ export async function verifierOf(
         : readFileSync(auth.jwt_public_key, 'utf8');
     return createVerifier({ ...common, publicKeyPem: pem });
   }
-  if (auth.jwt_secret === undefined && handle === undefined) {
+  if (auth.jwt_secret === undefined && devJwtSecret === undefined) {
     // Cluster mode: every instance must verify the same tokens (preflight refuses this earlier).
     throw new LifelineError('config_invalid', 'cluster mode needs a configured token key', {
       fix: 'set auth.jwt_secret, auth.jwt_public_key or auth.jwks_file on every instance',
     });
   }
-  return createVerifier({ ...common, hsSecret: auth.jwt_secret ?? devJwtSecret(handle!) });
+  return createVerifier({ ...common, hsSecret: auth.jwt_secret ?? devJwtSecret!() });
 }
 
 /** True when the daemon runs on the generated development key (no key configured). */

@@ -7,11 +7,10 @@ import type { ConfigIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';
 import { assetsCheck } from '../http/checks.ts';
 import { authKeyCheck } from '../preflight/auth-key.ts';
-import { type Check, fail, pass } from '../preflight/check.ts';
-import { configCheck, dataDirCheck, diskSpaceCheck, portCheck } from '../preflight/checks.ts';
-import { databaseCheck, migrationsCheck } from '../storage/sqlite/checks.ts';
+import { type Check, fail } from '../preflight/check.ts';
+import { configCheck, portCheck } from '../preflight/checks.ts';
+import { storageChecks } from '../storage/open-storage.ts';
 import { usesDevKey } from './auth.ts';
-import { databasePath } from './config.ts';
 import { memoryPreflightCheck } from './memory.ts';
 
 /** Options for {@link preflightChecks}. */
@@ -28,77 +27,24 @@ export function preflightChecks(
 ): Check[] {
   const checks: Check[] = [configCheck({ issues })];
   if (!config) return [...checks, ...skipped(['auth-key', 'data-dir', 'database', 'migrations'])];
-  const postgresUrl =
-    config.storage.backend === 'postgres' ? config.storage.postgres.url : undefined;
-  const dbPath = databasePath(config);
+  const engine = storageChecks(config, { devKey: usesDevKey(config) });
   checks.push(
     authKeyCheck({
       jwtSecret: config.auth.jwt_secret,
       jwtPublicKey: config.auth.jwt_public_key,
       jwksFile: config.auth.jwks_file,
     }),
+    ...engine.storage,
   );
-  if (postgresUrl !== undefined) {
-    // Cluster mode keeps nothing in the data directory: no data-dir or disk check (decision).
-    checks.push(clusterKeyCheck(config), ...lazyPgChecks(postgresUrl));
-  } else {
-    checks.push(
-      dataDirCheck({ dataDir: config.server.data_dir }),
-      databaseCheck({ dbPath }),
-      migrationsCheck({ dbPath }),
-    );
-  }
   if (options.checkPort)
     checks.push(portCheck({ host: config.server.host, port: config.server.port }));
-  if (postgresUrl === undefined) {
-    checks.push(
-      diskSpaceCheck({
-        dataDir: config.server.data_dir,
-        minFreeDiskMb: config.preflight.min_free_disk_mb,
-      }),
-    );
-  }
-  checks.push(memoryPreflightCheck(config), assetsCheck());
+  checks.push(...engine.disk, memoryPreflightCheck(config), assetsCheck());
   return checks;
-}
-
-/**
- * Cluster mode: every instance must verify the same tokens, so the key is configured, not the
- * development key a single database would generate (decision, docs/cluster.md).
- */
-function clusterKeyCheck(config: Config): Check {
-  return {
-    name: 'cluster-key',
-    run: async () =>
-      usesDevKey(config)
-        ? fail(
-            'storage.backend = "postgres" needs a configured token key; the generated development key is SQLite-only',
-            'set auth.jwt_secret (or auth.jwt_public_key / auth.jwks_file) to the same value on every instance',
-          )
-        : pass('every instance verifies tokens with the configured key'),
-  };
 }
 
 function skipped(names: string[]): Check[] {
   return names.map((name) => ({
     name,
     run: async () => fail('not run: the config did not load', 'fix the config errors above first'),
-  }));
-}
-
-/**
- * The PostgreSQL checks (database, migrations, listen), loaded on first run so that SQLite mode
- * never loads the PostgreSQL modules.
- */
-function lazyPgChecks(url: string): Check[] {
-  const loaded = import('../storage/postgres/checks.ts').then(({ pgChecks }) => pgChecks({ url }));
-  loaded.catch(() => {});
-  return ['database', 'migrations', 'listen'].map((name, index) => ({
-    name,
-    run: async (ctx) => {
-      const check = (await loaded)[index];
-      if (!check || check.name !== name) throw new Error(`PostgreSQL check ${name} is missing`);
-      return check.run(ctx);
-    },
   }));
 }

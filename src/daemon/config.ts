@@ -3,16 +3,9 @@
  * database exists) the runtime overrides stored in it. Config never imports storage; this is
  * where the two meet (docs/design.md#layers).
  */
-import { join, resolve } from 'node:path';
 import { type LoadInput, type LoadResult, loadConfig } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { withExistingStore } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
-import { withExistingStore } from './storage.ts';
-
-/** The database file inside the data directory. */
-export function databasePath(config: Config): string {
-  return resolve(join(config.server.data_dir, 'lifeline.db'));
-}
 
 /** Reads the stored runtime overrides, if the database exists and has the table. */
 export async function readOverrides(store: Store): Promise<Array<{ key: string; value: unknown }>> {

@@ -11,6 +11,7 @@ import { systemClock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import { type CheckRun, runChecks } from '../preflight/run.ts';
+import { clusterMode, openStorage } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 import { preflightChecks } from './checks.ts';
 import { instanceIdOf } from './cluster.ts';
@@ -18,7 +19,6 @@ import { startHistoryTrim } from './history-trim.ts';
 import { buildParts, type Parts } from './parts.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
-import { openStorage } from './storage.ts';
 
 /** How often the daemon looks for overrides written by `lifeline config set` (another process). */
 const RUNTIME_POLL_MS = 1000;
@@ -115,12 +115,18 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
   return { kind: 'running', daemon, preflight };
 }
 
-/** The instance id, the logger (carrying the id in cluster mode) and the opened storage. */
+/** The instance id, the logger (carrying the id in cluster mode) and the opened, migrated storage. */
 async function openFor(config: Config, logger: Logger) {
   const instanceId = instanceIdOf(config);
-  const clustered = config.storage.backend === 'postgres';
-  const log = clustered ? logger.child({ instance_id: instanceId }) : logger;
+  const log = clusterMode(config) ? logger.child({ instance_id: instanceId }) : logger;
   const storage = await openStorage({ config, logger: log, clock: systemClock, instanceId });
+  try {
+    const migrated = await storage.migrate();
+    if (migrated.applied.length > 0) log.info('migrations applied', { applied: migrated.applied });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   return { instanceId, log, storage };
 }
 

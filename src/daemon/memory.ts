@@ -11,8 +11,8 @@ import { MemoryService, type MemorySettingsUpdate } from '../memory/service.ts';
 import { createZepBackend, type ZepBackend } from '../memory/zep/backend.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Check } from '../preflight/check.ts';
+import { withExistingStore } from '../storage/open-storage.ts';
 import type { Store, StoredBreakerState } from '../storage/store.ts';
-import { withExistingStore } from './storage.ts';
 
 /** The Zep backend for `config`, or null for the local one. */
 export function zepBackendOf(config: Config): ZepBackend | null {
@@ -96,12 +96,8 @@ async function readPersistedCircuit(
   config: Config,
   backend: string,
 ): Promise<StoredBreakerState | null> {
-  try {
-    const found = await withExistingStore(config, (store) => store.loadBreakerState(backend));
-    return found ?? null;
-  } catch (error) {
-    // SQLite problems are the database check's to report; an unreachable PostgreSQL too.
-    if (config.storage.backend === 'postgres') return null;
-    throw error;
-  }
+  // A database that cannot be read rejects: memoryCheck reads that as "not open", and the
+  // database check reports the storage problem itself.
+  const found = await withExistingStore(config, (store) => store.loadBreakerState(backend));
+  return found ?? null;
 }

@@ -23,15 +23,13 @@ import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import { createRealtime, type Realtime, type WebSocketOptions } from '../realtime/plugin.ts';
 import { CLOSE } from '../realtime/protocol.ts';
-import { devJwtSecret } from '../storage/sqlite/dev-secret.ts';
-import type { SqliteHandle } from '../storage/sqlite/open.ts';
+import type { StorageHandle } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
 import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
 import { adminPortOf, memoryPortOf, recordTransitions } from './ports.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
-import type { OpenedStorage } from './storage.ts';
 
 /** Everything the lifecycle drives. */
 export interface Parts {
@@ -51,7 +49,7 @@ export interface Parts {
 /** Inputs of {@link buildParts}. */
 export interface PartsInput {
   runtime: RuntimeConfig;
-  storage: OpenedStorage;
+  storage: StorageHandle;
   /** This instance's id (carried by readyz, metrics and the admin status in cluster mode). */
   instanceId: string;
   metrics: Metrics;
@@ -69,7 +67,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   const memory = await createMemoryService({ config, store, metrics, logger });
   const transitions = recordTransitions(memory);
   const memoryPort = memoryPortOf(memory);
-  const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
+  const devJwtSecret = storage.devJwtSecret;
   const { realtime, cluster } = await buildRealtime(input, memoryPort, memory);
   memory.onStatusChange((status) => {
     realtime
@@ -95,7 +93,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     apiRoutes({ apiKey, store, memory: memoryPort, realtime, clock }),
     adminRoutes({ apiKey, admin }),
     openapiRoutes(),
-    clientAssetRoutes(sqlite ? demoTokens(config, sqlite, clock) : {}),
+    clientAssetRoutes(devJwtSecret ? demoTokens(config, devJwtSecret, clock) : {}),
   ] as unknown as Array<Elysia<string>>;
   const app = createApp({
     readiness: readinessOf(phase, store, memory, realtime, cluster?.instanceId),
@@ -134,13 +132,12 @@ async function buildRealtime(
 ): Promise<{ realtime: Realtime; cluster?: ClusterRuntime }> {
   const { storage, metrics, logger, clock } = input;
   const config = input.runtime.config;
-  const sqlite = storage.backend === 'sqlite' ? storage.handle : undefined;
   const wiring = fanoutOf(input, service);
   const realtime = createRealtime({
     config,
     store: wiring.realtimeStore,
     memory,
-    verifier: await verifierOf(config, sqlite, clock),
+    verifier: await verifierOf(config, storage.devJwtSecret, clock),
     fanout: wiring.fanout,
     metrics,
     logger,
@@ -152,14 +149,14 @@ async function buildRealtime(
 }
 
 /** In dev mode (the generated key) the demo page gets a token for the `demo` user. */
-function demoTokens(config: Config, handle: SqliteHandle, clock: Clock) {
+function demoTokens(config: Config, devJwtSecret: () => string, clock: Clock) {
   if (!usesDevKey(config)) return {};
   const devToken = async () =>
-    mintToken({ secret: devJwtSecret(handle), userId: 'demo', ttlS: 3600, clock });
+    mintToken({ secret: devJwtSecret(), userId: 'demo', ttlS: 3600, clock });
   return { devToken };
 }
 
-async function refreshGauges(storage: OpenedStorage, metrics: Metrics): Promise<void> {
+async function refreshGauges(storage: StorageHandle, metrics: Metrics): Promise<void> {
   const outbox = await storage.store.outboxStats();
   metrics.outboxDepth.set(outbox.pending);
   metrics.outboxDead.set(outbox.dead);
@@ -188,13 +185,13 @@ function fanoutOf(
   bindHub(hub: Hub): void;
 } {
   const { storage, logger } = input;
-  if (storage.backend === 'sqlite') {
+  if (storage.clusterPool === undefined) {
     return { fanout: new InProcessFanout(logger), realtimeStore: storage.store, bindHub: () => {} };
   }
   let hub: Hub | undefined;
   const cluster = createCluster({
     instanceId: input.instanceId,
-    side: storage.side,
+    side: storage.clusterPool(),
     store: storage.store,
     hasLocal: (userId) => (hub?.socketsOf(userId).length ?? 0) > 0,
     closeLocal: (userId) => {
