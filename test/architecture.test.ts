@@ -96,6 +96,65 @@ function layerViolations(): string[] {
   return problems;
 }
 
+/** Where a relative import of `file` points, as a path under src/ (undefined: outside src/). */
+function targetOf(file: { path: string }, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const target = relative(SRC, resolve(dirname(file.path), spec));
+  return target.startsWith('..') ? undefined : target;
+}
+
+/** Each storage engine's folder; neither may import the other (what they share lives above). */
+const ENGINES = ['storage/sqlite/', 'storage/postgres/'];
+
+function engineViolations(): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const own = ENGINES.find((folder) => file.rel.startsWith(folder));
+    if (!own) continue;
+    for (const { spec, line } of importsOf(file.text)) {
+      const other = ENGINES.find(
+        (folder) => folder !== own && targetOf(file, spec)?.startsWith(folder),
+      );
+      if (other)
+        problems.push(
+          `src/${file.rel}:${line}: ${own.slice(0, -1)} imports ${other.slice(0, -1)} ("${spec}"); move what both engines share to src/storage/`,
+        );
+    }
+  }
+  return problems;
+}
+
+/** Every import cycle among src/ files (type-only and dynamic imports included), as file chains. */
+function importCycles(): string[] {
+  const edges = new Map(
+    files.map((file) => [
+      file.rel,
+      [...new Set(importsOf(file.text).map(({ spec }) => targetOf(file, spec)))].filter(
+        (target): target is string => target !== undefined && target !== file.rel,
+      ),
+    ]),
+  );
+  const cycles = new Set<string>();
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const visit = (rel: string) => {
+    stack.push(rel);
+    for (const next of edges.get(rel) ?? []) {
+      const at = stack.indexOf(next);
+      if (at >= 0) {
+        const ring = stack.slice(at);
+        const first = ring.indexOf([...ring].sort()[0]!);
+        const chain = [...ring.slice(first), ...ring.slice(0, first)];
+        cycles.add([...chain, chain[0]].map((item) => `src/${item}`).join(' → '));
+      } else if (!done.has(next)) visit(next);
+    }
+    stack.pop();
+    done.add(rel);
+  };
+  for (const rel of edges.keys()) if (!done.has(rel)) visit(rel);
+  return [...cycles].sort();
+}
+
 function functionName(node: ts.Node): string {
   const named = node as ts.Node & { name?: ts.Node };
   if (named.name && ts.isIdentifier(named.name)) return named.name.text;
@@ -162,6 +221,14 @@ describe('architecture', () => {
 
   test('files stay within 400 lines and never use console or FIXME', () => {
     expect(lineProblems()).toEqual([]);
+  });
+
+  test('storage/sqlite and storage/postgres never import each other (type-only included)', () => {
+    expect(engineViolations()).toEqual([]);
+  });
+
+  test('no import cycle anywhere in src/ (type-only imports included)', () => {
+    expect(importCycles()).toEqual([]);
   });
 
   test('the import scanner sees type-only and side-effect imports', () => {

@@ -8,12 +8,8 @@
 import type { SQL } from 'bun';
 import { type MessageRow, toStoredMessage } from '../rows.ts';
 import type { AppendResult, NewMessage, StoredMessage } from '../store.ts';
+import { MESSAGE_COLUMNS } from './columns.ts';
 import { searchDocument } from './search.ts';
-
-/** Columns of a message row as a {@link StoredMessage}-shaped record (metadata still JSON text). */
-export const MESSAGE_COLUMNS = `m.id AS "id", m.thread_id AS "threadId", m.user_id AS "userId",
-  m.role AS "role", m.content AS "content", m.metadata AS "metadata",
-  m.created_at::float8 AS "createdAtWallMs", m.seq::float8 AS "seq"`;
 
 /** The owner of a thread, or null. */
 export async function selectThreadOwner(q: SQL, threadId: string): Promise<string | null> {

@@ -15,7 +15,7 @@ import {
   type OutboxMessage,
   type OutboxStats,
 } from '../store.ts';
-import { MESSAGE_COLUMNS } from './messages.ts';
+import { MESSAGE_COLUMNS } from './columns.ts';
 
 /** Longest error text kept per message; a reason, not a response body. */
 export const MAX_ERROR_CHARS = 1000;

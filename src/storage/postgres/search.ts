@@ -8,7 +8,7 @@
 import type { SQL } from 'bun';
 import { type MessageRow, toStoredMessage } from '../rows.ts';
 import type { SearchHit } from '../store.ts';
-import { MESSAGE_COLUMNS } from './messages.ts';
+import { MESSAGE_COLUMNS } from './columns.ts';
 
 /** Most words of a search query (as the SQLite adapter). */
 export const MAX_QUERY_TERMS = 32;
