@@ -195,9 +195,10 @@ async function sendRehydrate(
 }
 
 /**
- * One inbound frame: the token bucket first (refused frames answer `rate_limited` in order; after
- * `limits.burst` refusals in a row the socket is closed with 4008), then validation and the
- * handler in the socket's queue.
+ * One inbound frame: the token bucket first (refused frames answer `rate_limited` in order; once
+ * `limits.burst` frames were refused in a row, or within the last ten seconds, the socket is closed
+ * with 4008 — docs/protocol.md §8, docs/decisions.md), then validation and the handler in the
+ * socket's queue.
  */
 export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknown): void {
   if (session.closed || session.closing) return;
@@ -207,7 +208,8 @@ export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknow
   });
   deps.metrics.messagesIn.inc({ type: parsed.ok ? parsed.frame.type : 'invalid' });
   if (!session.admit()) {
-    if (session.strikes >= deps.config().limits.burst) {
+    const burst = deps.config().limits.burst;
+    if (session.strikes >= burst || session.recentRefusals >= burst) {
       // Close behind the frames already admitted, so each of them is answered first and every
       // committed message is acked (rows = acks, docs/faults.md#w12); later frames are ignored.
       session.closing = true;

@@ -1,7 +1,8 @@
 /**
- * @module Rate limits for the realtime layer: a token bucket per connection (`limits.messages_per_s`,
- * `limits.burst`) and a per-IP upgrade limiter (`limits.upgrades_per_ip_per_s`). Both read the
- * monotonic clock (docs/design.md#clock), so a wall-clock jump neither frees nor freezes anyone.
+ * @module Rate limits for the realtime layer: a token bucket per connection
+ * (`limits.messages_per_s`, `limits.burst`), the count of its refused frames over a window, and a
+ * per-IP upgrade limiter (`limits.upgrades_per_ip_per_s`). All read the monotonic clock
+ * (docs/design.md#clock), so a wall-clock jump neither frees nor freezes anyone.
  */
 import type { Clock } from '../lib/clock.ts';
 
@@ -50,6 +51,51 @@ export class TokenBucket {
     const elapsedMs = Math.max(0, nowMs - this.lastMonoMs);
     this.lastMonoMs = Math.max(this.lastMonoMs, nowMs);
     this.tokens = Math.min(this.burst, this.tokens + (elapsedMs * this.ratePerS) / 1000);
+  }
+}
+
+/** How far back {@link RefusalWindow} looks (docs/decisions.md: a flood is judged over 10 s). */
+export const REFUSAL_WINDOW_MS = 10_000;
+
+/**
+ * Counts refused frames over the last {@link REFUSAL_WINDOW_MS}, in one-second slots (so the window
+ * is 9–10 s long), in constant memory whatever the flood. A socket that keeps sending over its rate
+ * is judged by this count, which an occasional refill does not reset (docs/protocol.md §8).
+ */
+export class RefusalWindow {
+  private readonly slots: Array<{ second: number; count: number }>;
+
+  constructor(
+    private readonly clock: Clock,
+    windowMs = REFUSAL_WINDOW_MS,
+  ) {
+    const size = Math.ceil(windowMs / 1000);
+    if (!(size >= 1)) throw new RangeError(`windowMs must be ≥ 1000, got ${windowMs}`);
+    this.slots = Array.from({ length: size }, () => ({
+      second: Number.NEGATIVE_INFINITY,
+      count: 0,
+    }));
+  }
+
+  /** Counts one refusal now; returns the refusals within the window, this one included. */
+  add(): number {
+    const second = Math.floor(this.clock.monoMs() / 1000);
+    const slot = this.slots[second % this.slots.length] as { second: number; count: number };
+    if (slot.second !== second) {
+      slot.second = second;
+      slot.count = 0;
+    }
+    slot.count += 1;
+    return this.count(second);
+  }
+
+  private count(nowSecond: number): number {
+    let total = 0;
+    for (const slot of this.slots) {
+      if (slot.second > nowSecond - this.slots.length && slot.second <= nowSecond)
+        total += slot.count;
+    }
+    return total;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { TokenBucket } from './limits.ts';
+import { RefusalWindow, TokenBucket } from './limits.ts';
 import type { SocketLike } from './socket.ts';
 
 /** Per-socket limits taken from config when the socket opens. */
@@ -28,9 +28,12 @@ export class Session {
   closing = false;
   /** Frames refused by the token bucket since the last accepted one. */
   strikes = 0;
+  /** Frames refused within the last ten seconds, set by {@link admit}; a refill does not reset it. */
+  recentRefusals = 0;
   /** The memory.query whose answer is still pending (at most one per socket). */
   queryInFlight: Promise<void> | undefined;
   private readonly bucket: TokenBucket;
+  private readonly refusals: RefusalWindow;
   private tail: Promise<void> = Promise.resolve();
   private queued = 0;
 
@@ -44,15 +47,17 @@ export class Session {
   ) {
     this.tokenExpMs = tokenExpMs;
     this.bucket = new TokenBucket(limits.messagesPerS, limits.burst, clock);
+    this.refusals = new RefusalWindow(clock);
   }
 
-  /** Takes one token for an inbound frame; counts a strike when there is none. */
+  /** Takes one token for an inbound frame; counts a strike (and a refusal) when there is none. */
   admit(): boolean {
     if (this.bucket.tryTake()) {
       this.strikes = 0;
       return true;
     }
     this.strikes += 1;
+    this.recentRefusals = this.refusals.add();
     return false;
   }
 

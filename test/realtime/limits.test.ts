@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'bun:test';
-import { addressKey, TokenBucket, UpgradeLimiter } from '../../src/realtime/limits.ts';
+import {
+  addressKey,
+  RefusalWindow,
+  TokenBucket,
+  UpgradeLimiter,
+} from '../../src/realtime/limits.ts';
 import { FakeClock } from '../support/clock.ts';
 
 function takeAll(bucket: TokenBucket, attempts: number): number {
@@ -55,6 +60,20 @@ describe('TokenBucket', () => {
   test('refuses a rate or burst that cannot work', () => {
     expect(() => new TokenBucket(0, 1, new FakeClock())).toThrow(RangeError);
     expect(() => new TokenBucket(1, 0, new FakeClock())).toThrow(RangeError);
+  });
+});
+
+describe('RefusalWindow', () => {
+  test('counts refusals of the last ten seconds; older ones drop out', () => {
+    const clock = new FakeClock(0, 0);
+    const window = new RefusalWindow(clock);
+    for (let i = 0; i < 5; i += 1) window.add();
+    clock.advance(9_000);
+    expect(window.add()).toBe(6);
+    clock.advance(1_000);
+    expect(window.add()).toBe(2);
+    clock.advance(60_000);
+    expect(window.add()).toBe(1);
   });
 });
 
