@@ -17,7 +17,12 @@ import {
 } from '../lib/text.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Realtime } from '../realtime/plugin.ts';
-import { isAcceptableId, MESSAGE_ROLES } from '../realtime/protocol.ts';
+import {
+  isAcceptableId,
+  MESSAGE_ROLES,
+  parseSearchLimit,
+  SEARCH_LIMIT_RULE,
+} from '../realtime/protocol.ts';
 import { memoryResultView, messagePushPayload } from '../realtime/push.ts';
 import { DEFAULT_FRAME_LIMITS } from '../realtime/validate-frame.ts';
 import type { Store } from '../storage/store.ts';
@@ -158,9 +163,11 @@ function threadRoutes(deps: ApiDeps) {
       '/api/v1/threads/:thread/memory',
       ({ params, query }) => searchMemory(deps, params.thread, query),
       {
+        // `limit` is read as text and checked by the rule the WebSocket uses (parseSearchLimit):
+        // a schema coercion here was skipped in the compiled binary, letting 0 or 1e9 through.
         query: t.Object({
           query: t.String(),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
+          limit: t.Optional(t.String({ description: `the most hits: ${SEARCH_LIMIT_RULE}` })),
         }),
         ...doc('Search a thread’s long-term memory; `degraded` while the memory service is out'),
       },
@@ -265,9 +272,14 @@ async function postMessage(
 async function searchMemory(
   deps: ApiDeps,
   thread: string,
-  query: { query: string; limit?: number },
+  query: { query: string; limit?: string },
 ) {
   const threadId = checkId('thread', thread);
+  const limit = parseSearchLimit(query.limit);
+  if (limit === undefined) {
+    const got = JSON.stringify(query.limit?.slice(0, 32));
+    throw new HttpError(400, 'bad_request', `limit: ${SEARCH_LIMIT_RULE}, got ${got}`);
+  }
   if (isBlank(query.query)) throw new HttpError(400, 'bad_request', 'query: must not be blank');
   checkJson('query', query.query, Number.POSITIVE_INFINITY);
   const bytes = utf8Bytes(query.query);
@@ -281,7 +293,6 @@ async function searchMemory(
   const owner = await deps.store.threadOwner(threadId);
   // Nobody owns the thread: lifeline never stored anything under it; do not ask the service.
   if (owner === null) return { results: [], degraded: false };
-  const limit = query.limit ?? 10;
   const found = await deps.memory.search({ userId: owner, threadId, query: query.query, limit });
   return { results: found.results.slice(0, limit).map(memoryResultView), degraded: found.degraded };
 }

@@ -24,6 +24,7 @@ import {
   type PersonalizationSetFrame,
   type PreferencesSetFrame,
   type PushFrame,
+  SEARCH_LIMIT,
   type ServerFrame,
   type ThreadJoinFrame,
 } from './protocol.ts';
@@ -35,9 +36,6 @@ import {
   objectOrEmpty,
 } from './push.ts';
 import type { Session } from './session.ts';
-
-/** Default `memory.query` limit (docs/protocol.md §4.2). */
-export const DEFAULT_QUERY_LIMIT = 10;
 
 /** What the handlers need; built once by the realtime factory. */
 export interface HandlerContext {
@@ -184,7 +182,7 @@ async function handleMemoryQuery(ctx: HandlerContext, session: Session, frame: M
   // A thread nobody owns has nothing of this user's in memory; never ask the service (Z2).
   if (!access.owned) return answer([], false);
   if (session.queryInFlight !== undefined) await session.queryInFlight;
-  const limit = frame.limit ?? DEFAULT_QUERY_LIMIT;
+  const limit = frame.limit ?? SEARCH_LIMIT.default;
   const search = ctx.memory
     .search({ userId: session.userId, threadId: frame.thread_id, query: frame.query, limit })
     .then(

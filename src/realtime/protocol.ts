@@ -83,6 +83,22 @@ export const MEMORY_STATUSES = ['ok', 'write_only', 'misconfigured'] as const;
 /** One of {@link MEMORY_STATUSES}. */
 export type MemoryStatus = (typeof MEMORY_STATUSES)[number];
 
+/** The `limit` of a memory search, on the WebSocket (`memory.query`) and over HTTP alike. */
+export const SEARCH_LIMIT = { minimum: 1, maximum: 50, default: 10 } as const;
+/** How a bad search `limit` is described to the client, after the parameter's name. */
+export const SEARCH_LIMIT_RULE = `expected an integer ${SEARCH_LIMIT.minimum}..${SEARCH_LIMIT.maximum}`;
+
+/**
+ * A search `limit` given as text (an HTTP query parameter): decimal digits only, within
+ * {@link SEARCH_LIMIT}; the default when absent. Returns the number, or undefined when it is bad.
+ */
+export function parseSearchLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return SEARCH_LIMIT.default;
+  if (!/^\d{1,3}$/.test(text)) return undefined;
+  const limit = Number(text);
+  return limit >= SEARCH_LIMIT.minimum && limit <= SEARCH_LIMIT.maximum ? limit : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Building blocks. `errorMessage` is read by validate-frame.ts to word a failure for the client.
 
@@ -129,7 +145,11 @@ export const MemoryQueryFrame = clientFrame('memory.query', {
   thread_id: ThreadId,
   query: Type.String(),
   limit: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 50, errorMessage: 'expected an integer 1..50' }),
+    Type.Integer({
+      minimum: SEARCH_LIMIT.minimum,
+      maximum: SEARCH_LIMIT.maximum,
+      errorMessage: SEARCH_LIMIT_RULE,
+    }),
   ),
 });
 /** `preferences.set`: replace the user's preferences object. */
