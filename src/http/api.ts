@@ -17,13 +17,9 @@ import {
 } from '../lib/text.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Realtime } from '../realtime/plugin.ts';
-import {
-  isAcceptableId,
-  MESSAGE_ROLES,
-  parseSearchLimit,
-  SEARCH_LIMIT_RULE,
-} from '../realtime/protocol.ts';
+import { isAcceptableId, MESSAGE_ROLES } from '../realtime/protocol.ts';
 import { memoryResultView, messagePushPayload } from '../realtime/push.ts';
+import { parseSearchLimit, SEARCH_LIMIT_RULE } from '../realtime/search-limit.ts';
 import { DEFAULT_FRAME_LIMITS } from '../realtime/validate-frame.ts';
 import type { Store } from '../storage/store.ts';
 import { requireApiKey } from './auth-key.ts';

@@ -24,7 +24,6 @@ import {
   type PersonalizationSetFrame,
   type PreferencesSetFrame,
   type PushFrame,
-  SEARCH_LIMIT,
   type ServerFrame,
   type ThreadJoinFrame,
 } from './protocol.ts';
@@ -35,6 +34,7 @@ import {
   messageView,
   objectOrEmpty,
 } from './push.ts';
+import { SEARCH_LIMIT } from './search-limit.ts';
 import type { Session } from './session.ts';
 
 /** What the handlers need; built once by the realtime factory. */

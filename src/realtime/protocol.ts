@@ -6,6 +6,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from '../lib/ids.ts';
+import { SEARCH_LIMIT, SEARCH_LIMIT_RULE } from './search-limit.ts';
 
 /** The only subprotocol the server answers with (docs/design.md#token-rules). */
 export const SUBPROTOCOL = 'lifeline.v1';
@@ -82,22 +83,6 @@ export function isAcceptableId(value: unknown): value is string {
 export const MEMORY_STATUSES = ['ok', 'write_only', 'misconfigured'] as const;
 /** One of {@link MEMORY_STATUSES}. */
 export type MemoryStatus = (typeof MEMORY_STATUSES)[number];
-
-/** The `limit` of a memory search, on the WebSocket (`memory.query`) and over HTTP alike. */
-export const SEARCH_LIMIT = { minimum: 1, maximum: 50, default: 10 } as const;
-/** How a bad search `limit` is described to the client, after the parameter's name. */
-export const SEARCH_LIMIT_RULE = `expected an integer ${SEARCH_LIMIT.minimum}..${SEARCH_LIMIT.maximum}`;
-
-/**
- * A search `limit` given as text (an HTTP query parameter): decimal digits only, within
- * {@link SEARCH_LIMIT}; the default when absent. Returns the number, or undefined when it is bad.
- */
-export function parseSearchLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return SEARCH_LIMIT.default;
-  if (!/^\d{1,3}$/.test(text)) return undefined;
-  const limit = Number(text);
-  return limit >= SEARCH_LIMIT.minimum && limit <= SEARCH_LIMIT.maximum ? limit : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks. `errorMessage` is read by validate-frame.ts to word a failure for the client.
