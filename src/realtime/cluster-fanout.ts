@@ -13,7 +13,7 @@
  */
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
-import type { HistoryStore, Snapshot, Store } from '../storage/store.ts';
+import type { HistoryStore, Snapshot, SnapshotOptions, Store } from '../storage/store.ts';
 import type { Fanout, FanoutListener } from './fanout.ts';
 import type { PushFrame } from './protocol.ts';
 import { toPushFrame } from './push.ts';
@@ -221,8 +221,13 @@ export function observingSnapshots(store: Store, fanout: ClusterFanout): Store {
   return new Proxy(store, {
     get(target, key, receiver) {
       if (key === 'readSnapshot') {
-        return async (userId: string, threadIds: string[], recent: number): Promise<Snapshot> => {
-          const snapshot = await target.readSnapshot(userId, threadIds, recent);
+        return async (
+          userId: string,
+          threadIds: string[],
+          recent: number,
+          options?: SnapshotOptions,
+        ): Promise<Snapshot> => {
+          const snapshot = await target.readSnapshot(userId, threadIds, recent, options);
           fanout.observeSnapshot(userId, snapshot.seq);
           return snapshot;
         };

@@ -119,8 +119,14 @@ export type EventsSinceResult = { kind: 'ok'; events: HistoryEvent[] } | { kind:
 export interface ThreadSnapshot {
   /** The stored personalization object, or null when never set. */
   personalization: unknown;
-  /** The most recent messages, oldest first. */
+  /** The most recent messages (below the `beforeSeq` asked for, if any), oldest first. */
   messages: StoredMessage[];
+}
+
+/** How {@link StateStore.readSnapshot} picks each thread's messages. */
+export interface SnapshotOptions {
+  /** Only messages whose `seq` is below this (a page of older messages; docs/protocol.md §4.5). */
+  beforeSeq?: number;
 }
 
 /** The rehydrate snapshot, read in one transaction (docs/design.md#snapshot-before-stream). */
@@ -208,8 +214,16 @@ export interface StateStore {
   ): Promise<{ kind: 'ok'; seq: number } | { kind: 'forbidden_thread' }>;
   /** Records an event (publish API, memory status) in the history; returns its seq. */
   appendEvent(userId: string, type: string, payload: unknown): Promise<number>;
-  /** Reads seq, preferences and the owned threads in one read transaction. */
-  readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot>;
+  /**
+   * Reads seq, preferences and the owned threads in one read transaction: each thread's newest
+   * `recentMessages` messages (below `options.beforeSeq` when given), oldest first.
+   */
+  readSnapshot(
+    userId: string,
+    threadIds: string[],
+    recentMessages: number,
+    options?: SnapshotOptions,
+  ): Promise<Snapshot>;
 }
 
 /** The per-user replay history. */

@@ -127,11 +127,13 @@ export async function selectRecentMessages(
   q: SQL,
   threadId: string,
   limit: number,
+  beforeSeq = Number.MAX_SAFE_INTEGER,
 ): Promise<StoredMessage[]> {
   if (limit <= 0) return [];
   const rows = (await q.unsafe(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = $1 ORDER BY m.n DESC LIMIT $2`,
-    [threadId, limit],
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = $1 AND m.seq < $2
+     ORDER BY m.n DESC LIMIT $3`,
+    [threadId, beforeSeq, limit],
   )) as MessageRow[];
   return [...rows].reverse().map(toStoredMessage);
 }

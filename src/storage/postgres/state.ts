@@ -5,7 +5,7 @@
  * is exactly the last event it covers.
  */
 import type { SQL } from 'bun';
-import type { Snapshot, ThreadSnapshot } from '../store.ts';
+import type { Snapshot, SnapshotOptions, ThreadSnapshot } from '../store.ts';
 import { currentSeq, recordEvent } from './history.ts';
 import { claimThread, selectRecentMessages } from './messages.ts';
 
@@ -51,6 +51,7 @@ export async function readSnapshotRows(
   userId: string,
   threadIds: string[],
   recentMessages: number,
+  options: SnapshotOptions = {},
 ): Promise<Snapshot> {
   const seq = await currentSeq(q, userId);
   const preferences = await readJson(
@@ -67,7 +68,7 @@ export async function readSnapshotRows(
       personalization: await readJson(
         q`SELECT json FROM thread_personalization WHERE thread_id = ${threadId}`,
       ),
-      messages: await selectRecentMessages(q, threadId, recentMessages),
+      messages: await selectRecentMessages(q, threadId, recentMessages, options.beforeSeq),
     };
   }
   return { seq, preferences, threads };

@@ -26,6 +26,7 @@ import {
   type SettleOptions,
   type SharedBreakerStore,
   type Snapshot,
+  type SnapshotOptions,
   type StorageHealth,
   type Store,
   type StoredBreakerState,
@@ -268,8 +269,13 @@ class PgStore implements Store {
     );
   }
 
-  readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot> {
-    return this.read((q) => readSnapshotRows(q, userId, threadIds, recentMessages), true);
+  readSnapshot(
+    userId: string,
+    threadIds: string[],
+    recentMessages: number,
+    options?: SnapshotOptions,
+  ): Promise<Snapshot> {
+    return this.read((q) => readSnapshotRows(q, userId, threadIds, recentMessages, options), true);
   }
 
   eventsSince(userId: string, sinceSeq: number, maxEvents: number): Promise<EventsSinceResult> {

@@ -80,13 +80,15 @@ export function selectRecentMessages(
   sqlite: Database,
   threadId: string,
   limit: number,
+  beforeSeq = Number.MAX_SAFE_INTEGER,
 ): StoredMessage[] {
   if (limit <= 0) return [];
   const rows = sqlite
     .query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = ? ORDER BY m.n DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = ? AND m.seq < ?
+       ORDER BY m.n DESC LIMIT ?`,
     )
-    .all(threadId, limit) as MessageRow[];
+    .all(threadId, beforeSeq, limit) as MessageRow[];
   return rows.reverse().map(toStoredMessage);
 }
 

@@ -4,7 +4,7 @@
  * committed state (docs/design.md#websocket, #snapshot-before-stream).
  */
 import type { Database } from 'bun:sqlite';
-import type { Snapshot, ThreadSnapshot } from '../store.ts';
+import type { Snapshot, SnapshotOptions, ThreadSnapshot } from '../store.ts';
 import { currentSeq, recordEvent } from './history.ts';
 import { claimThread, selectRecentMessages } from './messages.ts';
 
@@ -58,6 +58,7 @@ export function readSnapshotRows(
   userId: string,
   threadIds: string[],
   recentMessages: number,
+  options: SnapshotOptions = {},
 ): Snapshot {
   const seq = currentSeq(sqlite, userId);
   const preferences = readJson(
@@ -76,7 +77,7 @@ export function readSnapshotRows(
         'SELECT json FROM thread_personalization WHERE thread_id = ?',
         threadId,
       ),
-      messages: selectRecentMessages(sqlite, threadId, recentMessages),
+      messages: selectRecentMessages(sqlite, threadId, recentMessages, options.beforeSeq),
     };
   }
   return { seq, preferences, threads };

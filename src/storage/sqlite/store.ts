@@ -20,6 +20,7 @@ import {
   type RuntimeOverride,
   type SearchHit,
   type Snapshot,
+  type SnapshotOptions,
   type StorageHealth,
   type Store,
   type StoredBreakerState,
@@ -126,8 +127,16 @@ class SqliteStore implements Store {
     return this.writes.submit((db) => recordEvent(db, userId, type, payload, this.clock.wallMs()));
   }
 
-  readSnapshot(userId: string, threadIds: string[], recentMessages: number): Promise<Snapshot> {
-    return this.read(() => readSnapshotRows(this.sqlite, userId, threadIds, recentMessages), true);
+  readSnapshot(
+    userId: string,
+    threadIds: string[],
+    recentMessages: number,
+    options?: SnapshotOptions,
+  ): Promise<Snapshot> {
+    return this.read(
+      () => readSnapshotRows(this.sqlite, userId, threadIds, recentMessages, options),
+      true,
+    );
   }
 
   eventsSince(userId: string, sinceSeq: number, maxEvents: number): Promise<EventsSinceResult> {

@@ -122,6 +122,21 @@ export function historyContract(make: MakeStore): void {
       expect(snap.threads.t1!.messages.map((m) => m.content)).toEqual(['m2', 'm3']);
     });
 
+    test('beforeSeq pages older messages: the newest below it, oldest first', async () => {
+      await using db = await make();
+      for (let i = 0; i < 5; i++) await write(db.store, 't1', `m${i}`);
+      const page = await db.store.readSnapshot('u1', ['t1'], 2, { beforeSeq: 4 });
+      expect(page.seq).toBe(5);
+      expect(page.threads.t1!.messages.map((m) => [m.content, m.seq])).toEqual([
+        ['m1', 2],
+        ['m2', 3],
+      ]);
+      const last = await db.store.readSnapshot('u1', ['t1'], 20, { beforeSeq: 2 });
+      expect(last.threads.t1!.messages.map((m) => m.content)).toEqual(['m0']);
+      const none = await db.store.readSnapshot('u1', ['t1'], 20, { beforeSeq: 1 });
+      expect(none.threads.t1!.messages).toEqual([]);
+    });
+
     test('leaves out threads of other users and threads nobody owns', async () => {
       await using db = await make();
       await write(db.store, 'theirs', 'x', 'u2');
