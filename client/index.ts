@@ -171,6 +171,17 @@ class Client implements LifelineClient, ConnectionHost {
     });
   }
 
+  /** Loads the page of older messages below the thread's cursor; resolves true while more remain. */
+  loadOlder(threadId: string): Promise<boolean> {
+    const before = this.state.threads[threadId]?.before;
+    if (before === undefined) return Promise.resolve(false);
+    const frame = { type: 'thread.join', thread_id: threadId, before };
+    return this.request(frame).then(({ frame: reply }) => {
+      this.setState(applyThreadState(this.state, reply as ThreadStateFrame, true));
+      return this.state.threads[threadId]?.before !== undefined;
+    });
+  }
+
   queryMemory(threadId: string, query: string, limit?: number): Promise<MemoryResultFrame> {
     const frame = { type: 'memory.query', thread_id: threadId, query, ...(limit ? { limit } : {}) };
     return this.request(frame).then(({ frame: reply }) => reply as MemoryResultFrame);

@@ -22,6 +22,11 @@ export interface ThreadState {
   readonly personalization: JsonObject;
   /** Committed messages, by ascending `seq`, each id once. */
   readonly messages: readonly MessageView[];
+  /**
+   * Set when the server holds older messages than `messages`: those below this seq. `loadOlder`
+   * pages them in with `thread.join` (docs/protocol.md §4.5); absent once the start is reached.
+   */
+  readonly before?: number;
 }
 
 /** The session part of `rehydrate`. */
@@ -80,11 +85,12 @@ export function applyRehydrate(prev: LifelineState, frame: RehydrateFrame): Life
   const resumed = frame.recovered && prev.ready && prev.epoch === frame.epoch;
   const threads = resumed ? copyRecord(prev.threads) : nullRecord<ThreadState>();
   for (const [id, view] of Object.entries(frame.threads)) {
-    const kept = resumed ? threads[id]?.messages : undefined;
-    threads[id] = {
-      personalization: view.personalization,
-      messages: mergeMessages(kept ?? [], view.messages),
-    };
+    const kept = resumed ? threads[id] : undefined;
+    threads[id] = withCursor(
+      view.personalization,
+      mergeMessages(kept?.messages ?? [], view.messages),
+      cursorOf(kept?.before, view.before),
+    );
   }
   return freezeDeep({
     ...prev,
@@ -167,10 +173,45 @@ export function applyOwnPersonalization(
   return freezeDeep(withPersonalization(prev, threadId, personalization));
 }
 
-/** Applies the `thread.state` answer to `thread.join`. */
-export function applyThreadState(prev: LifelineState, frame: ThreadStateFrame): LifelineState {
-  const withThread = withPersonalization(prev, frame.thread_id, frame.personalization);
-  return freezeDeep(withMessages(withThread, frame.thread_id, frame.messages));
+/**
+ * Applies the `thread.state` answer to `thread.join`: its messages join those held (in `seq`
+ * order, each id once). A page of older messages (`paged`, the answer to `before`) moves the
+ * thread's cursor to the page's own; a plain join lowers it at most (what is held stays held).
+ */
+export function applyThreadState(
+  prev: LifelineState,
+  frame: ThreadStateFrame,
+  paged = false,
+): LifelineState {
+  const threads = copyRecord(prev.threads);
+  const held = threads[frame.thread_id];
+  const before = paged ? frame.before : cursorOf(held?.before, frame.before);
+  const messages = mergeMessages(held?.messages ?? [], frame.messages);
+  threads[frame.thread_id] = withCursor(frame.personalization, messages, before);
+  return freezeDeep({ ...prev, threads });
+}
+
+/**
+ * The cursor after merging a snapshot or page into what is held: none when the server sent
+ * everything from the thread's start; else the lower of the two (held messages are contiguous).
+ */
+function cursorOf(held: number | undefined, received: number | undefined): number | undefined {
+  if (received === undefined) return undefined;
+  return held === undefined ? received : Math.min(held, received);
+}
+
+/** A thread; when the message cap dropped the oldest, the cursor moves up to the oldest kept. */
+function withCursor(
+  personalization: JsonObject,
+  messages: readonly MessageView[],
+  before: number | undefined,
+): ThreadState {
+  const oldest = messages[0]?.seq;
+  const capped = messages.length >= MAX_MESSAGES_PER_THREAD && oldest !== undefined;
+  const cursor = capped && (before === undefined || before < oldest) ? oldest : before;
+  return cursor === undefined
+    ? { personalization, messages }
+    : { personalization, messages, before: cursor };
 }
 
 /** Replaces the list of unacknowledged messages. */
@@ -190,7 +231,8 @@ function withPersonalization(
   personalization: JsonObject,
 ): LifelineState {
   const threads = copyRecord(state.threads);
-  threads[threadId] = { personalization, messages: threads[threadId]?.messages ?? [] };
+  const thread = threads[threadId];
+  threads[threadId] = { ...thread, personalization, messages: thread?.messages ?? [] };
   return { ...state, threads };
 }
 
@@ -201,10 +243,8 @@ function withMessages(
 ): LifelineState {
   const threads = copyRecord(state.threads);
   const thread = threads[threadId];
-  threads[threadId] = {
-    personalization: thread?.personalization ?? {},
-    messages: mergeMessages(thread?.messages ?? [], added),
-  };
+  const messages = mergeMessages(thread?.messages ?? [], added);
+  threads[threadId] = withCursor(thread?.personalization ?? {}, messages, thread?.before);
   return { ...state, threads };
 }
 

@@ -152,6 +152,13 @@ export const configSchema = Type.Object({
   }),
   rehydration: Type.Object({
     recent_messages: int(20, 0, 500, 'Messages per thread in the rehydrate snapshot.', tunable),
+    max_frame_bytes: int(
+      256 * 1024,
+      16384,
+      64 * MIB,
+      'Byte budget of a rehydrate frame (and of a thread.state page); the newest messages that fit are sent, the rest are paged with thread.join. At most half of limits.send_buffer_bytes is used.',
+      tunable,
+    ),
   }),
   limits: Type.Object({
     messages_per_s: int(20, 1, 10000, 'Per-connection token bucket rate.', tunable),

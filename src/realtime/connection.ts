@@ -167,6 +167,7 @@ async function sendRehydrate(
         userId: session.userId,
         threadIds: info.threadIds,
         recentMessages: deps.config().rehydration.recent_messages,
+        maxFrameBytes: deps.frameBudget(),
       },
       deps.memory.status(),
     );

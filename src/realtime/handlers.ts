@@ -26,6 +26,7 @@ import {
   type PushFrame,
   type ServerFrame,
   type ThreadJoinFrame,
+  type ThreadView,
 } from './protocol.ts';
 import {
   isoTime,
@@ -36,6 +37,7 @@ import {
 } from './push.ts';
 import { SEARCH_LIMIT } from './search-limit.ts';
 import type { Session } from './session.ts';
+import { baseBytes, fitThreads, readThreadOf } from './snapshot-budget.ts';
 
 /** What the handlers need; built once by the realtime factory. */
 export interface HandlerContext {
@@ -48,6 +50,8 @@ export interface HandlerContext {
   metrics: Metrics;
   /** `rehydration.recent_messages`, read live. */
   recentMessages(): number;
+  /** The byte budget of a snapshot or a `thread.state` page, read live (snapshot-budget.ts). */
+  frameBudget(): number;
   /** Publishes a committed event to the user's sockets except the one with `origin`. */
   fanOut(userId: string, frame: PushFrame, origin?: string): Promise<void>;
   /** Closes a socket with a code and reason, and forgets it. */
@@ -231,28 +235,36 @@ async function handlePersonalization(
   await ctx.fanOut(session.userId, push, session.connectionId);
 }
 
+/**
+ * Answers `thread.state`: the thread's newest messages, or with `before` the page below that seq
+ * (at least one message per page, so paging always moves on), within the frame budget.
+ */
 async function handleJoin(ctx: HandlerContext, session: Session, frame: ThreadJoinFrame) {
   const access = await mayRead(ctx, session, frame.thread_id, frame.id);
   if (!access.allowed) return;
-  let personalization: Record<string, unknown> = {};
-  let messages: ReturnType<typeof messageView>[] = [];
-  if (access.owned) {
-    const snapshot = await ctx.store.readSnapshot(
-      session.userId,
-      [frame.thread_id],
-      ctx.recentMessages(),
-    );
-    const thread = snapshot.threads[frame.thread_id];
-    personalization = objectOrEmpty(thread?.personalization);
-    messages = (thread?.messages ?? []).map(messageView);
-  }
-  reply(ctx, session, {
-    type: 'thread.state',
+  const head = {
+    type: 'thread.state' as const,
     ...(frame.id === undefined ? {} : { id: frame.id }),
     thread_id: frame.thread_id,
-    personalization,
-    messages,
-  });
+  };
+  if (!access.owned) return reply(ctx, session, { ...head, personalization: {}, messages: [] });
+  const limit =
+    frame.before === undefined ? ctx.recentMessages() : Math.max(1, ctx.recentMessages());
+  const snapshot = await ctx.store.readSnapshot(
+    session.userId,
+    [frame.thread_id],
+    limit + 1,
+    frame.before === undefined ? {} : { beforeSeq: frame.before },
+  );
+  const thread = snapshot.threads[frame.thread_id];
+  const read = readThreadOf(
+    objectOrEmpty(thread?.personalization),
+    (thread?.messages ?? []).map(messageView),
+    limit,
+  );
+  const base = baseBytes({ ...head, personalization: read.personalization, messages: [] }, 1);
+  const view = fitThreads({ [frame.thread_id]: read }, ctx.frameBudget() - base, true);
+  reply(ctx, session, { ...head, ...(view[frame.thread_id] as ThreadView) });
 }
 
 /** Swaps the token; another user's valid token → 4003, a bad one → 4001 (docs/faults.md#a15). */

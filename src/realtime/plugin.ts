@@ -34,6 +34,7 @@ import { CLOSE, type MemoryStatus, type PushFrame } from './protocol.ts';
 import { toPushFrame } from './push.ts';
 import { epochReader, readState, type StateView } from './rehydrate.ts';
 import type { Session } from './session.ts';
+import { frameBudget } from './snapshot-budget.ts';
 
 /** Inputs of {@link createRealtime}. */
 export interface RealtimeDeps {
@@ -110,6 +111,7 @@ function buildContext(deps: RealtimeDeps, live: LiveState, hub: Hub): Connection
     sessions: new Set<Session>(),
     config: () => live.config,
     recentMessages: () => live.config.rehydration.recent_messages,
+    frameBudget: () => frameBudget(live.config),
     fanOut: (userId, frame, origin) => deps.fanout.publish(userId, frame, origin),
     close: (session, code, reason) => closeSession(cx, session, code, reason),
     originPolicy: (port) => policyFor(live.policies, live.config, port),
@@ -171,7 +173,12 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       readState(
         deps.store,
         cx.epoch,
-        { userId, threadIds, recentMessages: live.config.rehydration.recent_messages },
+        {
+          userId,
+          threadIds,
+          recentMessages: live.config.rehydration.recent_messages,
+          maxFrameBytes: frameBudget(live.config),
+        },
         deps.memory.status(),
       ),
     sweep,

@@ -6,7 +6,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from '../lib/ids.ts';
-import { SEARCH_LIMIT, SEARCH_LIMIT_RULE } from './search-limit.ts';
+import { SEARCH_LIMIT_SCHEMA } from './search-limit.ts';
 
 /** The only subprotocol the server answers with (docs/design.md#token-rules). */
 export const SUBPROTOCOL = 'lifeline.v1';
@@ -129,13 +129,7 @@ export const MessageFrame = Type.Object({
 export const MemoryQueryFrame = clientFrame('memory.query', {
   thread_id: ThreadId,
   query: Type.String(),
-  limit: Type.Optional(
-    Type.Integer({
-      minimum: SEARCH_LIMIT.minimum,
-      maximum: SEARCH_LIMIT.maximum,
-      errorMessage: SEARCH_LIMIT_RULE,
-    }),
-  ),
+  limit: Type.Optional(Type.Integer(SEARCH_LIMIT_SCHEMA)),
 });
 /** `preferences.set`: replace the user's preferences object. */
 export const PreferencesSetFrame = clientFrame('preferences.set', { preferences: JsonObject });
@@ -144,8 +138,17 @@ export const PersonalizationSetFrame = clientFrame('personalization.set', {
   thread_id: ThreadId,
   state: JsonObject,
 });
-/** `thread.join`: the thread now on screen; answered with `thread.state`. */
-export const ThreadJoinFrame = clientFrame('thread.join', { thread_id: ThreadId });
+/** `thread.join`: the thread now on screen, or with `before` a page of its older messages. */
+export const ThreadJoinFrame = clientFrame('thread.join', {
+  thread_id: ThreadId,
+  before: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      errorMessage: 'expected a seq ≥ 1 (a `before` from the server)',
+    }),
+  ),
+});
 /** `auth.refresh`: swap the socket's token without reconnecting. */
 export const AuthRefreshFrame = clientFrame('auth.refresh', { token: Type.String() });
 /** `ping`: answered with `pong`. */
@@ -207,10 +210,14 @@ export const MemoryResultView = Type.Object({
 });
 export type MemoryResultView = Static<typeof MemoryResultView>;
 
+/** Paging of a thread's messages: the byte budget cut some (`truncated`); older ones are below `before`. */
+const PageFields = { truncated: Type.Optional(Type.Literal(true)), before: Type.Optional(Seq) };
+
 /** A thread's part of a snapshot. */
 export const ThreadView = Type.Object({
   personalization: JsonObject,
   messages: Type.Array(MessageView),
+  ...PageFields,
 });
 export type ThreadView = Static<typeof ThreadView>;
 
@@ -268,6 +275,7 @@ export const ThreadStateFrame = Type.Object({
   thread_id: Type.String(),
   personalization: JsonObject,
   messages: Type.Array(MessageView),
+  ...PageFields,
 });
 /** `auth.ok`: the refreshed token is in force. */
 export const AuthOkFrame = Type.Object({

@@ -7,11 +7,14 @@
 import type { Store } from '../storage/store.ts';
 import type { MemoryStatus, PushFrame, ThreadView } from './protocol.ts';
 import { messageView, objectOrEmpty, toPushFrame } from './push.ts';
+import { baseBytes, fitThreads, type ReadThread, readThreadOf } from './snapshot-budget.ts';
 
 /** Most events a resume replays; more → `recovered:false` (docs/design.md#epochs). */
 export const MAX_REPLAY_EVENTS = 300;
 /** Most `?thread=` values honoured per connect or state request (decision). */
 export const MAX_SNAPSHOT_THREADS = 16;
+/** Bytes kept for what the rehydrate adds to the state: `type`, `recovered`, `session`. */
+export const SESSION_RESERVE_BYTES = 512;
 
 /** What a rehydrate frame (or the HTTP state) holds besides the session. */
 export interface StateView {
@@ -40,37 +43,53 @@ export function epochReader(store: Pick<Store, 'epoch'>): () => Promise<string> 
   };
 }
 
+/** What {@link readState} reads. */
+export interface StateRequest {
+  userId: string;
+  threadIds: readonly string[];
+  recentMessages: number;
+  /** The frame's byte budget (snapshot-budget.ts `frameBudget`). */
+  maxFrameBytes: number;
+}
+
 /**
  * Reads the snapshot in one read transaction (docs/design.md#snapshot-before-stream) and shapes it
- * for the wire.
+ * for the wire, keeping each thread's newest messages that fit the byte budget (docs/protocol.md
+ * §5.1).
  */
 export async function readState(
   store: Pick<Store, 'readSnapshot'>,
   epoch: () => Promise<string>,
-  request: { userId: string; threadIds: readonly string[]; recentMessages: number },
+  request: StateRequest,
   memoryStatus: MemoryStatus,
 ): Promise<StateView> {
+  const limit = request.recentMessages;
   const [snapshot, epochId] = await Promise.all([
-    store.readSnapshot(request.userId, [...request.threadIds], request.recentMessages),
+    store.readSnapshot(request.userId, [...request.threadIds], limit + 1),
     epoch(),
   ]);
   // Object.fromEntries: a thread id such as `toString` becomes an own key, never a prototype write.
-  const threads = Object.fromEntries(
+  const read: Record<string, ReadThread> = Object.fromEntries(
     Object.entries(snapshot.threads).map(([threadId, thread]) => [
       threadId,
-      {
-        personalization: objectOrEmpty(thread.personalization),
-        messages: thread.messages.map(messageView),
-      },
+      readThreadOf(objectOrEmpty(thread.personalization), thread.messages.map(messageView), limit),
     ]),
   );
-  return {
+  const state: StateView = {
     epoch: epochId,
     seq: snapshot.seq,
     preferences: objectOrEmpty(snapshot.preferences),
-    threads,
+    threads: Object.fromEntries(
+      Object.entries(read).map(([id, t]) => [
+        id,
+        { personalization: t.personalization, messages: [] },
+      ]),
+    ),
     memory: { status: memoryStatus },
   };
+  const base = baseBytes(state, Object.keys(read).length) + SESSION_RESERVE_BYTES;
+  state.threads = fitThreads(read, request.maxFrameBytes - base);
+  return state;
 }
 
 /**

@@ -7,6 +7,12 @@
 export const SEARCH_LIMIT = { minimum: 1, maximum: 50, default: 10 } as const;
 /** How a bad search `limit` is described to the client, after the parameter's name. */
 export const SEARCH_LIMIT_RULE = `expected an integer ${SEARCH_LIMIT.minimum}..${SEARCH_LIMIT.maximum}`;
+/** The options of the `memory.query` schema's `limit`. */
+export const SEARCH_LIMIT_SCHEMA = {
+  minimum: SEARCH_LIMIT.minimum,
+  maximum: SEARCH_LIMIT.maximum,
+  errorMessage: SEARCH_LIMIT_RULE,
+};
 
 /**
  * A search `limit` given as text (an HTTP query parameter): decimal digits only, within

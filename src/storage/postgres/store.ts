@@ -25,7 +25,6 @@ import {
   type SearchHit,
   type SettleOptions,
   type SharedBreakerStore,
-  type Snapshot,
   type SnapshotOptions,
   type StorageHealth,
   type Store,
@@ -269,13 +268,8 @@ class PgStore implements Store {
     );
   }
 
-  readSnapshot(
-    userId: string,
-    threadIds: string[],
-    recentMessages: number,
-    options?: SnapshotOptions,
-  ): Promise<Snapshot> {
-    return this.read((q) => readSnapshotRows(q, userId, threadIds, recentMessages, options), true);
+  readSnapshot(userId: string, ids: string[], recent: number, options?: SnapshotOptions) {
+    return this.read((q) => readSnapshotRows(q, userId, ids, recent, options), true);
   }
 
   eventsSince(userId: string, sinceSeq: number, maxEvents: number): Promise<EventsSinceResult> {
