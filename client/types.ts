@@ -88,6 +88,8 @@ export interface LifelineClient {
   setPersonalization(threadId: string, state: JsonObject): Promise<{ seq: number }>;
   /** Loads a thread into the state (`thread.join`). Needs an open socket. */
   joinThread(threadId: string): Promise<ThreadStateFrame>;
+  /** Loads the page of older messages below the thread's `before`; true while more remain. */
+  loadOlder(threadId: string): Promise<boolean>;
   /** Searches the thread's long-term memory; `degraded: true` with no results while it is out. */
   queryMemory(threadId: string, query: string, limit?: number): Promise<MemoryResultFrame>;
   /** Asks `token()` for a fresh token and installs it on the open socket (`auth.refresh`). */
