@@ -11,9 +11,7 @@ import { SEARCH_LIMIT_SCHEMA } from './search-limit.ts';
 /** The only subprotocol the server answers with (docs/design.md#token-rules). */
 export const SUBPROTOCOL = 'lifeline.v1';
 
-/**
- * Prefix of the subprotocol entry that carries a token from a browser (docs/design.md#websocket).
- */
+/** Prefix of the subprotocol entry carrying a browser's token (docs/design.md#tokens). */
 export const BEARER_PROTOCOL_PREFIX = 'bearer.';
 
 /** Error codes of `error` frames (docs/design.md#websocket, plus `unavailable` from §8.8). */
@@ -30,10 +28,7 @@ export const ERROR_CODES = [
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/**
- * Close codes the server uses, by meaning (docs/design.md#websocket; RFC 6455 §7.4.1 for the 1xxx
- * range).
- */
+/** Close codes by meaning (docs/design.md#errors-and-close-codes; RFC 6455 §7.4.1 for 1xxx). */
 export const CLOSE = {
   /** Normal closure. */
   normal: 1000,
@@ -71,10 +66,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
  */
 export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/**
- * True when `value` is a usable user or thread id: the docs/design.md#ids-and-limits pattern, not
- * reserved.
- */
+/** True when `value` is a usable, unreserved user or thread id (docs/design.md#ids-and-limits). */
 export function isAcceptableId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value) && !RESERVED_IDS.has(value);
 }
@@ -113,10 +105,7 @@ function clientFrame<T extends string, P extends Record<string, TSchema>>(type: 
 // ---------------------------------------------------------------------------------------------
 // Client → server
 
-/**
- * `message`: commit a chat message; `id` is the message's UUID and is required
- * (docs/design.md#duplicate-ids).
- */
+/** `message`: commit a chat message; `id`, its UUID, is required (docs/design.md#duplicate-ids). */
 export const MessageFrame = Type.Object({
   type: Type.Literal('message'),
   id: MessageId,
@@ -210,7 +199,7 @@ export const MemoryResultView = Type.Object({
 });
 export type MemoryResultView = Static<typeof MemoryResultView>;
 
-/** Paging of a thread's messages: the byte budget cut some (`truncated`); older ones are below `before`. */
+/** Paging: the byte budget cut some messages (`truncated`); older ones are below `before`. */
 const PageFields = { truncated: Type.Optional(Type.Literal(true)), before: Type.Optional(Seq) };
 
 /** A thread's part of a snapshot. */
@@ -223,10 +212,7 @@ export type ThreadView = Static<typeof ThreadView>;
 
 const MemoryStatusSchema = Type.Union(MEMORY_STATUSES.map((status) => Type.Literal(status)));
 
-/**
- * `rehydrate`: always the first frame after open (docs/design.md#websocket, #epochs,
- * #snapshot-before-stream).
- */
+/** `rehydrate`: always the first frame after open (docs/design.md#rehydrate, #epochs). */
 export const RehydrateFrame = Type.Object({
   type: Type.Literal('rehydrate'),
   epoch: Type.String(),

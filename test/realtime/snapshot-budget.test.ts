@@ -61,7 +61,7 @@ async function fill(h: Harness): Promise<Record<string, string[]>> {
         content,
         pushPayload,
       });
-      (ids[threadId] ??= []).push(id);
+      ids[threadId] = [...(ids[threadId] ?? []), id];
     }
   }
   return ids;
