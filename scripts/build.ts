@@ -27,6 +27,9 @@ const args = [
   '--format=esm',
   '--no-compile-autoload-dotenv',
   '--no-compile-autoload-bunfig',
+  // Bun's own header limit (431, empty body) sits above the request gate's 16 KiB, so a request
+  // with large headers gets the gate's 431 with the error envelope (src/http/request-gate.ts).
+  '--compile-exec-argv=--max-http-header-size=65536',
   `--define=LIFELINE_GIT_COMMIT=${JSON.stringify(commitText + dirtySuffix)}`,
   `--define=LIFELINE_BUILD_DATE=${JSON.stringify(new Date().toISOString())}`,
   'src/cli/main.ts',

@@ -137,11 +137,19 @@ function listen(parts: Parts, config: Config): Server<unknown> {
     hostname: config.server.host,
     port: config.server.port,
     reusePort: false,
+    // A backstop behind the request gate's own 413 (which carries the error envelope): Bun
+    // refuses larger declared bodies itself and closes (docs/decisions.md, "Request gate").
+    maxRequestBodySize: listenerBodyLimit(config),
     websocket: parts.websocket,
   });
   const server = parts.app.server;
   if (!server) throw new Error(`could not bind ${config.server.host}:${config.server.port}`);
   return server as Server<unknown>;
+}
+
+/** Bun's own body limit: four JSON bodies' worth, at least 1 MiB. */
+export function listenerBodyLimit(config: Config): number {
+  return Math.max(4 * config.server.max_payload_bytes, 1024 * 1024);
 }
 
 /** The `host:port` other members and operators see (the hostname when bound to every address). */

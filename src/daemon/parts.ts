@@ -101,6 +101,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     logger,
     refreshMetrics: () => refreshGauges(storage, metrics),
     plugins,
+    gate: { apiKey, maxBodyBytes: () => runtime.config.server.max_payload_bytes },
   }) as unknown as Elysia;
   memory.start();
   return {

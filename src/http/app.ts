@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { toErrorAnswer } from './errors.ts';
 import { healthRoutes, type Readiness } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
+import { createGate, type GateDeps } from './request-gate.ts';
 import { requestLog } from './request-log.ts';
 import { statusPageRoutes } from './status-page.ts';
 
@@ -18,18 +19,36 @@ export interface AppDeps {
   refreshMetrics: () => Promise<void>;
   /** Further plugins (realtime, API, admin) mounted in order. */
   plugins?: Array<Elysia<string>>;
+  /**
+   * The request gate's inputs (src/http/request-gate.ts). Without them (unit tests of the app) no
+   * request is refused before its route, and bodies are parsed by Elysia.
+   */
+  gate?: GateDeps;
 }
 
 /** Builds the HTTP + WebSocket application; `listen` is the daemon's job. */
 export function createApp(deps: AppDeps) {
   const draining = () => deps.readiness.phase() === 'draining';
-  const app = new Elysia({ name: 'lifeline' })
+  const gate = deps.gate === undefined ? undefined : createGate(deps.gate);
+  // The gate reads the raw path from Bun's own router (request-gate.ts), so Elysia's copy of the
+  // routes in Bun's router is turned off: every request goes through the gate's segment routes.
+  const app: Elysia = new Elysia({
+    name: 'lifeline',
+    ...(gate === undefined
+      ? {}
+      : { systemRouter: false, serve: { routes: gate.routes((request) => app.fetch(request)) } }),
+  });
+  app
     .use(requestLog({ logger: deps.logger, metrics: deps.metrics, draining }))
     .onError(({ code, error, set }) => {
       const answer = toErrorAnswer(code, error, deps.logger);
       set.status = answer.status;
+      // A body cut off at the limit was not read to its end: the connection cannot be reused.
+      if (answer.status === 413) set.headers.connection = 'close';
       return answer.body;
-    })
+    });
+  if (gate !== undefined) app.use(gate.plugin());
+  app
     .use(healthRoutes(deps.readiness))
     .use(metricsRoutes(deps.metrics, deps.refreshMetrics))
     .use(statusPageRoutes());

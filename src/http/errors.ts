@@ -27,6 +27,10 @@ export function toErrorAnswer(
   error: unknown,
   logger: Logger,
 ): { status: number; body: ErrorBody } {
+  // Elysia wraps whatever a body parser throws (request-gate.ts's 400/413) in its ParseError.
+  if (code === 'PARSE' && error instanceof Error && error.cause instanceof HttpError) {
+    return toErrorAnswer('http', error.cause, logger);
+  }
   if (error instanceof HttpError || hasHttpStatus(error)) {
     return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   }

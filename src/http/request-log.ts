@@ -7,6 +7,7 @@
 import { Elysia } from 'elysia';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import { pathOf } from './request-gate.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -24,7 +25,8 @@ export function requestLog(deps: { logger: Logger; metrics: Metrics; draining: (
   return new Elysia({ name: 'lifeline.request-log' })
     .onRequest(({ request, set }) => {
       const id = requestIdOf(request.headers.get('x-request-id'));
-      const path = new URL(request.url).pathname;
+      // Not `new URL`: without a usable Host, Bun's request.url is relative (request-gate.ts).
+      const path = pathOf(request.url);
       started.set(request, { id, atMs: performance.now(), path });
       set.headers['x-request-id'] = id;
       if (deps.draining() && !ALWAYS_OPEN.has(path)) {

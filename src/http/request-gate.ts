@@ -1,0 +1,245 @@
+/**
+ * @module The request gate: what every HTTP request must satisfy before a route sees it, checked
+ * from the request line and headers alone, so nothing is read or parsed for a request that is
+ * refused (docs/protocol.md, "HTTP API: refusals"; docs/decisions.md, "Request gate").
+ *
+ * Bun builds `request.url` with the URL parser, which resolves `.`/`..` segments (and their `%2e`
+ * spellings, and `\` as `/`), so the raw path is gone by the time JavaScript runs. Bun's own
+ * router, though, matches the raw request-target: the listener therefore routes every request
+ * through {@link segmentRoutes}, one `/:s1/…/:sN` pattern per depth, and the gate reads the raw
+ * segments from `request.params`. A target those patterns cannot split (an empty segment, a
+ * trailing slash, more than {@link MAX_PATH_SEGMENTS} segments) lands on the `/*` route and is
+ * refused: it may hide a dot segment, and no route has such a path.
+ */
+import { Elysia } from 'elysia';
+import { requireApiKey } from './auth-key.ts';
+import { HttpError } from './errors.ts';
+
+/** The deepest raw path the listener reads segment by segment; no route is deeper than 7. */
+export const MAX_PATH_SEGMENTS = 16;
+/**
+ * Header bytes (names, values and the request line) a request may carry; above it, 431. Bun's
+ * parser refuses at its own limit, set higher than this in the build, with an empty body.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Routes that answer without a usable Host (HTTP/1.0 health checkers send none). */
+const HOSTLESS = new Set(['/healthz', '/readyz']);
+/** `application/json`, or a structured `+json` type such as `application/merge-patch+json`. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
+
+/** What the gate needs; read per request. */
+export interface GateDeps {
+  /** `auth.api_key` (undefined when unset: `/api/` routes answer 503). */
+  apiKey: () => string | undefined;
+  /** The largest JSON body a route takes, in bytes (`server.max_payload_bytes`). */
+  maxBodyBytes: () => number;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/** A refusal: status, code and message for the `{error:{code,message}}` envelope. */
+interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** The gate: the listener's routes and the Elysia plugin that checks each request. */
+export function createGate(deps: GateDeps) {
+  const unsplit = new WeakSet<Request>();
+  return {
+    /** Bun.serve routes that hand every request to `fetch` with its raw segments in `params`. */
+    routes: (fetch: Handler) => segmentRoutes(fetch, (request) => unsplit.add(request)),
+    plugin: () =>
+      new Elysia({ name: 'lifeline.request-gate' })
+        .onRequest(({ request, set }) => {
+          const refusal = unsplit.has(request) ? UNSPLIT : checkRequest(request, deps);
+          if (refusal === undefined) return undefined;
+          set.status = refusal.status;
+          // The body is never read, so the connection cannot carry another request: close it
+          // rather than let the runtime drain an upload nobody wants.
+          if (carriesBody(request)) set.headers.connection = 'close';
+          return { error: { code: refusal.code, message: refusal.message } };
+        })
+        // Elysia calls parse hooks on every route, body or not; a bodiless request is left alone.
+        .onParse({ as: 'global' }, ({ request }) =>
+          carriesBody(request) ? readJsonBody(request, deps.maxBodyBytes()) : undefined,
+        ),
+  };
+}
+
+const UNSPLIT: Refusal = {
+  status: 400,
+  code: 'bad_request',
+  message: `path: empty segment, trailing slash or more than ${MAX_PATH_SEGMENTS} segments; send the route's path as documented`,
+};
+
+/**
+ * `/`, `/:s1`, `/:s1/:s2` … up to {@link MAX_PATH_SEGMENTS}, each calling `fetch`, and `/*` for
+ * the rest, which calls `mark` first so the gate refuses it.
+ */
+export function segmentRoutes(fetch: Handler, mark: (request: Request) => void) {
+  const routes: Record<string, Handler> = { '/': fetch };
+  let pattern = '';
+  for (let depth = 1; depth <= MAX_PATH_SEGMENTS; depth++) {
+    pattern += `/:s${depth}`;
+    routes[pattern] = fetch;
+  }
+  routes['/*'] = (request) => {
+    mark(request);
+    return fetch(request);
+  };
+  return routes;
+}
+
+/** The first rule `request` breaks, in the order a client would want to hear them, or none. */
+export function checkRequest(request: Request, deps: GateDeps): Refusal | undefined {
+  const params = (request as { params?: Record<string, string> }).params;
+  if (params !== undefined) {
+    for (const segment of Object.values(params)) {
+      const bad = badSegment(segment);
+      if (bad !== undefined) return { status: 400, code: 'bad_request', message: bad };
+    }
+  }
+  const headerBytes = headerSize(request);
+  if (headerBytes > MAX_HEADER_BYTES) {
+    return {
+      status: 431,
+      code: 'headers_too_large',
+      message: `headers: ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`,
+    };
+  }
+  const path = pathOf(request.url);
+  if (!URL.canParse(request.url) && !HOSTLESS.has(path)) {
+    return {
+      status: 400,
+      code: 'bad_request',
+      message: 'Host: missing or not a valid host[:port]; send the name the daemon is reached at',
+    };
+  }
+  if (path.startsWith('/api/')) {
+    const refused = keyRefusal(request, deps);
+    if (refused !== undefined) return refused;
+  }
+  return bodyRefusal(request, deps.maxBodyBytes());
+}
+
+/** Why a raw path segment (as Bun's router split and percent-decoded it) is refused, or none. */
+export function badSegment(segment: string): string | undefined {
+  if (segment === '.' || segment === '..') {
+    return 'path: "." and ".." segments (also as %2e) are refused; send the resolved path';
+  }
+  if (segment.includes('\\') || segment.includes('#')) {
+    return 'path: "\\" and "#" are refused in a path; percent-encode them or leave them out';
+  }
+  return undefined;
+}
+
+/** The path of a request URL, absolute (`http://h/p?q`) or, without a usable Host, relative. */
+export function pathOf(url: string): string {
+  const start = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const query = url.indexOf('?', start);
+  return url.slice(start, query < 0 ? undefined : query);
+}
+
+function headerSize(request: Request): number {
+  let bytes = request.method.length + request.url.length;
+  for (const [name, value] of request.headers) bytes += name.length + value.length + 4;
+  return bytes;
+}
+
+function keyRefusal(request: Request, deps: GateDeps): Refusal | undefined {
+  try {
+    requireApiKey(request.headers.get('authorization'), deps.apiKey());
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    return { status: error.status, code: error.code, message: error.message };
+  }
+}
+
+/** True when the request has a body: a non-zero Content-Length, or chunked. */
+export function carriesBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  return (
+    request.headers.has('transfer-encoding') || (length !== null && Number(length.trim()) !== 0)
+  );
+}
+
+/** 415 for a body that is not JSON, 413 for a declared length over the limit. */
+function bodyRefusal(request: Request, maxBytes: number): Refusal | undefined {
+  if (!carriesBody(request)) return undefined;
+  const length = request.headers.get('content-length');
+  const type = request.headers.get('content-type');
+  if (!isJsonType(type)) {
+    return {
+      status: 415,
+      code: 'unsupported_media_type',
+      message: `content-type: ${type === null ? 'missing' : JSON.stringify(type.slice(0, 100))}; send application/json (charset utf-8)`,
+    };
+  }
+  if (length !== null && Number(length) > maxBytes) {
+    return tooLarge(`${length.trim()} bytes declared`, maxBytes);
+  }
+  return undefined;
+}
+
+/** True for `application/json` or `application/*+json`, with no charset or charset utf-8. */
+export function isJsonType(header: string | null): boolean {
+  if (header === null) return false;
+  const [media = '', ...params] = header.split(';');
+  if (!JSON_MEDIA_TYPE.test(media.trim().toLowerCase())) return false;
+  return params.every((param) => {
+    const [name = '', value = ''] = param.split('=');
+    if (name.trim().toLowerCase() !== 'charset') return true;
+    return /^"?utf-8"?$/i.test(value.trim());
+  });
+}
+
+function tooLarge(what: string, maxBytes: number): Refusal {
+  return {
+    status: 413,
+    code: 'too_large',
+    message: `body: ${what}; the limit is ${maxBytes} bytes (server.max_payload_bytes)`,
+  };
+}
+
+/**
+ * Reads at most `maxBytes` of the body (413 past that, the rest never read), decodes it as strict
+ * UTF-8 (400 for any invalid byte: nothing is replaced by U+FFFD) and parses it as JSON (400).
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const bytes = await readBounded(request, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, 'bad_request', 'body: not valid UTF-8; send JSON encoded as UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? `: ${error.message.split('\n')[0]}` : '';
+    throw new HttpError(400, 'bad_request', `body: not valid JSON${detail}`);
+  }
+}
+
+async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      const refusal = tooLarge(`over ${maxBytes} bytes sent`, maxBytes);
+      throw new HttpError(refusal.status, refusal.code, refusal.message);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
