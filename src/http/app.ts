@@ -39,12 +39,17 @@ export function createApp(deps: AppDeps) {
       : { systemRouter: false, serve: { routes: gate.routes((request) => app.fetch(request)) } }),
   });
   app
-    .use(requestLog({ logger: deps.logger, metrics: deps.metrics, draining }))
+    .use(
+      requestLog({
+        logger: deps.logger,
+        metrics: deps.metrics,
+        draining,
+        ...(gate === undefined ? {} : { gate: gate.check }),
+      }),
+    )
     .onError(({ code, error, set }) => {
       const answer = toErrorAnswer(code, error, deps.logger);
       set.status = answer.status;
-      // A body cut off at the limit was not read to its end: the connection cannot be reused.
-      if (answer.status === 413) set.headers.connection = 'close';
       return answer.body;
     });
   if (gate !== undefined) app.use(gate.plugin());

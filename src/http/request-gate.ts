@@ -38,29 +38,24 @@ export interface GateDeps {
 type Handler = (request: Request) => Response | Promise<Response>;
 
 /** A refusal: status, code and message for the `{error:{code,message}}` envelope. */
-interface Refusal {
+export interface Refusal {
   status: number;
   code: string;
   message: string;
 }
 
-/** The gate: the listener's routes and the Elysia plugin that checks each request. */
+/**
+ * The gate: the listener's routes, the check the request log runs first thing for every request
+ * (request-log.ts, so refusals are logged and counted like any answer), and the body parser.
+ */
 export function createGate(deps: GateDeps) {
   const unsplit = new WeakSet<Request>();
   return {
     /** Bun.serve routes that hand every request to `fetch` with its raw segments in `params`. */
     routes: (fetch: Handler) => segmentRoutes(fetch, (request) => unsplit.add(request)),
+    check: (request: Request) => (unsplit.has(request) ? UNSPLIT : checkRequest(request, deps)),
     plugin: () =>
       new Elysia({ name: 'lifeline.request-gate' })
-        .onRequest(({ request, set }) => {
-          const refusal = unsplit.has(request) ? UNSPLIT : checkRequest(request, deps);
-          if (refusal === undefined) return undefined;
-          set.status = refusal.status;
-          // The body is never read, so the connection cannot carry another request: close it
-          // rather than let the runtime drain an upload nobody wants.
-          if (carriesBody(request)) set.headers.connection = 'close';
-          return { error: { code: refusal.code, message: refusal.message } };
-        })
         // Elysia calls parse hooks on every route, body or not; a bodiless request is left alone.
         .onParse({ as: 'global' }, ({ request }) =>
           carriesBody(request) ? readJsonBody(request, deps.maxBodyBytes()) : undefined,
