@@ -222,6 +222,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 
 async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
+  // A declared length was checked against the limit from the headers, and Bun delivers no more
+  // than it declares: read it in one go. Only a chunked body is read piece by piece.
+  if (!request.headers.has('transfer-encoding') && request.headers.has('content-length')) {
+    return new Uint8Array(await request.arrayBuffer());
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
