@@ -200,6 +200,11 @@ function tooLarge(what: string, maxBytes: number): Refusal {
   };
 }
 
+function overLimit(what: string, maxBytes: number): HttpError {
+  const refusal = tooLarge(what, maxBytes);
+  return new HttpError(refusal.status, refusal.code, refusal.message);
+}
+
 /**
  * Reads at most `maxBytes` of the body (413 past that, the rest never read), decodes it as strict
  * UTF-8 (400 for any invalid byte: nothing is replaced by U+FFFD) and parses it as JSON (400).
@@ -224,7 +229,9 @@ async function readBounded(request: Request, maxBytes: number): Promise<Uint8Arr
   if (request.body === null) return new Uint8Array(0);
   // A declared length was checked against the limit from the headers, and Bun delivers no more
   // than it declares: read it in one go. Only a chunked body is read piece by piece.
-  if (!request.headers.has('transfer-encoding') && request.headers.has('content-length')) {
+  const declared = request.headers.get('content-length');
+  if (!request.headers.has('transfer-encoding') && declared !== null) {
+    if (Number(declared) > maxBytes) throw overLimit(`${declared.trim()} bytes declared`, maxBytes);
     return new Uint8Array(await request.arrayBuffer());
   }
   const reader = request.body.getReader();
@@ -236,8 +243,7 @@ async function readBounded(request: Request, maxBytes: number): Promise<Uint8Arr
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      const refusal = tooLarge(`over ${maxBytes} bytes sent`, maxBytes);
-      throw new HttpError(refusal.status, refusal.code, refusal.message);
+      throw overLimit(`over ${maxBytes} bytes sent`, maxBytes);
     }
     chunks.push(value);
   }

@@ -126,6 +126,14 @@ describe('readJsonBody', () => {
   test('a body past the limit is a 413; broken JSON is a 400', async () => {
     const tooBig = await readJsonBody(body(`"${'x'.repeat(100)}"`), 64).catch((e: unknown) => e);
     expect((tooBig as HttpError).status).toBe(413);
+    const declared = new Request('http://h/', {
+      method: 'PUT',
+      headers: { 'content-length': '100' },
+      body: 'x'.repeat(100),
+    });
+    expect(((await readJsonBody(declared, 64).catch((e: unknown) => e)) as HttpError).status).toBe(
+      413,
+    );
     const broken = await readJsonBody(body('{"a":'), 64).catch((e: unknown) => e);
     expect((broken as HttpError).status).toBe(400);
   });
