@@ -10,7 +10,7 @@ import { type LoadResult, loadConfig } from '../config/load.ts';
 import { parseOverrideValue } from '../config/overrides.ts';
 import { renderConfigJson, renderConfigText, showConfig } from '../config/show.ts';
 import { suggestKey } from '../config/suggest.ts';
-import { planAgainst } from '../daemon/runtime-config.ts';
+import { planAgainst, planUnset } from '../daemon/runtime-config.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
@@ -44,7 +44,7 @@ export const configCommand: Command = {
       case 'set':
         return set(loaded, args, rest);
       case 'unset':
-        return unset(loaded, rest);
+        return unset(loaded, args, rest);
       default:
         throw new UsageError(`lifeline config: expected show, get, set or unset (usage: ${USAGE})`);
     }
@@ -133,11 +133,23 @@ async function set(loaded: LoadResult, args: ParsedArgs, rest: string[]): Promis
   return ExitCode.ok;
 }
 
-async function unset(loaded: LoadResult, rest: string[]): Promise<ExitCodeValue> {
+async function unset(loaded: LoadResult, args: ParsedArgs, rest: string[]): Promise<ExitCodeValue> {
   expectArgs(rest, 1, 'unset KEY');
   const key = rest[0]!;
   knownKey(key);
-  const removed = await withStore(loaded, (store) => store.unsetOverride(key, actor()));
-  printOut(removed ? `${key}: runtime override removed` : `${key} had no runtime override`);
+  // Checked inside the write: the overrides left behind must still make a valid config.
+  const plan = await withStore(loaded, (store) =>
+    store.updateOverrides(
+      (stored) =>
+        planUnset(stored, key, (overrides) => loadConfig({ ...loadInputOf(args), overrides })),
+      actor(),
+    ),
+  );
+  if (plan.issues.length > 0) {
+    printErr(`lifeline config unset ${key}: refused, the config without this override is invalid`);
+    for (const issue of plan.issues) printErr(formatIssue(issue));
+    return ExitCode.usage;
+  }
+  printOut(plan.removed ? `${key}: runtime override removed` : `${key} had no runtime override`);
   return ExitCode.ok;
 }

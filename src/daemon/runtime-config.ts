@@ -7,7 +7,7 @@
  * refresh at a time, so what runs, what is stored and the audit trail agree (docs/decisions.md
  * "Runtime config writes are decided inside the write").
  */
-import type { ConfigIssue } from '../config/issue.ts';
+import { type ConfigIssue, formatIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';
 import { type ChangePlan, planChanges } from '../config/overrides.ts';
 import type { Config } from '../config/schema.ts';
@@ -141,6 +141,31 @@ export function planAgainst(
     ? result.writes.map((row) => ({ key: row.key, valueJson: JSON.stringify(row.value) }))
     : [];
   return { writes, result };
+}
+
+/**
+ * The plan of `lifeline config unset KEY`, decided inside the write like {@link planAgainst}: the
+ * row goes only when the overrides left behind still make a valid config (an unset can break a
+ * rule that relates keys, e.g. burst ≥ rate, as surely as a set can). `removed` is false when
+ * there was no row; `issues` say why the removal was refused.
+ */
+export function planUnset(
+  stored: readonly RuntimeOverride[],
+  key: string,
+  reload: Reload,
+): { writes: OverrideWrite[]; result: { removed: boolean; issues: ConfigIssue[] } } {
+  if (!stored.some((row) => row.key === key)) {
+    return { writes: [], result: { removed: false, issues: [] } };
+  }
+  // A stored row that breaks a rule is skipped with a warning when the config loads; the removal
+  // may not add such a warning for another row (it would silently stop applying).
+  const seen = new Set(reload(overridesOf(stored)).issues.map(formatIssue));
+  const after = reload(overridesOf(stored.filter((row) => row.key !== key)));
+  const added = after.issues.filter((issue) => !seen.has(formatIssue(issue)));
+  if (!after.config || added.length > 0) {
+    return { writes: [], result: { removed: false, issues: after.config ? added : after.issues } };
+  }
+  return { writes: [{ key, valueJson: null }], result: { removed: true, issues: [] } };
 }
 
 function changedKeys(before: Config, after: Config, prefix = ''): string[] {

@@ -55,6 +55,33 @@ describe('config overrides', () => {
     const after = await run([...cli, 'config', 'get', 'breaker.cooldown_s'], { cwd: dir.path });
     expect(after.stdout).toBe('30\t(default)\n');
   });
+
+  test('unset is refused, and removes nothing, when the config left behind breaks a rule', async () => {
+    using dir = tempDir('lifeline-cli');
+    const cli = sourceCli();
+    const config = dir.join('lifeline.toml');
+    await Bun.write(config, '[limits]\nmessages_per_s = 10\nburst = 10\n');
+    const inDir = { cwd: dir.path };
+    const set = async (key: string, value: string) =>
+      (await run([...cli, 'config', 'set', key, value, '--config', config], inDir)).exitCode;
+    expect(await set('limits.burst', '30')).toBe(0);
+    expect(await set('limits.messages_per_s', '25')).toBe(0);
+    // Without the burst override the file's burst 10 would sit below the rate override 25.
+    const refused = await run(
+      [...cli, 'config', 'unset', 'limits.burst', '--config', config],
+      inDir,
+    );
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('limits.burst');
+    const burst = await run([...cli, 'config', 'get', 'limits.burst', '--config', config], inDir);
+    expect(burst.stdout).toBe('30\t(runtime override)\n');
+    // In the other order both removals are fine: the file's own values agree with each other.
+    const ok = (key: string) => run([...cli, 'config', 'unset', key, '--config', config], inDir);
+    expect((await ok('limits.messages_per_s')).exitCode).toBe(0);
+    expect((await ok('limits.burst')).exitCode).toBe(0);
+    const after = await run([...cli, 'config', 'get', 'limits.burst', '--config', config], inDir);
+    expect(after.stdout).toContain('10\t');
+  });
 });
 
 describe('token', () => {
