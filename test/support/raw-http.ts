@@ -110,3 +110,40 @@ export function streamUpload(
     socket.on('close', () => resolve({ answer: parse(received), sentWhenAnswered, sent }));
   });
 }
+
+/**
+ * Writes `head` and the first `firstBytes` of a chunked body, then sends nothing more and waits up
+ * to `waitMs` for an answer. A server that reads the whole body before answering never answers
+ * here (undefined); one that decides from the headers does, with the body still incomplete.
+ */
+export function stalledUpload(
+  port: number,
+  head: string,
+  firstBytes: number,
+  waitMs: number,
+): Promise<RawAnswer | undefined> {
+  const piece = Buffer.alloc(firstBytes, 0x20);
+  return new Promise((resolve) => {
+    let received = Buffer.alloc(0);
+    let done = false;
+    const finish = (answer: RawAnswer | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => finish(undefined), waitMs);
+    const socket: Socket = connect(port, '127.0.0.1', () => {
+      socket.write(head);
+      socket.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const answer = parse(received);
+      if (answer !== undefined) finish(answer);
+    });
+    socket.on('error', () => finish(parse(received)));
+    socket.on('close', () => finish(parse(received)));
+  });
+}
