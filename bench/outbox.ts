@@ -88,7 +88,6 @@ async function submitLoop(messages: number, clients: number): Promise<Row> {
         id: crypto.randomUUID(),
         role: 'user',
         content: CONTENT,
-        pushPayload: { content: CONTENT },
       });
       if (result.kind !== 'ok') throw new Error(`submit failed: ${JSON.stringify(result)}`);
       latencies.push(performance.now() - t0);

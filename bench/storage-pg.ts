@@ -51,7 +51,6 @@ async function drive(name: string, stores: Store[]): Promise<Row> {
         id,
         role: 'user',
         content: `message ${i} with a few words to index`,
-        pushPayload: { id, n: i },
       });
       if (result.kind !== 'ok') throw new Error(`append ${i}: ${result.kind}`);
       latencies.push(performance.now() - started);

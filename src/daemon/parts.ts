@@ -69,11 +69,6 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   const memoryPort = memoryPortOf(memory);
   const devJwtSecret = storage.devJwtSecret;
   const { realtime, cluster } = await buildRealtime(input, memoryPort, memory);
-  memory.onStatusChange((status) => {
-    realtime
-      .broadcastMemoryStatus(status)
-      .catch((error) => logger.warn('memory status push failed', { error }));
-  });
   runtime.onChange((next) => applyLive(next, memory, realtime, logger));
   const apiKey = () => runtime.config.auth.api_key;
   const admin = adminPortOf({
@@ -90,7 +85,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   });
   const plugins = [
     realtime.plugin,
-    apiRoutes({ apiKey, store, memory: memoryPort, realtime, clock }),
+    apiRoutes({ apiKey, store, memory: memoryPort, realtime }),
     adminRoutes({ apiKey, admin }),
     openapiRoutes(),
     clientAssetRoutes(devJwtSecret ? demoTokens(config, devJwtSecret, clock) : {}),

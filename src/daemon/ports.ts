@@ -8,10 +8,9 @@ import { showConfig } from '../config/show.ts';
 import type { AdminPort } from '../http/admin.ts';
 import type { AdminStatus, AdminStatusTransition } from '../http/status-page.ts';
 import { buildInfo } from '../lib/build-info.ts';
-import { LifelineError } from '../lib/errors.ts';
 import type { MemoryService } from '../memory/service.ts';
 import type { Metrics } from '../metrics/registry.ts';
-import type { MemoryPort, MemorySubmitResult } from '../realtime/memory-port.ts';
+import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Store } from '../storage/store.ts';
 import type { ClusterRuntime, ClusterView } from './cluster.ts';
 import { memoryLatencyMs } from './latency.ts';
@@ -23,19 +22,7 @@ const TRANSITIONS_KEPT = 50;
 /** The realtime layer's view of the memory service. */
 export function memoryPortOf(memory: MemoryService): MemoryPort {
   return {
-    async submit(message): Promise<MemorySubmitResult> {
-      try {
-        return await memory.submit(message);
-      } catch (error) {
-        if (error instanceof LifelineError && error.code === 'unavailable') {
-          return {
-            kind: 'unavailable',
-            message: 'storage is unavailable; the message was not stored, retry later',
-          };
-        }
-        throw error;
-      }
-    },
+    submit: (message) => memory.submit(message),
     async search(query) {
       const found = await memory.search(query.userId, query.threadId, query.query, query.limit);
       return {

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Elysia, t } from 'elysia';
-import type { Clock } from '../lib/clock.ts';
 import {
   findBadString,
   hasLoneSurrogate,
@@ -18,7 +17,7 @@ import {
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Realtime } from '../realtime/plugin.ts';
 import { isAcceptableId, MESSAGE_ROLES } from '../realtime/protocol.ts';
-import { memoryResultView, messagePushPayload } from '../realtime/push.ts';
+import { memoryResultView } from '../realtime/push.ts';
 import { parseSearchLimit, SEARCH_LIMIT_RULE } from '../realtime/search-limit.ts';
 import { DEFAULT_FRAME_LIMITS } from '../realtime/validate-frame.ts';
 import type { Store } from '../storage/store.ts';
@@ -30,9 +29,8 @@ export interface ApiDeps {
   /** `auth.api_key`, read per request. */
   apiKey: () => string | undefined;
   store: Pick<Store, 'setPreferences' | 'setPersonalization' | 'threadOwner'>;
-  memory: Pick<MemoryPort, 'submit' | 'search'>;
-  realtime: Pick<Realtime, 'publish' | 'fanOut' | 'readState'>;
-  clock: Clock;
+  memory: Pick<MemoryPort, 'search'>;
+  realtime: Pick<Realtime, 'publish' | 'fanOut' | 'readState' | 'commitMessage'>;
 }
 
 const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -225,29 +223,16 @@ async function postMessage(
     body.metadata === undefined ? undefined : requireObject('metadata', body.metadata);
   if (metadata !== undefined) checkJson('metadata', metadata, DEFAULT_FRAME_LIMITS.maxObjectBytes);
   const id = body.id ?? randomUUID();
-  const pushPayload = messagePushPayload({
-    id,
-    threadId,
-    role: body.role,
-    content: body.content,
-    ...(metadata === undefined ? {} : { metadata }),
-    createdAtWallMs: deps.clock.wallMs(),
-  });
-  const result = await deps.memory.submit({
+  const result = await deps.realtime.commitMessage({
     userId,
     threadId,
     id,
     role: body.role,
     content: body.content,
     ...(metadata === undefined ? {} : { metadata }),
-    pushPayload,
   });
   switch (result.kind) {
     case 'ok':
-      if (!result.duplicate) {
-        const message = { ...pushPayload.message, seq: result.seq };
-        await deps.realtime.fanOut(userId, { type: 'message', seq: result.seq, message });
-      }
       set.status = result.duplicate ? 200 : 201;
       return { id, seq: result.seq };
     case 'rejected':
@@ -260,8 +245,6 @@ async function postMessage(
         'conflict',
         'this message id is already used by another thread or user',
       );
-    case 'unavailable':
-      throw new HttpError(503, 'unavailable', result.message);
   }
 }
 

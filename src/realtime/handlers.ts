@@ -5,7 +5,6 @@
  * nothing acked.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../lib/clock.ts';
 import { LifelineError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../metrics/registry.ts';
@@ -13,6 +12,7 @@ import type { Store } from '../storage/store.ts';
 import type { Verifier } from './auth.ts';
 import type { Hub } from './hub.ts';
 import type { MemoryPort } from './memory-port.ts';
+import { commitMessage } from './message-pipeline.ts';
 import {
   type AuthRefreshFrame,
   CLOSE,
@@ -28,13 +28,7 @@ import {
   type ThreadJoinFrame,
   type ThreadView,
 } from './protocol.ts';
-import {
-  isoTime,
-  memoryResultView,
-  messagePushPayload,
-  messageView,
-  objectOrEmpty,
-} from './push.ts';
+import { isoTime, memoryResultView, messageView, objectOrEmpty } from './push.ts';
 import { SEARCH_LIMIT } from './search-limit.ts';
 import type { Session } from './session.ts';
 import { baseBytes, fitThreads, readThreadOf } from './snapshot-budget.ts';
@@ -45,7 +39,6 @@ export interface HandlerContext {
   memory: MemoryPort;
   verifier: Verifier;
   hub: Hub;
-  clock: Clock;
   logger: Logger;
   metrics: Metrics;
   /** `rehydration.recent_messages`, read live. */
@@ -117,34 +110,23 @@ export async function handleFrame(
 }
 
 async function handleMessage(ctx: HandlerContext, session: Session, frame: MessageFrame) {
-  const pushPayload = messagePushPayload({
-    id: frame.id,
-    threadId: frame.thread_id,
-    role: frame.role,
-    content: frame.content,
-    ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
-    createdAtWallMs: ctx.clock.wallMs(),
-  });
-  const result = await ctx.memory.submit({
-    userId: session.userId,
-    threadId: frame.thread_id,
-    id: frame.id,
-    role: frame.role,
-    content: frame.content,
-    ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
-    pushPayload,
-  });
+  const result = await commitMessage(
+    ctx,
+    {
+      userId: session.userId,
+      threadId: frame.thread_id,
+      id: frame.id,
+      role: frame.role,
+      content: frame.content,
+      ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+    },
+    {
+      origin: session.connectionId,
+      onCommitted: (seq) => reply(ctx, session, { type: 'ack', id: frame.id, seq }),
+    },
+  );
   switch (result.kind) {
     case 'ok':
-      reply(ctx, session, { type: 'ack', id: frame.id, seq: result.seq });
-      if (!result.duplicate) {
-        const message = { ...pushPayload.message, seq: result.seq };
-        await ctx.fanOut(
-          session.userId,
-          { type: 'message', seq: result.seq, message },
-          session.connectionId,
-        );
-      }
       return;
     case 'rejected':
       return fail(ctx, session, result.code, result.message, frame.id);
@@ -152,8 +134,6 @@ async function handleMessage(ctx: HandlerContext, session: Session, frame: Messa
       return fail(ctx, session, 'forbidden_thread', 'the thread belongs to another user', frame.id);
     case 'conflict':
       return fail(ctx, session, 'bad_request', 'this message id is already used', frame.id);
-    case 'unavailable':
-      return fail(ctx, session, 'unavailable', result.message, frame.id);
   }
 }
 

@@ -3,6 +3,7 @@
  * docs/design.md#ports): guarded message commits, searches through the breaker, and the status with its changes.
  * The daemon adapts the memory layer's service to it; tests implement it over a Store.
  */
+import type { StoredMessage } from '../storage/store.ts';
 import type { MemoryStatus } from './protocol.ts';
 
 /** A message to guard and commit to the log/outbox (delivered to the memory service later). */
@@ -15,19 +16,21 @@ export interface MemorySubmission {
   /** Stored and delivered byte for byte (docs/design.md#content-rules). */
   content: string;
   metadata?: unknown;
-  /** The payload of the `message` history event (see realtime/push.ts). */
-  pushPayload: unknown;
 }
 
-/** Outcome of {@link MemoryPort.submit}; only `ok` means committed. */
+/**
+ * Outcome of {@link MemoryPort.submit}; only `ok` means committed. A new message comes back as
+ * storage wrote it, which is what gets pushed. A storage failure is not an outcome: `submit`
+ * rejects with LifelineError `unavailable`, like every other store call
+ * (docs/design.md#storage-failure).
+ */
 export type MemorySubmitResult =
-  | { kind: 'ok'; seq: number; duplicate: boolean }
+  | { kind: 'ok'; seq: number; duplicate: false; message: StoredMessage }
+  | { kind: 'ok'; seq: number; duplicate: true }
   | { kind: 'rejected'; code: 'empty_message' | 'bad_request' | 'too_large'; message: string }
   | { kind: 'forbidden_thread' }
   /** The message id exists for another user or thread. */
-  | { kind: 'conflict' }
-  /** Storage cannot write now (docs/design.md#storage-failure); nothing was committed. */
-  | { kind: 'unavailable'; message: string };
+  | { kind: 'conflict' };
 
 /** A search request; the caller has already checked that `userId` owns `threadId`. */
 export interface MemorySearchQuery {
@@ -50,7 +53,10 @@ export interface MemorySearchHit {
 
 /** The port the realtime and HTTP layers use. */
 export interface MemoryPort {
-  /** Guards, then commits; resolves after the commit, never waiting on the memory service. */
+  /**
+   * Guards, then commits; resolves after the commit, never waiting on the memory service. Called
+   * only by the message pipeline (message-pipeline.ts).
+   */
   submit(message: MemorySubmission): Promise<MemorySubmitResult>;
   /** Searches through the breaker: `[]` with `degraded: true` at once while the circuit is open. */
   search(query: MemorySearchQuery): Promise<{ results: MemorySearchHit[]; degraded: boolean }>;

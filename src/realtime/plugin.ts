@@ -1,7 +1,7 @@
 /**
  * @module The realtime factory: the Elysia `.ws('/ws')` plugin over Bun's native WebSocket, the
- * hub, and the operations the HTTP API and the daemon call (publish, memory status pushes, drain,
- * live limits). docs/design.md#websocket, #operations, #edge-cases.
+ * hub, and the operations the HTTP API and the daemon call (publish, commit a message, drain,
+ * live limits); it pushes memory status changes itself. docs/design.md#websocket, #operations, #edge-cases.
  *
  * Bun takes its WebSocket settings once, from `listen()`; a plugin cannot set them. The daemon
  * passes {@link Realtime.websocketOptions} to `listen({ ..., reusePort: false, websocket })`.
@@ -28,7 +28,8 @@ import type { Fanout } from './fanout.ts';
 import { reply } from './handlers.ts';
 import { Hub } from './hub.ts';
 import { UpgradeLimiter } from './limits.ts';
-import type { MemoryPort } from './memory-port.ts';
+import type { MemoryPort, MemorySubmission, MemorySubmitResult } from './memory-port.ts';
+import { commitMessage } from './message-pipeline.ts';
 import { createOriginPolicy, type OriginPolicy } from './origin.ts';
 import { CLOSE, type MemoryStatus, type PushFrame } from './protocol.ts';
 import { toPushFrame } from './push.ts';
@@ -75,8 +76,8 @@ export interface Realtime {
   publish(userId: string, type: string, payload: unknown): Promise<number>;
   /** Pushes an event that is already committed (e.g. by the HTTP API) to the user's sockets. */
   fanOut(userId: string, frame: PushFrame, origin?: string): Promise<void>;
-  /** Pushes `memory {status}` to every connected user (once per status change). */
-  broadcastMemoryStatus(status: MemoryStatus): Promise<void>;
+  /** Commits a message and pushes it: the message pipeline (message-pipeline.ts). */
+  commitMessage(message: MemorySubmission): Promise<MemorySubmitResult>;
   /** Refuses new upgrades (503), sends `reconnect {after_ms}` jittered over the window, closes 1012. */
   drain(options: { windowMs: number }): Promise<void>;
   connectionCount(): number;
@@ -147,12 +148,13 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     if (frame !== undefined) await cx.fanOut(userId, frame);
     return seq;
   };
-  const broadcastMemoryStatus = async (status: MemoryStatus) => {
+  // The one subscription to memory status: each change is pushed as `memory {status}` to every
+  // connected user, once (pushStatus logs a failed push and never rejects).
+  const stopStatus = deps.memory.onStatusChange((status) => {
     if (status === live.lastStatus) return;
     live.lastStatus = status;
-    await pushStatus(cx, publish, status);
-  };
-  const stopStatus = deps.memory.onStatusChange((status) => void broadcastMemoryStatus(status));
+    void pushStatus(cx, publish, status);
+  });
   const sweep = () => sweepExpiry(cx, deps.clock.wallMs());
   const timer = setInterval(sweep, deps.expirySweepMs ?? 1000);
   timer.unref?.();
@@ -162,7 +164,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     websocketOptions: websocketOptionsOf(deps.config),
     publish,
     fanOut: cx.fanOut,
-    broadcastMemoryStatus,
+    commitMessage: (message) => commitMessage(cx, message),
     drain: async ({ windowMs }) => {
       live.draining = true;
       await drainSockets(cx, windowMs, deps.random ?? Math.random);

@@ -3,10 +3,11 @@
  * the frame built from `(type, seq, payload)` — the same function serves a live push and a replay,
  * so a resumed client sees exactly what a connected one saw (docs/design.md#websocket, #epochs).
  *
- * Stored payloads (the storage layer writes the first two itself):
- * `preferences` {preferences} · `personalization` {thread_id, personalization} ·
- * `message` {message: MessageView without seq} · `memory` {status} · `event` {event, data}.
+ * Stored payloads: storage writes `preferences`, `personalization` and `message` itself
+ * (storage/events.ts); `memory` {status} and `event` {event, data} are given by their writers.
  */
+import { assert } from '../lib/assert.ts';
+import { messageEventPayload } from '../storage/events.ts';
 import type { StoredMessage } from '../storage/store.ts';
 import type { MemorySearchHit } from './memory-port.ts';
 import {
@@ -47,29 +48,14 @@ export function messageView(message: StoredMessage): MessageView {
   return view;
 }
 
-/** The fields of a new message, before its seq is known. */
-export interface NewMessageFields {
-  id: string;
-  threadId: string;
-  role: string;
-  content: string;
-  metadata?: Obj;
-  createdAtWallMs: number;
-}
-
-/** The history payload of a `message` event (its `seq` is added when the frame is built). */
-export function messagePushPayload(fields: NewMessageFields): {
-  message: Omit<MessageView, 'seq'>;
-} {
-  const message: Omit<MessageView, 'seq'> = {
-    id: fields.id,
-    thread_id: fields.threadId,
-    role: fields.role,
-    content: fields.content,
-    created_at: isoTime(fields.createdAtWallMs),
-  };
-  if (fields.metadata !== undefined) message.metadata = fields.metadata;
-  return { message };
+/**
+ * The `message` push of a committed message: the frame its stored history event replays as
+ * (storage/events.ts builds that event from the same row).
+ */
+export function messageFrame(message: StoredMessage): PushFrame {
+  const frame = toPushFrame('message', message.seq, messageEventPayload(message));
+  assert(frame !== undefined, 'a message event payload always has its frame');
+  return frame;
 }
 
 /**

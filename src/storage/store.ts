@@ -22,8 +22,6 @@ export interface NewMessage {
   /** Stored byte for byte (docs/design.md#content-rules). */
   content: string;
   metadata?: unknown;
-  /** The payload of the `message` history event, as it will be pushed and replayed. */
-  pushPayload: unknown;
   /**
    * Store the row as already delivered: the local memory backend indexes a message in the same
    * transaction (the FTS5 trigger), so there is nothing left for the outbox to do. Adapters that
@@ -32,9 +30,14 @@ export interface NewMessage {
   deliveredAtCommit?: boolean;
 }
 
-/** Outcome of {@link MessageStore.appendMessage}. */
+/**
+ * Outcome of {@link MessageStore.appendMessage}. A new message comes back as the row was written
+ * (what a later read returns, `created_at` included), for the push; a duplicate only names the seq
+ * of the first write.
+ */
 export type AppendResult =
-  | { kind: 'ok'; seq: number; duplicate: boolean }
+  | { kind: 'ok'; seq: number; duplicate: false; message: StoredMessage }
+  | { kind: 'ok'; seq: number; duplicate: true }
   | { kind: 'forbidden_thread' }
   /** The id already exists for another user or thread. */
   | { kind: 'conflict' };
@@ -194,7 +197,10 @@ export interface StorageHealth {
 
 /** Message log and thread ownership. */
 export interface MessageStore {
-  /** Commits a message (ownership, dedupe, seq, history event) in one transaction. */
+  /**
+   * Commits a message (ownership, dedupe, seq, and its `message` history event built from the row,
+   * storage/events.ts) in one transaction.
+   */
   appendMessage(message: NewMessage): Promise<AppendResult>;
   /** The owner of a thread, or null when nobody has written to it. */
   threadOwner(threadId: string): Promise<string | null>;

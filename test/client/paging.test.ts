@@ -6,7 +6,6 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { connect, type LifelineClient } from '../../client/index.ts';
-import { messagePushPayload } from '../../src/realtime/push.ts';
 import { type Harness, startRealtime } from '../support/realtime-harness.ts';
 import { waitFor } from '../support/spawn.ts';
 
@@ -20,14 +19,7 @@ afterEach(async () => {
 
 async function store(h: Harness, threadId: string, content: string): Promise<string> {
   const id = crypto.randomUUID();
-  const pushPayload = messagePushPayload({
-    id,
-    threadId,
-    role: 'user',
-    content,
-    createdAtWallMs: Date.now(),
-  });
-  await h.store.appendMessage({ userId: 'u1', threadId, id, role: 'user', content, pushPayload });
+  await h.store.appendMessage({ userId: 'u1', threadId, id, role: 'user', content });
   return id;
 }
 

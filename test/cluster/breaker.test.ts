@@ -94,7 +94,6 @@ async function seed(c: Cluster, perService = 1): Promise<void> {
         id,
         role: 'user',
         content: `m${i}-${k}`,
-        pushPayload: { id },
       });
       expect(result.kind).toBe('ok');
     }

@@ -117,11 +117,21 @@ describe.skipIf(!postgresTestsEnabled('the PostgreSQL group commit tests'))(
         expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
         expect(settled[0]).toEqual({
           status: 'fulfilled',
-          value: { kind: 'ok', seq: 1, duplicate: false },
+          value: {
+            kind: 'ok',
+            seq: 1,
+            duplicate: false,
+            message: expect.objectContaining({ seq: 1 }),
+          },
         });
         expect(settled[2]).toEqual({
           status: 'fulfilled',
-          value: { kind: 'ok', seq: 2, duplicate: false },
+          value: {
+            kind: 'ok',
+            seq: 2,
+            duplicate: false,
+            message: expect.objectContaining({ seq: 2 }),
+          },
         });
         expect(store.storageHealth()).toEqual({ ok: true });
         const recent = await store.recentMessages('t1', 10);

@@ -23,7 +23,6 @@ function startApi(options: HarnessOptions & { key?: string | null } = {}) {
         store: parts.store,
         memory: parts.memory,
         realtime: parts.realtime,
-        clock: parts.clock,
       }),
       openapiRoutes('test'),
     ],

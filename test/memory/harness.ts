@@ -67,7 +67,6 @@ export function newMessage(threadId: string, content: string, userId = 'u1'): Ne
     id: crypto.randomUUID(),
     role: 'user',
     content,
-    pushPayload: { content },
   };
 }
 

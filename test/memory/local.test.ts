@@ -22,7 +22,6 @@ backendContract('local', async () => {
           id: m.uuid,
           role: m.role,
           content: m.content,
-          pushPayload: {},
         });
       }
     },

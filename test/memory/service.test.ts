@@ -11,7 +11,12 @@ describe('MemoryService.submit', () => {
     await using h = await memoryHarness();
     await h.zep.setFault({ kind: 'hang' });
     const message = newMessage('t1', 'hello');
-    expect(await h.service.submit(message)).toEqual({ kind: 'ok', seq: 1, duplicate: false });
+    expect(await h.service.submit(message)).toEqual({
+      kind: 'ok',
+      seq: 1,
+      duplicate: false,
+      message: expect.objectContaining({ id: message.id, content: 'hello', seq: 1 }),
+    });
     expect(await h.db.store.outboxStats()).toEqual({ pending: 1, dead: 0, delivered: 0 });
     expect(h.zep.requests()).toEqual([]);
   });

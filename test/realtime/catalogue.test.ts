@@ -339,7 +339,6 @@ describe('Z3–Z5: authorization', () => {
             store: p.store,
             memory: p.memory,
             realtime: p.realtime,
-            clock: p.clock,
           }),
         ],
       });

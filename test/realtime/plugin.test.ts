@@ -20,7 +20,6 @@ describe('rehydrate', () => {
       id,
       role: 'user',
       content: 'Hello',
-      pushPayload: { message: {} },
     });
     const { client, first } = await connect(await h.urlFor('u1', { thread: 't1' }));
     expect(first.type).toBe('rehydrate');

@@ -21,7 +21,6 @@ function start() {
         store: parts.store,
         memory: parts.memory,
         realtime: parts.realtime,
-        clock: parts.clock,
       }),
     ],
   });

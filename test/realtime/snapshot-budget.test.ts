@@ -9,7 +9,6 @@ import { describe, expect, test } from 'bun:test';
 import { apiRoutes } from '../../src/http/api.ts';
 import { utf8Bytes } from '../../src/lib/text.ts';
 import type { MessageView, ThreadStateFrame } from '../../src/realtime/protocol.ts';
-import { messagePushPayload } from '../../src/realtime/push.ts';
 import { type Harness, startRealtime } from '../support/realtime-harness.ts';
 import { connect, type WsClient } from '../support/ws.ts';
 
@@ -33,7 +32,6 @@ function start() {
         store: parts.store,
         memory: parts.memory,
         realtime: parts.realtime,
-        clock: parts.clock,
       }),
     ],
   });
@@ -46,21 +44,7 @@ async function fill(h: Harness): Promise<Record<string, string[]>> {
     for (const threadId of THREADS) {
       const id = crypto.randomUUID();
       const content = `${threadId}-${n}-`.padEnd(32_768, 'x');
-      const pushPayload = messagePushPayload({
-        id,
-        threadId,
-        role: 'user',
-        content,
-        createdAtWallMs: Date.now(),
-      });
-      await h.store.appendMessage({
-        userId: 'u1',
-        threadId,
-        id,
-        role: 'user',
-        content,
-        pushPayload,
-      });
+      await h.store.appendMessage({ userId: 'u1', threadId, id, role: 'user', content });
       ids[threadId] = [...(ids[threadId] ?? []), id];
     }
   }

@@ -9,7 +9,6 @@ import type { Config } from '../../src/config/schema.ts';
 import { createApp } from '../../src/http/app.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { systemClock } from '../../src/lib/clock.ts';
-import { LifelineError } from '../../src/lib/errors.ts';
 import { type Logger, silentLogger } from '../../src/lib/log.ts';
 import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../../src/lib/text.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.ts';
@@ -50,14 +49,7 @@ export class StoreMemory implements MemoryPort {
     if (utf8Bytes(m.content) > 32_768) {
       return { kind: 'rejected', code: 'too_large', message: 'too large' };
     }
-    try {
-      return await this.store.appendMessage(m);
-    } catch (error) {
-      if (error instanceof LifelineError && error.code === 'unavailable') {
-        return { kind: 'unavailable', message: error.message };
-      }
-      throw error;
-    }
+    return this.store.appendMessage(m);
   }
 
   search(q: MemorySearchQuery): Promise<{ results: MemorySearchHit[]; degraded: boolean }> {

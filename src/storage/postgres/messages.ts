@@ -6,7 +6,8 @@
  * whoever committed, so exactly one user owns a thread however many instances race.
  */
 import type { SQL } from 'bun';
-import { type MessageRow, toStoredMessage } from '../rows.ts';
+import { messageEventPayload } from '../events.ts';
+import { type MessageRow, messageWriteOf, toStoredMessage } from '../rows.ts';
 import type { AppendResult, NewMessage, StoredMessage } from '../store.ts';
 import { MESSAGE_COLUMNS } from './columns.ts';
 import { searchDocument } from './search.ts';
@@ -40,30 +41,35 @@ export interface MessageParams {
   nowWallMs: number;
   payload: string;
   search: string;
+  /** The row as a later read returns it, seq aside: what a successful append answers. */
+  row: Omit<StoredMessage, 'seq'>;
 }
 
 /**
  * Serialises `m` for {@link insertMessage} / {@link insertMessages}: a value that cannot be
  * serialised throws here, before the database and before it can share a statement with others.
+ * The `message` event payload is built from the row (storage/events.ts).
  */
 export function messageParams(m: NewMessage, nowWallMs: number): MessageParams {
+  const { row, metadataJson } = messageWriteOf(m, nowWallMs);
   return {
-    id: m.id,
-    threadId: m.threadId,
-    userId: m.userId,
-    role: m.role,
-    content: m.content,
-    metadata: m.metadata === undefined ? null : JSON.stringify(m.metadata),
+    id: row.id,
+    threadId: row.threadId,
+    userId: row.userId,
+    role: row.role,
+    content: row.content,
+    metadata: metadataJson,
     nowWallMs,
-    payload: JSON.stringify(m.pushPayload ?? null),
-    search: searchDocument(m.content),
+    payload: JSON.stringify(messageEventPayload(row)),
+    search: searchDocument(row.content),
+    row,
   };
 }
 
-function appendResultOf(kind: string, seq: number | null): AppendResult {
+function appendResultOf(m: MessageParams, kind: string, seq: number | null): AppendResult {
   switch (kind) {
     case 'ok':
-      return { kind: 'ok', seq: seq!, duplicate: false };
+      return { kind: 'ok', seq: seq!, duplicate: false, message: { ...m.row, seq: seq! } };
     case 'duplicate':
       return { kind: 'ok', seq: seq!, duplicate: true };
     case 'forbidden_thread':
@@ -83,7 +89,7 @@ export async function insertMessage(q: SQL, m: MessageParams): Promise<AppendRes
     FROM lifeline_append_message(${m.id}, ${m.threadId}, ${m.userId}, ${m.role}, ${m.content},
       ${m.metadata}, ${m.nowWallMs}, ${m.payload}, ${m.search})`;
   const { kind, seq } = row as { kind: string; seq: number | null };
-  return appendResultOf(kind, seq);
+  return appendResultOf(m, kind, seq);
 }
 
 /**
@@ -118,7 +124,7 @@ export async function insertMessages(q: SQL, rows: MessageParams[]): Promise<App
     throw new Error(`batch append returned ${found.length} results for ${rows.length} messages`);
   }
   const results = new Array<AppendResult>(rows.length);
-  for (const row of found) results[row.i] = appendResultOf(row.kind, row.seq);
+  for (const row of found) results[row.i] = appendResultOf(rows[row.i]!, row.kind, row.seq);
   return results;
 }
 

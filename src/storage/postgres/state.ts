@@ -5,6 +5,7 @@
  * is exactly the last event it covers.
  */
 import type { SQL } from 'bun';
+import { personalizationEventPayload, preferencesEventPayload } from '../events.ts';
 import type { Snapshot, SnapshotOptions, ThreadSnapshot } from '../store.ts';
 import { currentSeq, recordEvent } from './history.ts';
 import { claimThread, selectRecentMessages } from './messages.ts';
@@ -19,7 +20,7 @@ export async function writePreferences(
   const json = JSON.stringify(preferences ?? null);
   await q`INSERT INTO user_preferences (user_id, json, updated_at) VALUES (${userId}, ${json}, ${nowWallMs})
     ON CONFLICT (user_id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`;
-  return recordEvent(q, userId, 'preferences', { preferences }, nowWallMs);
+  return recordEvent(q, userId, 'preferences', preferencesEventPayload(preferences), nowWallMs);
 }
 
 /** Replaces a thread's personalization (claiming the thread on first write) and records the event. */
@@ -35,7 +36,7 @@ export async function writePersonalization(
   await q`INSERT INTO thread_personalization (thread_id, json, updated_at)
     VALUES (${threadId}, ${json}, ${nowWallMs})
     ON CONFLICT (thread_id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`;
-  const payload = { thread_id: threadId, personalization: state };
+  const payload = personalizationEventPayload(threadId, state);
   const seq = await recordEvent(q, userId, 'personalization', payload, nowWallMs);
   return { kind: 'ok', seq };
 }

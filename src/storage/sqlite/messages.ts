@@ -4,7 +4,8 @@
  * duplicate ids).
  */
 import type { Database } from 'bun:sqlite';
-import { type MessageRow, toStoredMessage } from '../rows.ts';
+import { messageEventPayload } from '../events.ts';
+import { type MessageRow, messageWriteOf, toStoredMessage } from '../rows.ts';
 import type { AppendResult, NewMessage, StoredMessage } from '../store.ts';
 import { recordEvent } from './history.ts';
 
@@ -41,6 +42,7 @@ export function claimThread(
 
 /** The write half of appendMessage; runs inside a group-commit transaction. */
 export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number): AppendResult {
+  const { row, metadataJson } = messageWriteOf(m, nowWallMs);
   const existing = sqlite
     .query('SELECT thread_id AS threadId, user_id AS userId, seq FROM messages WHERE id = ?')
     .get(m.id) as { threadId: string; userId: string; seq: number } | null;
@@ -54,25 +56,25 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
       : { kind: 'conflict' };
   }
   if (!claimThread(sqlite, m.userId, m.threadId, nowWallMs)) return { kind: 'forbidden_thread' };
-  const seq = recordEvent(sqlite, m.userId, 'message', m.pushPayload, nowWallMs);
+  const seq = recordEvent(sqlite, m.userId, 'message', messageEventPayload(row), nowWallMs);
   sqlite
     .query(
       `INSERT INTO messages (id, thread_id, user_id, role, content, metadata, created_at, seq, state, delivered_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
-      m.id,
-      m.threadId,
-      m.userId,
-      m.role,
-      m.content,
-      m.metadata === undefined ? null : JSON.stringify(m.metadata),
-      nowWallMs,
+      row.id,
+      row.threadId,
+      row.userId,
+      row.role,
+      row.content,
+      metadataJson,
+      row.createdAtWallMs,
       seq,
       m.deliveredAtCommit ? 'delivered' : 'pending',
       m.deliveredAtCommit ? nowWallMs : null,
     );
-  return { kind: 'ok', seq, duplicate: false };
+  return { kind: 'ok', seq, duplicate: false, message: { ...row, seq } };
 }
 
 /** The last `limit` messages of a thread, oldest first. */

@@ -4,6 +4,7 @@
  * committed state (docs/design.md#websocket, #snapshot-before-stream).
  */
 import type { Database } from 'bun:sqlite';
+import { personalizationEventPayload, preferencesEventPayload } from '../events.ts';
 import type { Snapshot, SnapshotOptions, ThreadSnapshot } from '../store.ts';
 import { currentSeq, recordEvent } from './history.ts';
 import { claimThread, selectRecentMessages } from './messages.ts';
@@ -21,7 +22,13 @@ export function writePreferences(
        ON CONFLICT (user_id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`,
     )
     .run(userId, JSON.stringify(preferences ?? null), nowWallMs);
-  return recordEvent(sqlite, userId, 'preferences', { preferences }, nowWallMs);
+  return recordEvent(
+    sqlite,
+    userId,
+    'preferences',
+    preferencesEventPayload(preferences),
+    nowWallMs,
+  );
 }
 
 /** Replaces a thread's personalization (claiming the thread on first write) and records the event. */
@@ -39,7 +46,7 @@ export function writePersonalization(
        ON CONFLICT (thread_id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`,
     )
     .run(threadId, JSON.stringify(state ?? null), nowWallMs);
-  const payload = { thread_id: threadId, personalization: state };
+  const payload = personalizationEventPayload(threadId, state);
   const seq = recordEvent(sqlite, userId, 'personalization', payload, nowWallMs);
   return { kind: 'ok', seq };
 }

@@ -4,9 +4,9 @@
  * `storeContract('postgres', makePg)` each register the same cases; an adapter file supplies only
  * how to make a fresh store, a second "instance" on the same data, and a storage failure.
  */
-import { describe } from 'bun:test';
+import { describe, expect } from 'bun:test';
 import type { Clock } from '../../../src/lib/clock.ts';
-import type { NewMessage, Store } from '../../../src/storage/store.ts';
+import type { NewMessage, Store, StoredMessage } from '../../../src/storage/store.ts';
 import { adminContract } from './admin.ts';
 import { failureContract } from './failure.ts';
 import { groupCommitContract } from './group-commit.ts';
@@ -58,8 +58,17 @@ export function msg(overrides: Partial<NewMessage> = {}): NewMessage {
     id,
     role: 'user',
     content: 'hello',
-    pushPayload: { id },
     ...overrides,
+  };
+}
+
+/** The outcome of appending a new message: committed as `seq`, answered with the row written. */
+export function committed(seq: number, row: Partial<StoredMessage> = {}) {
+  return {
+    kind: 'ok' as const,
+    seq,
+    duplicate: false as const,
+    message: expect.objectContaining({ ...row, seq }) as StoredMessage,
   };
 }
 
@@ -71,7 +80,7 @@ export async function write(
   userId = 'u1',
 ): Promise<string> {
   const id = crypto.randomUUID();
-  await store.appendMessage({ userId, threadId, id, role: 'user', content, pushPayload: { id } });
+  await store.appendMessage({ userId, threadId, id, role: 'user', content });
   return id;
 }
 

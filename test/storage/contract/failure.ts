@@ -1,7 +1,7 @@
 /** Contract: storage failures reject as `unavailable`, flip health, and recovery is automatic. */
 import { describe, expect, test } from 'bun:test';
 import { LifelineError } from '../../../src/lib/errors.ts';
-import { type MakeStore, msg, rejection } from './contract.ts';
+import { committed, type MakeStore, msg, rejection } from './contract.ts';
 
 /** Registers the failure cases. */
 export function failureContract(make: MakeStore): void {
@@ -26,11 +26,9 @@ export function failureContract(make: MakeStore): void {
         expect(db.store.storageHealth()).toEqual({ ok: false, reason: expect.any(String) });
         await db.restoreStorage();
         restored = true;
-        expect(await db.store.appendMessage(msg({ content: 'after' }))).toEqual({
-          kind: 'ok',
-          seq: 2,
-          duplicate: false,
-        });
+        expect(await db.store.appendMessage(msg({ content: 'after' }))).toEqual(
+          committed(2, { content: 'after' }),
+        );
         expect(db.store.storageHealth()).toEqual({ ok: true });
       } finally {
         if (!restored) await db.restoreStorage();

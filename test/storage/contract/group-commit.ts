@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { AppendResult } from '../../../src/storage/store.ts';
-import { type MakeStore, msg, rejection } from './contract.ts';
+import { committed, type MakeStore, msg, rejection } from './contract.ts';
 
 const okSeqs = (results: AppendResult[]) =>
   results.map((r) => (r.kind === 'ok' && !r.duplicate ? r.seq : null));
@@ -31,8 +31,8 @@ export function groupCommitContract(make: MakeStore): void {
         db.store.appendMessage(first),
       ]);
       expect(results).toEqual([
-        { kind: 'ok', seq: 1, duplicate: false },
-        { kind: 'ok', seq: 2, duplicate: false },
+        committed(1),
+        committed(2),
         { kind: 'ok', seq: 1, duplicate: true },
       ]);
     });
@@ -46,7 +46,7 @@ export function groupCommitContract(make: MakeStore): void {
       const settled = await Promise.allSettled([
         db.store.appendMessage(msg({ userId: 'u1', threadId: 't2' })),
         db.store.appendMessage(msg({ userId: 'u2', threadId: 't3', id: taken.id })),
-        db.store.appendMessage(msg({ userId: 'u1', pushPayload: cyclic })),
+        db.store.appendMessage(msg({ userId: 'u1', metadata: cyclic })),
         db.store.appendMessage(msg({ userId: 'u1' })),
         db.store.appendMessage(msg({ userId: 'u2', threadId: 't2' })),
       ]);
@@ -55,8 +55,8 @@ export function groupCommitContract(make: MakeStore): void {
         { kind: 'forbidden_thread' },
         { kind: 'conflict' },
         'rejected',
-        { kind: 'ok', seq: 1, duplicate: false },
-        { kind: 'ok', seq: 2, duplicate: false },
+        committed(1),
+        committed(2),
       ]);
       expect(db.store.storageHealth()).toEqual({ ok: true });
       expect(await db.store.threadOwner('t2')).toBe('u2');

@@ -76,15 +76,54 @@ export function historyContract(make: MakeStore): void {
       expect(rest.kind === 'ok' && rest.events[0]!.createdAtWallMs).toBe(clock.wallMs());
     });
 
-    test('a message event carries the push payload given at append', async () => {
-      await using db = await make();
+    test('a message event, the append answer and a read show the row as written', async () => {
+      const clock = new FakeClock();
+      await using db = await make({ clock });
       const id = crypto.randomUUID();
-      const payload = { type: 'message', thread_id: 't1', id, content: 'hi' };
-      await db.store.appendMessage(msg({ id, content: 'hi', pushPayload: payload }));
+      const metadata = { tags: ['a'], n: 1 };
+      const result = await db.store.appendMessage(msg({ id, content: 'hi', metadata }));
+      const [row] = await db.store.recentMessages('t1', 1);
+      expect(row).toEqual({
+        id,
+        threadId: 't1',
+        userId: 'u1',
+        role: 'user',
+        content: 'hi',
+        metadata,
+        createdAtWallMs: clock.wallMs(),
+        seq: 1,
+      });
+      expect(result).toEqual({ kind: 'ok', seq: 1, duplicate: false, message: row! });
+      const snapshot = await db.store.readSnapshot('u1', ['t1'], 10);
+      expect(snapshot.threads.t1?.messages).toEqual([row!]);
+      const message = {
+        id,
+        thread_id: 't1',
+        role: 'user',
+        content: 'hi',
+        created_at: new Date(clock.wallMs()).toISOString(),
+        metadata,
+      };
       expect(await db.store.eventsSince('u1', 0, 300)).toEqual({
         kind: 'ok',
-        events: [{ seq: 1, type: 'message', payload, createdAtWallMs: expect.any(Number) }],
+        events: [
+          { seq: 1, type: 'message', payload: { message }, createdAtWallMs: clock.wallMs() },
+        ],
       });
+    });
+
+    test('a message without metadata has none in its event', async () => {
+      await using db = await make();
+      await db.store.appendMessage(msg({ content: 'plain' }));
+      const replay = await db.store.eventsSince('u1', 0, 300);
+      const payload = replay.kind === 'ok' ? replay.events[0]?.payload : undefined;
+      expect(Object.keys((payload as { message: object }).message)).toEqual([
+        'id',
+        'thread_id',
+        'role',
+        'content',
+        'created_at',
+      ]);
     });
 
     test('a client resumes on another instance from the seq it saw', async () => {

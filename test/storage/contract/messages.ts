@@ -1,15 +1,15 @@
 /** Contract: the message log, dedupe, thread ownership and seq allocation across instances. */
 import { describe, expect, test } from 'bun:test';
 import type { AppendResult } from '../../../src/storage/store.ts';
-import { type MakeStore, msg } from './contract.ts';
+import { committed, type MakeStore, msg } from './contract.ts';
 
 /** Registers the message log cases. */
 export function messagesContract(make: MakeStore): void {
   describe('appendMessage', () => {
     test('commits a message, owns the thread and takes the next seq', async () => {
       await using db = await make();
-      expect(await db.store.appendMessage(msg())).toEqual({ kind: 'ok', seq: 1, duplicate: false });
-      expect(await db.store.appendMessage(msg())).toEqual({ kind: 'ok', seq: 2, duplicate: false });
+      expect(await db.store.appendMessage(msg())).toEqual(committed(1));
+      expect(await db.store.appendMessage(msg())).toEqual(committed(2));
       expect(await db.store.threadOwner('t1')).toBe('u1');
       expect(await db.store.threadOwner('nobody')).toBeNull();
     });
@@ -136,7 +136,7 @@ export function messagesContract(make: MakeStore): void {
       const good = [msg(), msg(), msg()];
       const results = await Promise.allSettled([
         db.store.appendMessage(good[0]!),
-        db.store.appendMessage(msg({ pushPayload: cyclic })),
+        db.store.appendMessage(msg({ metadata: cyclic })),
         db.store.appendMessage(good[1]!),
         db.store.appendMessage(good[2]!),
       ]);

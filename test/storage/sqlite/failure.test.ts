@@ -12,7 +12,6 @@ function append(db: Db, content: string) {
     id,
     role: 'user',
     content,
-    pushPayload: {},
   });
 }
 
@@ -55,7 +54,12 @@ describe('storage failure', () => {
     expect(snap.seq).toBe(1);
     // Space comes back: the next successful write clears the flag.
     db.handle.sqlite.run('PRAGMA max_page_count = 1073741823');
-    expect(await append(db, 'after')).toEqual({ kind: 'ok', seq: 2, duplicate: false });
+    expect(await append(db, 'after')).toEqual({
+      kind: 'ok',
+      seq: 2,
+      duplicate: false,
+      message: expect.objectContaining({ content: 'after', seq: 2 }),
+    });
     expect(db.store.storageHealth()).toEqual({ ok: true });
   });
 

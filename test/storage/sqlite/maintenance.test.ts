@@ -22,7 +22,6 @@ describe('maintenance', () => {
       id,
       role: 'user',
       content: 'keep me',
-      pushPayload: {},
     });
     const target = `${db.dir}/backups/copy.db`;
     await db.store.backupTo(target);

@@ -10,7 +10,6 @@ function msg(overrides: Partial<NewMessage> = {}): NewMessage {
     id,
     role: 'user',
     content: 'hello',
-    pushPayload: { id },
     ...overrides,
   };
 }
@@ -62,7 +61,7 @@ describe('appendMessage', () => {
     const good = [msg(), msg(), msg()];
     const results = await Promise.allSettled([
       db.store.appendMessage(good[0]!),
-      db.store.appendMessage(msg({ pushPayload: cyclic })),
+      db.store.appendMessage(msg({ metadata: cyclic })),
       db.store.appendMessage(good[1]!),
       db.store.appendMessage(good[2]!),
     ]);

@@ -5,7 +5,7 @@ type Db = ReturnType<typeof freshStore>;
 
 async function write(db: Db, threadId: string, content: string, userId = 'u1'): Promise<string> {
   const id = crypto.randomUUID();
-  await db.store.appendMessage({ userId, threadId, id, role: 'user', content, pushPayload: {} });
+  await db.store.appendMessage({ userId, threadId, id, role: 'user', content });
   return id;
 }
 
@@ -51,7 +51,6 @@ describe('outbox counts', () => {
       id: crypto.randomUUID(),
       role: 'user',
       content: 'delivered at commit',
-      pushPayload: {},
       deliveredAtCommit: true,
     });
     await db.store.markDelivered(ids.slice(0, 4));

@@ -14,7 +14,6 @@ async function write(
     id,
     role: 'user',
     content,
-    pushPayload: { id },
   });
 }
 
