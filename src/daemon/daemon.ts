@@ -16,7 +16,7 @@ import type { Store } from '../storage/store.ts';
 import { preflightChecks } from './checks.ts';
 import { instanceIdOf } from './cluster.ts';
 import { startHistoryTrim } from './history-trim.ts';
-import { buildParts, type Parts } from './parts.ts';
+import { buildParts, type Parts } from './build.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
 

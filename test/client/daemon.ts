@@ -13,10 +13,10 @@ const ROOT = resolve(import.meta.dir, '..', '..');
 
 /**
  * Why the daemon cannot run these tests yet (undefined when it can): it must mount the realtime
- * plugin and `clientAssetRoutes` (src/daemon/parts.ts).
+ * plugin and `clientAssetRoutes` (src/daemon/build.ts).
  */
 export function daemonNotReady(): string | undefined {
-  const parts = readFileSync(join(ROOT, 'src', 'daemon', 'parts.ts'), 'utf8');
+  const parts = readFileSync(join(ROOT, 'src', 'daemon', 'build.ts'), 'utf8');
   if (!parts.includes('createRealtime'))
     return 'the daemon does not mount /ws yet (createRealtime)';
   if (!parts.includes('clientAssetRoutes')) return 'the daemon does not serve /client.js yet';

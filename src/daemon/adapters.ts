@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Store } from '../storage/store.ts';
 import type { ClusterRuntime, ClusterView } from './cluster.ts';
-import { memoryLatencyMs } from './latency.ts';
+import { memoryLatencyMs } from '../metrics/latency.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** How many breaker transitions the status page's timeline keeps. */

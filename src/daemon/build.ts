@@ -28,7 +28,7 @@ import type { Store } from '../storage/store.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
 import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
-import { adminPortOf, memoryPortOf, recordTransitions } from './ports.ts';
+import { adminPortOf, memoryPortOf, recordTransitions } from './adapters.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** Everything the lifecycle drives. */

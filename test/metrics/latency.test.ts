@@ -1,9 +1,9 @@
 /**
- * The status page's memory latency percentiles (src/daemon/latency.ts): estimated from the
+ * The status page's memory latency percentiles (src/metrics/latency.ts): estimated from the
  * histogram's buckets like PromQL's histogram_quantile, none before the first request.
  */
 import { describe, expect, test } from 'bun:test';
-import { memoryLatencyMs } from '../../src/daemon/latency.ts';
+import { memoryLatencyMs } from '../../src/metrics/latency.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 
 const labels = { backend: 'zep', operation: 'add', outcome: 'answer' };

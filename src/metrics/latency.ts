@@ -4,7 +4,7 @@
  * linear interpolation inside the bucket that holds the rank. Since process start, all operations
  * and outcomes of the backend together.
  */
-import type { Metrics } from '../metrics/registry.ts';
+import type { Metrics } from './registry.ts';
 
 const BUCKET_SAMPLES = 'lifeline_memory_request_duration_seconds_bucket';
 
