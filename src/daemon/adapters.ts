@@ -1,23 +1,76 @@
 /**
  * @module Adapters from the daemon's services to the ports the upper layers declare
- * (docs/design.md#ports point 9: the consumer owns the interface): the realtime layer's MemoryPort
- * and the admin API's AdminPort.
+ * (docs/design.md#ports point 9: the consumer owns the interface): the realtime layer's MemoryPort,
+ * the admin API's AdminPort and the health routes' Readiness, with the one circuit/outbox view
+ * the last two show.
  */
 import type { TransitionReason } from '../breaker/state.ts';
 import { showConfig } from '../config/show.ts';
 import type { AdminPort } from '../http/admin.ts';
+import type { Readiness } from '../http/health.ts';
 import type { AdminStatus, AdminStatusTransition } from '../http/status-page.ts';
 import { buildInfo } from '../lib/build-info.ts';
 import type { MemoryService } from '../memory/service.ts';
+import { memoryLatencyMs } from '../metrics/latency.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { Store } from '../storage/store.ts';
 import type { ClusterRuntime, ClusterView } from './cluster.ts';
-import { memoryLatencyMs } from '../metrics/latency.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** How many breaker transitions the status page's timeline keeps. */
 const TRANSITIONS_KEPT = 50;
+
+/**
+ * The memory service's circuit and the outbox as operators see them: the one formatter behind
+ * `/readyz` (which shows a subset) and the admin status.
+ */
+export async function circuitView(
+  memory: Pick<MemoryService, 'circuit'>,
+  store: Pick<Store, 'outboxStats'>,
+) {
+  const outbox = await store.outboxStats();
+  const { backend, status, snapshot } = memory.circuit();
+  const next = snapshot.nextProbeAtWallMs;
+  return {
+    memory: { backend, status },
+    breaker: {
+      state: snapshot.state,
+      consecutive_failures: snapshot.consecutiveFailures,
+      next_probe_at: next === null ? null : new Date(next).toISOString(),
+      reopen_count: snapshot.reopenCount,
+      last_error: snapshot.lastError,
+    },
+    outbox,
+  };
+}
+
+/** `/readyz`'s view of the daemon: its phase, storage health, and a summary of the circuit. */
+export function readinessOf(
+  phase: () => 'starting' | 'ready' | 'draining',
+  store: Store,
+  memory: MemoryService,
+  connections: () => number,
+  instanceId: string | undefined,
+): Readiness {
+  return {
+    phase,
+    unavailableReason: () => {
+      const health = store.storageHealth();
+      return health.ok ? undefined : `storage: ${health.reason ?? 'unavailable'}`;
+    },
+    details: async () => {
+      const view = await circuitView(memory, store);
+      return {
+        memory: view.memory,
+        breaker: { state: view.breaker.state, next_probe_at: view.breaker.next_probe_at },
+        outbox: { pending: view.outbox.pending, dead: view.outbox.dead },
+        connections: connections(),
+        ...(instanceId === undefined ? {} : { instance_id: instanceId }),
+      };
+    },
+  };
+}
 
 /** The realtime layer's view of the memory service. */
 export function memoryPortOf(memory: MemoryService): MemoryPort {
@@ -75,27 +128,15 @@ export function adminPortOf(inputs: AdminInputs): AdminPort {
   const { memory, store, runtime } = inputs;
   return {
     async status() {
-      const outbox = await store.outboxStats();
-      const circuit = memory.circuit();
-      const snapshot = circuit.snapshot;
+      const view = await circuitView(memory, store);
       const latency = await memoryLatencyMs(inputs.metrics);
       return {
         status: inputs.phase(),
         version: buildInfo().version,
         uptime_s: Math.round((performance.now() - inputs.startedAtMonoMs) / 1000),
-        memory: { backend: circuit.backend, status: circuit.status },
-        breaker: {
-          state: snapshot.state,
-          consecutive_failures: snapshot.consecutiveFailures,
-          next_probe_at:
-            snapshot.nextProbeAtWallMs === null
-              ? null
-              : new Date(snapshot.nextProbeAtWallMs).toISOString(),
-          reopen_count: snapshot.reopenCount,
-          last_error: snapshot.lastError,
-          transitions: [...inputs.transitions],
-        },
-        outbox,
+        memory: view.memory,
+        breaker: { ...view.breaker, transitions: [...inputs.transitions] },
+        outbox: view.outbox,
         connections: inputs.connections(),
         ...(latency === undefined ? {} : { latency_ms: latency }),
         ...(inputs.cluster === undefined ? {} : { cluster: await clusterViewOf(inputs.cluster) }),

@@ -1,16 +1,15 @@
 /**
- * @module Builds the parts of a running daemon from config: the memory service, the realtime
- * layer, the HTTP API and admin routes, and the app that mounts them. Kept apart from the
- * lifecycle so each stays small.
+ * @module Builds a running daemon from config: the memory service, the hub (once, shared by
+ * realtime and the cluster fan-out), the realtime layer, and the app composed in one typed chain
+ * of the base, realtime, API, admin and asset routes. Kept apart from the lifecycle (daemon.ts)
+ * so each stays small.
  */
-import type { Elysia } from 'elysia';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { adminRoutes } from '../http/admin.ts';
+import { type AdminPort, adminRoutes } from '../http/admin.ts';
 import { apiRoutes } from '../http/api.ts';
 import { createApp } from '../http/app.ts';
 import { clientAssetRoutes } from '../http/client-assets.ts';
-import type { Readiness } from '../http/health.ts';
 import { openapiRoutes } from '../http/openapi.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -18,22 +17,26 @@ import type { MemoryService } from '../memory/service.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { mintToken } from '../realtime/auth.ts';
 import { observingSnapshots } from '../realtime/cluster-fanout.ts';
-import { type Fanout, InProcessFanout } from '../realtime/fanout.ts';
+import { InProcessFanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
-import { createRealtime, type Realtime, type WebSocketOptions } from '../realtime/plugin.ts';
+import {
+  createHub,
+  createRealtime,
+  type Realtime,
+  type WebSocketOptions,
+} from '../realtime/plugin.ts';
 import { CLOSE } from '../realtime/protocol.ts';
 import type { StorageHandle } from '../storage/open-storage.ts';
-import type { Store } from '../storage/store.ts';
+import { adminPortOf, memoryPortOf, readinessOf, recordTransitions } from './adapters.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
 import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
-import { adminPortOf, memoryPortOf, recordTransitions } from './adapters.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
 
 /** Everything the lifecycle drives. */
-export interface Parts {
-  app: Elysia;
+export interface BuiltDaemon {
+  app: DaemonApp;
   memory: MemoryService;
   realtime: Realtime;
   websocket: WebSocketOptions;
@@ -46,8 +49,11 @@ export interface Parts {
   afterClose(deadlineMs: number): Promise<void>;
 }
 
-/** Inputs of {@link buildParts}. */
-export interface PartsInput {
+/** The HTTP + WebSocket app as {@link composeApp} types it. */
+export type DaemonApp = ReturnType<typeof composeApp>;
+
+/** Inputs of {@link buildDaemon}. */
+export interface BuildOptions {
   runtime: RuntimeConfig;
   storage: StorageHandle;
   /** This instance's id (carried by readyz, metrics and the admin status in cluster mode). */
@@ -58,19 +64,30 @@ export interface PartsInput {
 }
 
 /** Builds the services and the app; starts the outbox flusher. */
-export async function buildParts(input: PartsInput): Promise<Parts> {
-  const { storage, metrics, logger, runtime, clock } = input;
+export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
+  const { storage, metrics, logger, runtime } = input;
   const store = storage.store;
   const config = runtime.config;
-  const phase: Parts['phase'] = { value: 'starting' };
+  const phase: BuiltDaemon['phase'] = { value: 'starting' };
   const startedAtMonoMs = performance.now();
   const memory = await createMemoryService({ config, store, metrics, logger });
   const transitions = recordTransitions(memory);
   const memoryPort = memoryPortOf(memory);
-  const devJwtSecret = storage.devJwtSecret;
-  const { realtime, cluster } = await buildRealtime(input, memoryPort, memory);
+  const hub = createHub(config, logger);
+  const cluster = clusterOf(input, hub, memory);
+  const realtime = createRealtime({
+    config,
+    store: cluster === undefined ? store : observingSnapshots(store, cluster.fanout),
+    memory: memoryPort,
+    verifier: await verifierOf(config, storage.devJwtSecret, input.clock),
+    hub,
+    fanout: cluster?.fanout ?? new InProcessFanout(logger),
+    metrics,
+    logger,
+    clock: input.clock,
+  });
+  if (cluster !== undefined) instanceInfo(metrics, cluster.instanceId);
   runtime.onChange((next) => applyLive(next, memory, realtime, logger));
-  const apiKey = () => runtime.config.auth.api_key;
   const admin = adminPortOf({
     memory,
     store,
@@ -83,21 +100,7 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
     metrics,
     cluster,
   });
-  const plugins = [
-    realtime.plugin,
-    apiRoutes({ apiKey, store, memory: memoryPort, realtime }),
-    adminRoutes({ apiKey, admin }),
-    openapiRoutes(),
-    clientAssetRoutes(devJwtSecret ? demoTokens(config, devJwtSecret, clock) : {}),
-  ] as unknown as Array<Elysia<string>>;
-  const app = createApp({
-    readiness: readinessOf(phase, store, memory, realtime, cluster?.instanceId),
-    metrics,
-    logger,
-    refreshMetrics: () => refreshGauges(storage, metrics),
-    plugins,
-    gate: { apiKey, maxBodyBytes: () => runtime.config.server.max_payload_bytes },
-  }) as unknown as Elysia;
+  const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster });
   memory.start();
   return {
     app,
@@ -120,28 +123,41 @@ export async function buildParts(input: PartsInput): Promise<Parts> {
   };
 }
 
-/** The realtime layer over the right fan-out (and, in cluster mode, the cluster runtime). */
-async function buildRealtime(
-  input: PartsInput,
-  memory: MemoryPort,
-  service: MemoryService,
-): Promise<{ realtime: Realtime; cluster?: ClusterRuntime }> {
-  const { storage, metrics, logger, clock } = input;
-  const config = input.runtime.config;
-  const wiring = fanoutOf(input, service);
-  const realtime = createRealtime({
-    config,
-    store: wiring.realtimeStore,
-    memory,
-    verifier: await verifierOf(config, storage.devJwtSecret, clock),
-    fanout: wiring.fanout,
+/** The services the routes are built over. */
+interface AppServices {
+  phase: BuiltDaemon['phase'];
+  memory: MemoryService;
+  memoryPort: MemoryPort;
+  realtime: Realtime;
+  admin: AdminPort;
+  cluster: ClusterRuntime | undefined;
+}
+
+/** The app in one typed chain: the base (http/app.ts), then realtime, the API, admin, assets. */
+function composeApp(input: BuildOptions, services: AppServices) {
+  const { storage, metrics, logger, runtime, clock } = input;
+  const { phase, memory, realtime, cluster } = services;
+  const store = storage.store;
+  const apiKey = () => runtime.config.auth.api_key;
+  const devJwtSecret = storage.devJwtSecret;
+  return createApp({
+    readiness: readinessOf(
+      () => phase.value,
+      store,
+      memory,
+      () => realtime.connectionCount(),
+      cluster?.instanceId,
+    ),
     metrics,
     logger,
-    clock,
-  });
-  wiring.bindHub(realtime.hub);
-  if (wiring.cluster) instanceInfo(metrics, wiring.cluster.instanceId);
-  return { realtime, cluster: wiring.cluster };
+    refreshMetrics: () => refreshGauges(storage, metrics),
+    gate: { apiKey, maxBodyBytes: () => runtime.config.server.max_payload_bytes },
+  })
+    .use(realtime.plugin)
+    .use(apiRoutes({ apiKey, store, memory: services.memoryPort, realtime }))
+    .use(adminRoutes({ apiKey, admin: services.admin }))
+    .use(openapiRoutes())
+    .use(clientAssetRoutes(devJwtSecret ? demoTokens(runtime.config, devJwtSecret, clock) : {}));
 }
 
 /** In dev mode (the generated key) the demo page gets a token for the `demo` user. */
@@ -170,28 +186,21 @@ function instanceInfo(metrics: Metrics, instanceId: string): void {
   gauge.set({ instance_id: instanceId }, 1);
 }
 
-/** The fan-out: in-process on SQLite; on PostgreSQL the cluster fan-out with its LISTEN. */
-function fanoutOf(
-  input: PartsInput,
+/** On PostgreSQL, the cluster runtime with its fan-out over the hub's sockets; none on SQLite. */
+function clusterOf(
+  input: BuildOptions,
+  hub: Hub,
   memory: MemoryService,
-): {
-  fanout: Fanout;
-  realtimeStore: Store;
-  cluster?: ClusterRuntime;
-  bindHub(hub: Hub): void;
-} {
+): ClusterRuntime | undefined {
   const { storage, logger } = input;
-  if (storage.clusterPool === undefined) {
-    return { fanout: new InProcessFanout(logger), realtimeStore: storage.store, bindHub: () => {} };
-  }
-  let hub: Hub | undefined;
-  const cluster = createCluster({
+  if (storage.clusterPool === undefined) return undefined;
+  return createCluster({
     instanceId: input.instanceId,
     side: storage.clusterPool(),
     store: storage.store,
-    hasLocal: (userId) => (hub?.socketsOf(userId).length ?? 0) > 0,
+    hasLocal: (userId) => hub.socketsOf(userId).length > 0,
     closeLocal: (userId) => {
-      for (const socket of hub?.socketsOf(userId) ?? []) {
+      for (const socket of hub.socketsOf(userId)) {
         try {
           socket.close(CLOSE.restart, 'resume: events were missed');
         } catch {
@@ -203,14 +212,6 @@ function fanoutOf(
     logger,
     clock: input.clock,
   });
-  return {
-    fanout: cluster.fanout,
-    realtimeStore: observingSnapshots(storage.store, cluster.fanout),
-    cluster,
-    bindHub: (bound) => {
-      hub = bound;
-    },
-  };
 }
 
 function applyLive(
@@ -222,35 +223,4 @@ function applyLive(
   memory.updateSettings(memorySettingsOf(config));
   realtime.updateLimits(config);
   logger.setLevel(config.log.level);
-}
-
-function readinessOf(
-  phase: Parts['phase'],
-  store: Store,
-  memory: MemoryService,
-  realtime: Realtime,
-  instanceId: string | undefined,
-): Readiness {
-  return {
-    phase: () => phase.value,
-    unavailableReason: () => {
-      const health = store.storageHealth();
-      return health.ok ? undefined : `storage: ${health.reason ?? 'unavailable'}`;
-    },
-    details: async () => {
-      const outbox = await store.outboxStats();
-      const circuit = memory.circuit();
-      const next = circuit.snapshot.nextProbeAtWallMs;
-      return {
-        memory: { backend: circuit.backend, status: circuit.status },
-        breaker: {
-          state: circuit.snapshot.state,
-          next_probe_at: next === null ? null : new Date(next).toISOString(),
-        },
-        outbox: { pending: outbox.pending, dead: outbox.dead },
-        connections: realtime.connectionCount(),
-        ...(instanceId === undefined ? {} : { instance_id: instanceId }),
-      };
-    },
-  };
 }

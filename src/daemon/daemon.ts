@@ -13,10 +13,10 @@ import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import { type CheckRun, runChecks } from '../preflight/run.ts';
 import { clusterMode, openStorage } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
+import { type BuiltDaemon, buildDaemon } from './build.ts';
 import { preflightChecks } from './checks.ts';
 import { instanceIdOf } from './cluster.ts';
 import { startHistoryTrim } from './history-trim.ts';
-import { buildParts, type Parts } from './build.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
 
@@ -69,7 +69,7 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
   runtime.startPolling(RUNTIME_POLL_MS);
   const config = runtime.config;
   const metrics = createMetrics({ processMetrics: true });
-  const parts = await buildParts({
+  const built = await buildDaemon({
     runtime,
     storage,
     instanceId,
@@ -77,9 +77,9 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
     logger: log,
     clock: systemClock,
   });
-  const server = listen(parts, config);
-  await parts.cluster?.start(addressOf(config, server.port ?? config.server.port));
-  parts.phase.value = 'ready';
+  const server = listen(built, config);
+  await built.cluster?.start(addressOf(config, server.port ?? config.server.port));
+  built.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
   log.info('listening', { host: config.server.host, port: server.port });
   const watchdog = startWatchdog(input.notifier);
@@ -100,7 +100,7 @@ export async function startDaemon(input: StartInput): Promise<StartOutcome> {
       stopTrim();
       runtime.stop();
       stopping ??= drain({
-        parts,
+        built,
         server,
         close: () => storage.close(),
         notifier: input.notifier,
@@ -130,19 +130,19 @@ async function openFor(config: Config, logger: Logger) {
   return { instanceId, log, storage };
 }
 
-function listen(parts: Parts, config: Config): Server<unknown> {
+function listen(built: BuiltDaemon, config: Config): Server<unknown> {
   // reusePort:false: a second instance on the same port must fail, not share traffic
   // (docs/design.md#listener).
-  parts.app.listen({
+  built.app.listen({
     hostname: config.server.host,
     port: config.server.port,
     reusePort: false,
     // A backstop behind the request gate's own 413 (which carries the error envelope): Bun
     // refuses larger declared bodies itself and closes (docs/decisions.md, "Request gate").
     maxRequestBodySize: listenerBodyLimit(config),
-    websocket: parts.websocket,
+    websocket: built.websocket,
   });
-  const server = parts.app.server;
+  const server = built.app.server;
   if (!server) throw new Error(`could not bind ${config.server.host}:${config.server.port}`);
   return server as Server<unknown>;
 }
@@ -168,7 +168,7 @@ function startWatchdog(notifier: Notifier): Timer | undefined {
 }
 
 async function drain(input: {
-  parts: Parts;
+  built: BuiltDaemon;
   server: Server<unknown>;
   /** Closes the store (and the cluster side pool). */
   close(): Promise<void>;
@@ -178,16 +178,16 @@ async function drain(input: {
   watchdog: Timer | undefined;
   config: Config;
 }): Promise<void> {
-  const { parts, server, logger } = input;
-  parts.phase.value = 'draining';
+  const { built, server, logger } = input;
+  built.phase.value = 'draining';
   input.notifier.notify('STOPPING=1');
   logger.info('draining', { reason: input.reason });
   if (input.watchdog) clearInterval(input.watchdog);
   const deadlineMs = performance.now() + input.config.shutdown.drain_timeout_s * 1000;
-  await parts.beforeClose(deadlineMs);
+  await built.beforeClose(deadlineMs);
   await server.stop(true);
-  await parts.afterClose(deadlineMs);
-  await parts.cluster?.stop();
+  await built.afterClose(deadlineMs);
+  await built.cluster?.stop();
   await input.close();
   logger.info('stopped', { reason: input.reason });
 }

@@ -17,8 +17,6 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   refreshMetrics: () => Promise<void>;
-  /** Further plugins (realtime, API, admin) mounted in order. */
-  plugins?: Array<Elysia<string>>;
   /**
    * The request gate's inputs (src/http/request-gate.ts). Without them (unit tests of the app) no
    * request is refused before its route, and bodies are parsed by Elysia.
@@ -26,19 +24,25 @@ export interface AppDeps {
   gate?: GateDeps;
 }
 
-/** Builds the HTTP + WebSocket application; `listen` is the daemon's job. */
+/**
+ * Builds the HTTP + WebSocket application's base: the request log, the error mapping, the gate,
+ * health, metrics and the status page. The daemon continues the chain with `.use()` for realtime,
+ * the API and admin (daemon/build.ts), so the app keeps one inferred type; `listen` is its job.
+ */
 export function createApp(deps: AppDeps) {
   const draining = () => deps.readiness.phase() === 'draining';
   const gate = deps.gate === undefined ? undefined : createGate(deps.gate);
   // The gate reads the raw path from Bun's own router (request-gate.ts), so Elysia's copy of the
-  // routes in Bun's router is turned off: every request goes through the gate's segment routes.
-  const app: Elysia = new Elysia({
+  // routes in Bun's router is turned off: every request goes through the gate's segment routes,
+  // which hand it to the finished app (set below, once the chain exists).
+  let fetchApp: (request: Request) => Response | Promise<Response> = () =>
+    new Response(null, { status: 503 });
+  const app = new Elysia({
     name: 'lifeline',
     ...(gate === undefined
       ? {}
-      : { systemRouter: false, serve: { routes: gate.routes((request) => app.fetch(request)) } }),
-  });
-  app
+      : { systemRouter: false, serve: { routes: gate.routes((request) => fetchApp(request)) } }),
+  })
     .use(
       requestLog({
         logger: deps.logger,
@@ -51,12 +55,12 @@ export function createApp(deps: AppDeps) {
       const answer = toErrorAnswer(code, error, deps.logger);
       set.status = answer.status;
       return answer.body;
-    });
-  if (gate !== undefined) app.use(gate.plugin());
-  app
+    })
+    .use(gate === undefined ? new Elysia({ name: 'lifeline.request-gate.off' }) : gate.plugin())
     .use(healthRoutes(deps.readiness))
     .use(metricsRoutes(deps.metrics, deps.refreshMetrics))
     .use(statusPageRoutes());
-  for (const plugin of deps.plugins ?? []) app.use(plugin);
+  // `use` adds to this same instance, so its `fetch` also serves what the daemon mounts later.
+  fetchApp = (request) => app.fetch(request);
   return app;
 }

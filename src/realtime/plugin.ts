@@ -43,6 +43,8 @@ export interface RealtimeDeps {
   store: Store;
   memory: MemoryPort;
   verifier: Verifier;
+  /** The sockets by user, built once by the caller ({@link createHub}) and shared with the fan-out. */
+  hub: Hub;
   fanout: Fanout;
   metrics: Metrics;
   logger: Logger;
@@ -68,7 +70,7 @@ export interface WebSocketOptions {
 /** The running realtime layer. */
 export interface Realtime {
   /** Mount with `app.use(plugin)`. */
-  plugin: Elysia;
+  plugin: RealtimePlugin;
   hub: Hub;
   /** Pass to `listen({ websocket })`: payload limit (1009), idle timeout with pings, backpressure. */
   websocketOptions: WebSocketOptions;
@@ -124,6 +126,15 @@ function buildContext(deps: RealtimeDeps, live: LiveState, hub: Hub): Connection
   return cx;
 }
 
+/** The hub for {@link createRealtime}, sized from config (runtime changes go through `updateLimits`). */
+export function createHub(config: Config, logger: Logger): Hub {
+  return new Hub({
+    socketsPerUser: config.limits.sockets_per_user,
+    maxBufferedBytes: config.limits.send_buffer_bytes,
+    logger,
+  });
+}
+
 /** Builds the realtime layer; nothing listens until the app does. */
 export function createRealtime(deps: RealtimeDeps): Realtime {
   const live: LiveState = {
@@ -133,11 +144,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     limiter: newLimiter(deps.config, deps.clock),
     policies: new Map(),
   };
-  const hub = new Hub({
-    socketsPerUser: deps.config.limits.sockets_per_user,
-    maxBufferedBytes: deps.config.limits.send_buffer_bytes,
-    logger: deps.logger,
-  });
+  const hub = deps.hub;
   const cx = buildContext(deps, live, hub);
   const unsubscribe = deps.fanout.subscribe((userId, frame, origin) =>
     deliver(cx, userId, frame, origin),
@@ -267,8 +274,11 @@ async function drainSockets(cx: ConnectionDeps, windowMs: number, random: () => 
   for (const session of sessions) closeSession(cx, session, CLOSE.restart, 'service restart');
 }
 
+/** The Elysia plugin with the `/ws` route. */
+export type RealtimePlugin = ReturnType<typeof wsPlugin>;
+
 /** The `.ws('/ws')` route. */
-function wsPlugin(cx: ConnectionDeps): Elysia {
+function wsPlugin(cx: ConnectionDeps) {
   const byData = new WeakMap<object, Session>();
   // A refusal thrown from `upgrade` (an UpgradeRefused, carrying its status) is answered by the
   // app's error mapping (http/errors.ts) as `{error:{code,message}}` with that status.
@@ -294,5 +304,5 @@ function wsPlugin(cx: ConnectionDeps): Elysia {
       closeConnection(cx, byData.get(ws.raw.data as object), code);
     },
   });
-  return plugin as unknown as Elysia;
+  return plugin;
 }

@@ -3,7 +3,7 @@
  * a memory port over the store (or one whose searches hang), in-process fan-out, port 0 on
  * 127.0.0.1. `await using h = await startRealtime()`.
  */
-import type { Elysia } from 'elysia';
+import type { AnyElysia } from 'elysia';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createApp } from '../../src/http/app.ts';
@@ -21,7 +21,7 @@ import type {
   MemorySubmission,
   MemorySubmitResult,
 } from '../../src/realtime/memory-port.ts';
-import { createRealtime, type Realtime } from '../../src/realtime/plugin.ts';
+import { createHub, createRealtime, type Realtime } from '../../src/realtime/plugin.ts';
 import type { MemoryStatus } from '../../src/realtime/protocol.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { type FreshStore, freshStore } from './db.ts';
@@ -149,6 +149,7 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
     store,
     memory,
     verifier,
+    hub: createHub(config, options.logger ?? silentLogger),
     fanout: new InProcessFanout(),
     metrics,
     logger: options.logger ?? silentLogger,
@@ -165,10 +166,9 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
     metrics,
     logger: options.logger ?? silentLogger,
     refreshMetrics: async () => {},
-    plugins: [realtime.plugin, ...(options.plugins?.(parts) ?? [])] as unknown as Array<
-      Elysia<string>
-    >,
-  });
+  }).use(realtime.plugin);
+  // Test plugins come typed loosely (whatever each test mounts); the app's own chain is typed.
+  for (const plugin of options.plugins?.(parts) ?? []) app.use(plugin as AnyElysia);
   app.listen({
     port: 0,
     hostname: '127.0.0.1',
