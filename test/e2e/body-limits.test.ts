@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { API_KEY, type OpsServer, openReadOnly, startServer } from '../ops/harness.ts';
+import { API_KEY, type OpsServer, openReadOnly, startServer } from '../daemon/harness.ts';
 import {
   jsonOf,
   type RawAnswer,

@@ -5,7 +5,7 @@
  * nothing is stored, nothing is logged above debug, and the daemon keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { type OpsServer, openReadOnly, startServer } from '../ops/harness.ts';
+import { type OpsServer, openReadOnly, startServer } from '../daemon/harness.ts';
 import { jsonOf, type RawAnswer, rawRequest } from '../support/raw-http.ts';
 import { waitFor } from '../support/spawn.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';

@@ -6,7 +6,7 @@
  */
 import { Database } from 'bun:sqlite';
 import { afterEach, describe, expect, test } from 'bun:test';
-import { API_KEY, type OpsServer, startServer, tokenFor } from '../ops/harness.ts';
+import { API_KEY, type OpsServer, startServer, tokenFor } from '../daemon/harness.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';
 import { connect } from '../support/ws.ts';
 
