@@ -19,13 +19,13 @@ import {
 import { binaryPath, freePort } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 import { toolReady } from '../support/tools.ts';
-import { type DaemonProcess, daemonNotReady, startDaemon } from './daemon.ts';
+import { type DaemonProcess, startDaemon } from './daemon.ts';
 
 const SHOTS = screenshotDir();
 const API_KEY = 'client-browser-test-api-key-0123456789';
-const skipReason =
-  daemonNotReady() ??
-  (toolReady('the browser tests', chromiumMissingReason()) ? undefined : 'no Chromium');
+const skipReason = toolReady('the browser tests', chromiumMissingReason())
+  ? undefined
+  : 'no Chromium';
 
 /** The parts of playwright's Page beyond test/support/browser.ts that these tests use. */
 interface Page extends BrowserPage {

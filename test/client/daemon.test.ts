@@ -1,7 +1,7 @@
 /**
  * The client against the daemon run from source: a server restart resumes with no lost and no
  * duplicated message; a wiped data directory (a new epoch) gives `recovered:false` and the state
- * is replaced. Skipped, with the reason, until the daemon mounts `/ws` (see daemon.ts).
+ * is replaced.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdirSync } from 'node:fs';
@@ -10,10 +10,9 @@ import { connect, type LifelineClient, type WebSocketLike } from '../../client/i
 import { mintToken } from '../../src/realtime/auth.ts';
 import { freePort, waitFor } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
-import { type DaemonProcess, daemonNotReady, startDaemon } from './daemon.ts';
+import { type DaemonProcess, startDaemon } from './daemon.ts';
 
 const SECRET = 'client-e2e-secret-at-least-32-bytes-long';
-const notReady = daemonNotReady();
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -50,52 +49,49 @@ function heldClient(wsUrl: string, userId: string) {
 const isOpen = (c: LifelineClient) => c.getStatus().state === 'open';
 const contents = (c: LifelineClient) => c.getState().threads.t1?.messages.map((m) => m.content);
 
-describe.skipIf(notReady !== undefined)(
-  `client against the daemon${notReady ? ` (skipped: ${notReady})` : ''}`,
-  () => {
-    test('a server restart resumes with no lost and no duplicated message', async () => {
-      using dir = tempDir('lifeline-client-restart');
-      const port = freePort();
-      const first = await daemon(port, dir.path);
-      const a = heldClient(first.wsUrl, 'u1');
-      const b = heldClient(first.wsUrl, 'u1');
-      await waitFor(() => isOpen(a.client) && isOpen(b.client));
-      await b.client.send({ thread_id: 't1', content: 'before' });
-      await waitFor(() => contents(a.client)?.length === 1);
-      a.gate.held = true;
-      await first.stop('SIGTERM');
-      const offline = a.client.send({ thread_id: 't1', content: 'sent while offline' });
-      await daemon(port, dir.path);
-      await waitFor(() => isOpen(b.client), 15_000);
-      for (const content of ['missed 1', 'missed 2'])
-        await b.client.send({ thread_id: 't1', content });
-      a.gate.held = false;
-      a.client.reconnectNow();
-      await offline;
-      await waitFor(() => contents(a.client)?.length === 4);
-      expect(a.resumed).toEqual([false, true]);
-      // By seq: the offline message is committed after the ones it missed.
-      expect(contents(a.client)).toEqual(['before', 'missed 1', 'missed 2', 'sent while offline']);
-      await waitFor(() => contents(b.client)?.length === 4);
-      const ids = b.client.getState().threads.t1?.messages.map((m) => m.id) ?? [];
-      expect(new Set(ids).size).toBe(4);
-    });
+describe('client against the daemon', () => {
+  test('a server restart resumes with no lost and no duplicated message', async () => {
+    using dir = tempDir('lifeline-client-restart');
+    const port = freePort();
+    const first = await daemon(port, dir.path);
+    const a = heldClient(first.wsUrl, 'u1');
+    const b = heldClient(first.wsUrl, 'u1');
+    await waitFor(() => isOpen(a.client) && isOpen(b.client));
+    await b.client.send({ thread_id: 't1', content: 'before' });
+    await waitFor(() => contents(a.client)?.length === 1);
+    a.gate.held = true;
+    await first.stop('SIGTERM');
+    const offline = a.client.send({ thread_id: 't1', content: 'sent while offline' });
+    await daemon(port, dir.path);
+    await waitFor(() => isOpen(b.client), 15_000);
+    for (const content of ['missed 1', 'missed 2'])
+      await b.client.send({ thread_id: 't1', content });
+    a.gate.held = false;
+    a.client.reconnectNow();
+    await offline;
+    await waitFor(() => contents(a.client)?.length === 4);
+    expect(a.resumed).toEqual([false, true]);
+    // By seq: the offline message is committed after the ones it missed.
+    expect(contents(a.client)).toEqual(['before', 'missed 1', 'missed 2', 'sent while offline']);
+    await waitFor(() => contents(b.client)?.length === 4);
+    const ids = b.client.getState().threads.t1?.messages.map((m) => m.id) ?? [];
+    expect(new Set(ids).size).toBe(4);
+  });
 
-    test('a wiped data directory is a new epoch: recovered:false and the state replaced', async () => {
-      using dir = tempDir('lifeline-client-epoch');
-      const port = freePort();
-      const first = await daemon(port, join(dir.path, 'a'));
-      const a = heldClient(first.wsUrl, 'u1');
-      await waitFor(() => isOpen(a.client));
-      await a.client.send({ thread_id: 't1', content: 'old world' });
-      const oldEpoch = a.client.getState().epoch;
-      await first.stop('SIGTERM');
-      mkdirSync(join(dir.path, 'b'));
-      await daemon(port, join(dir.path, 'b'));
-      await waitFor(() => a.resumed.length === 2 && isOpen(a.client), 15_000);
-      expect(a.resumed).toEqual([false, false]);
-      expect(a.client.getState().epoch).not.toBe(oldEpoch);
-      expect(a.client.getState().threads.t1?.messages ?? []).toEqual([]);
-    });
-  },
-);
+  test('a wiped data directory is a new epoch: recovered:false and the state replaced', async () => {
+    using dir = tempDir('lifeline-client-epoch');
+    const port = freePort();
+    const first = await daemon(port, join(dir.path, 'a'));
+    const a = heldClient(first.wsUrl, 'u1');
+    await waitFor(() => isOpen(a.client));
+    await a.client.send({ thread_id: 't1', content: 'old world' });
+    const oldEpoch = a.client.getState().epoch;
+    await first.stop('SIGTERM');
+    mkdirSync(join(dir.path, 'b'));
+    await daemon(port, join(dir.path, 'b'));
+    await waitFor(() => a.resumed.length === 2 && isOpen(a.client), 15_000);
+    expect(a.resumed).toEqual([false, false]);
+    expect(a.client.getState().epoch).not.toBe(oldEpoch);
+    expect(a.client.getState().threads.t1?.messages ?? []).toEqual([]);
+  });
+});

@@ -5,19 +5,10 @@
  * the bearer-key API, tokens and the database file.
  */
 import { Database } from 'bun:sqlite';
-import { join, resolve } from 'node:path';
-import type { Subprocess } from 'bun';
+import { join } from 'node:path';
 import { mintToken } from '../../src/realtime/auth.ts';
-import {
-  binaryPath,
-  childEnv,
-  collectText,
-  parseLogLines,
-  sourceCli,
-  waitFor,
-} from '../support/spawn.ts';
-
-const ROOT = resolve(import.meta.dir, '..', '..');
+import { apiCall, startServe } from '../support/serve.ts';
+import { binaryPath, sourceCli } from '../support/spawn.ts';
 
 /**
  * The HS256 secret every ops daemon verifies tokens with (≥ 32 bytes, docs/design.md#token-rules).
@@ -65,88 +56,27 @@ export interface OpsServer extends AsyncDisposable {
   api(method: string, path: string, body?: unknown): Promise<Response>;
 }
 
-/** Starts `serve --port 0` and waits until /readyz answers 200. */
+/** Starts `serve --port 0` and waits until /readyz answers 200 (test/support/serve.ts). */
 export async function startServer(options: ServerOptions): Promise<OpsServer> {
-  const command = options.binary ? [binaryPath()] : sourceCli();
-  const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(
-    [...command, 'serve', '--port', '0', '--data-dir', options.dataDir],
-    {
-      cwd: ROOT,
-      env: childEnv({
-        LIFELINE_AUTH_JWT_SECRET: JWT_SECRET,
-        LIFELINE_AUTH_API_KEY: API_KEY,
-        LIFELINE_LOG_FORMAT: 'json',
-        LIFELINE_LIMITS_UPGRADES_PER_IP_PER_S: '1000',
-        ...options.env,
-      }),
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
+  const server = await startServe({
+    command: options.binary ? [binaryPath()] : sourceCli(),
+    port: 0,
+    dataDir: options.dataDir,
+    env: {
+      LIFELINE_AUTH_JWT_SECRET: JWT_SECRET,
+      LIFELINE_AUTH_API_KEY: API_KEY,
+      LIFELINE_LOG_FORMAT: 'json',
+      LIFELINE_LIMITS_UPGRADES_PER_IP_PER_S: '1000',
+      ...options.env,
     },
-  );
-  const out = { text: '' };
-  const err = { text: '' };
-  void collectText(proc.stdout, out);
-  void collectText(proc.stderr, err);
-  const logLines = () => parseLogLines(out.text);
-  const waitForLog = async (msg: string, timeoutMs = 15_000) => {
-    let found: Record<string, unknown> | undefined;
-    await waitFor(() => {
-      if (proc.exitCode !== null && found === undefined) {
-        throw new Error(`daemon exited ${proc.exitCode} before "${msg}": ${err.text}${out.text}`);
-      }
-      found = logLines().find((line) => line.msg === msg);
-      return found !== undefined;
-    }, timeoutMs);
-    return found as Record<string, unknown>;
-  };
-  let port: number;
-  try {
-    port = Number((await waitForLog('listening', 20_000)).port);
-    await waitFor(
-      () =>
-        fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (answer) => answer.status === 200,
-          () => false,
-        ),
-      10_000,
-    );
-  } catch (error) {
-    proc.kill('SIGKILL');
-    throw error;
-  }
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    return proc.exited;
-  };
+  });
   return {
-    port,
-    baseUrl,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    ...server,
     dataDir: options.dataDir,
     dbPath: join(options.dataDir, 'lifeline.db'),
-    pid: proc.pid,
-    exited: proc.exited,
-    stdout: () => out.text,
-    stderr: () => err.text,
-    logLines,
-    waitForLog,
-    signal: (name) => proc.kill(name),
-    stop,
-    api: (method, path, body) =>
-      fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${API_KEY}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-    [Symbol.asyncDispose]: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await proc.exited;
-    },
+    signal: (name) => server.kill(name),
+    stop: () => server.stop('SIGTERM'),
+    api: (method, path, body) => apiCall(server.baseUrl, API_KEY, method, path, body),
   };
 }
 

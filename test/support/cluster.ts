@@ -6,21 +6,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Subprocess } from 'bun';
+import { join } from 'node:path';
 import { mintToken } from '../../src/realtime/auth.ts';
 import { databaseName, type PgServer, startPostgres } from './postgres.ts';
-import {
-  binaryPath,
-  childEnv,
-  collectText,
-  freePort,
-  parseLogLines,
-  sourceCli,
-  waitFor,
-} from './spawn.ts';
-
-const ROOT = resolve(import.meta.dir, '..', '..');
+import { apiCall, type ServeProcess, startServe } from './serve.ts';
+import { binaryPath, freePort, parseLogLines, sourceCli } from './spawn.ts';
 
 /** The HS256 secret every instance verifies tokens with. */
 export const CLUSTER_JWT_SECRET = 'cluster-test-secret-0123456789abcdef-012345';
@@ -77,14 +67,6 @@ export interface ClusterOptions {
   pg?: PgServer;
 }
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/readyz`)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
 interface InstanceSpec {
   id: string;
   port: number;
@@ -93,65 +75,34 @@ interface InstanceSpec {
   env: Record<string, string>;
 }
 
-function startInstance(spec: InstanceSpec): ClusterInstance {
-  const url = `http://127.0.0.1:${spec.port}`;
-  const out = { text: '' };
-  const err = { text: '' };
-  let proc: Subprocess<'ignore', 'pipe', 'pipe'>;
-  const spawn = () => {
-    proc = Bun.spawn(
-      [...spec.command, 'serve', '--port', String(spec.port), '--data-dir', spec.dataDir],
-      { cwd: ROOT, env: childEnv(spec.env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
-    );
-    void collectText(proc.stdout, out);
-    void collectText(proc.stderr, err);
-  };
-  spawn();
-  const running = () => proc.exitCode === null && proc.signalCode === null;
+/** Starts one instance (test/support/serve.ts) and resolves once it answers /readyz 200. */
+async function startInstance(spec: InstanceSpec): Promise<ClusterInstance> {
+  const sinks = { out: { text: '' }, err: { text: '' } };
+  const launch = () =>
+    startServe({ ...spec, sinks, readyTimeoutMs: 30_000 }).catch((error: unknown) => {
+      throw new Error(`instance ${spec.id}: ${String(error)}`);
+    });
+  let server: ServeProcess = await launch();
   return {
     id: spec.id,
-    url,
-    wsUrl: `ws://127.0.0.1:${spec.port}/ws`,
+    url: server.baseUrl,
+    wsUrl: server.wsUrl,
     port: spec.port,
     get pid() {
-      return proc.pid;
+      return server.pid;
     },
     get exited() {
-      return proc.exited;
+      return server.exited;
     },
-    kill: (signal = 'SIGKILL') => {
-      if (running()) proc.kill(signal);
-    },
+    kill: (signal = 'SIGKILL') => server.kill(signal),
     async restart(signal = 'SIGTERM') {
-      if (running()) proc.kill(signal);
-      await proc.exited;
-      spawn();
-      await waitUntilReady(this, 30_000);
+      await server.stop(signal);
+      server = await launch();
     },
-    logLines: () => parseLogLines(out.text),
-    stderr: () => err.text,
-    api: (method, path, body) =>
-      fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${CLUSTER_API_KEY}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
+    logLines: () => parseLogLines(sinks.out.text),
+    stderr: () => sinks.err.text,
+    api: (method, path, body) => apiCall(server.baseUrl, CLUSTER_API_KEY, method, path, body),
   };
-}
-
-/** Waits until the instance answers /readyz 200; throws with its stderr if it exited first. */
-export async function waitUntilReady(instance: ClusterInstance, timeoutMs = 30_000): Promise<void> {
-  let exited = false;
-  void instance.exited.then(() => {
-    exited = true;
-  });
-  await waitFor(async () => {
-    if (exited) throw new Error(`instance ${instance.id} exited: ${instance.stderr()}`);
-    return ready(instance.url);
-  }, timeoutMs);
 }
 
 /** Starts PostgreSQL (unless given), a fresh database and `n` instances; waits until all are ready. */
@@ -173,19 +124,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (ownPg) await pg.stop();
   };
   try {
-    for (let index = 0; index < n; index += 1) {
-      const id = `i${index}`;
-      const dataDir = join(root, id);
-      instances.push(
+    const started = await Promise.allSettled(
+      Array.from({ length: n }, (_, index) =>
         startInstance({
-          id,
+          id: `i${index}`,
           port: freePort(),
-          dataDir,
+          dataDir: join(root, `i${index}`),
           command,
           env: {
             LIFELINE_STORAGE_BACKEND: 'postgres',
             LIFELINE_STORAGE_POSTGRES_URL: dbUrl,
-            LIFELINE_CLUSTER_INSTANCE_ID: id,
+            LIFELINE_CLUSTER_INSTANCE_ID: `i${index}`,
             LIFELINE_AUTH_JWT_SECRET: CLUSTER_JWT_SECRET,
             LIFELINE_AUTH_API_KEY: CLUSTER_API_KEY,
             LIFELINE_LOG_FORMAT: 'json',
@@ -194,9 +143,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             ...options.envOf?.(index),
           },
         }),
-      );
-    }
-    await Promise.all(instances.map((instance) => waitUntilReady(instance)));
+      ),
+    );
+    for (const result of started) if (result.status === 'fulfilled') instances.push(result.value);
+    const failed = started.find(
+      (result): result is PromiseRejectedResult => result.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
   } catch (error) {
     await stop();
     throw error;

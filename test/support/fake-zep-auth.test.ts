@@ -3,8 +3,8 @@
  * #fake).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import type { FakeZep } from '../support/fake-zep.ts';
-import { startFakeZep } from '../support/fake-zep.ts';
+import type { FakeZep } from './fake-zep.ts';
+import { startFakeZep } from './fake-zep.ts';
 import { call } from './http.ts';
 
 let zep: FakeZep | null = null;

@@ -3,12 +3,12 @@
  * (M1–M11)), plus recording, in-flight counts, the delivery log and the request hook.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { FakeClock } from '../support/clock.ts';
-import type { FakeZep, FakeZepOptions } from '../support/fake-zep.ts';
-import { startFakeZep } from '../support/fake-zep.ts';
-import { delayMsOf } from '../support/fake-zep-faults.ts';
-import { waitFor } from '../support/spawn.ts';
+import { FakeClock } from './clock.ts';
+import type { FakeZep, FakeZepOptions } from './fake-zep.ts';
+import { startFakeZep } from './fake-zep.ts';
+import { delayMsOf } from './fake-zep-faults.ts';
 import { call, rejectionOf } from './http.ts';
+import { waitFor } from './spawn.ts';
 
 const AUTH = { authorization: 'Api-Key k' };
 let zep: FakeZep | null = null;

@@ -4,9 +4,9 @@
  * fresh server (state carries over).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import type { FakeZep, ZepMode } from '../support/fake-zep.ts';
-import { startFakeZep } from '../support/fake-zep.ts';
-import { V1_HTML_404, V2_ROUTE_404 } from '../support/fake-zep-routes.ts';
+import type { FakeZep, ZepMode } from './fake-zep.ts';
+import { startFakeZep } from './fake-zep.ts';
+import { V1_HTML_404, V2_ROUTE_404 } from './fake-zep-routes.ts';
 import type { Answer } from './http.ts';
 import { call } from './http.ts';
 

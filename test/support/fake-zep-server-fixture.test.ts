@@ -2,7 +2,7 @@
  * The fake Zep server as a child process: URL on stdout, faults from argv, control over stdin.
  */
 import { describe, expect, test } from 'bun:test';
-import { spawnFakeZepProcess } from '../support/fake-zep-server-fixture.ts';
+import { spawnFakeZepProcess } from './fake-zep-server-fixture.ts';
 import { call } from './http.ts';
 
 describe('fake Zep server fixture', () => {

@@ -5,12 +5,12 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import net from 'node:net';
-import type { FakeZep } from '../support/fake-zep.ts';
-import { startFakeZep } from '../support/fake-zep.ts';
-import type { FaultProxy } from '../support/fault-proxy.ts';
-import { startFaultProxy } from '../support/fault-proxy.ts';
-import { waitFor } from '../support/spawn.ts';
+import type { FakeZep } from './fake-zep.ts';
+import { startFakeZep } from './fake-zep.ts';
+import type { FaultProxy } from './fault-proxy.ts';
+import { startFaultProxy } from './fault-proxy.ts';
 import { call, rejectionOf } from './http.ts';
+import { waitFor } from './spawn.ts';
 
 let zep: FakeZep | null = null;
 let proxy: FaultProxy | null = null;

@@ -3,8 +3,8 @@
  * its own.
  */
 import { describe, expect, test } from 'bun:test';
-import type { DeliveryRecord, HistoryRecord } from '../support/no-loss-checker.ts';
-import { checkNoLoss, isClean } from '../support/no-loss-checker.ts';
+import type { DeliveryRecord, HistoryRecord } from './no-loss-checker.ts';
+import { checkNoLoss, isClean } from './no-loss-checker.ts';
 
 const ok = (id: string, seq: number, thread = 't1'): HistoryRecord => ({
   id,

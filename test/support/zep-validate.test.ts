@@ -10,7 +10,7 @@ import {
   SWAGGER_SHA256,
   validateV1Request,
   validateV2Request,
-} from '../support/zep-validate.ts';
+} from './zep-validate.ts';
 
 describe('the v1 Swagger fixture', () => {
   test('lives in the repository and is the upstream file, byte for byte', () => {
