@@ -211,7 +211,6 @@ for (const { version, mode, add, foreign } of VERSIONS) {
       const opens = linesMatching(h, /^circuit OPEN/).length;
       expect(opens).toBeGreaterThanOrEqual(3);
       expect(linesMatching(h, /^closed$/).length).toBe(3);
-      expect(h.metrics.breakerTransitions.get).toBeDefined();
     });
 
     test('M15 the server closes idle keep-alive sockets: the next call still succeeds', async () => {

@@ -50,16 +50,6 @@ describe('maintenance', () => {
     expect((caught as LifelineError).code).toBe('backup_target_exists');
   });
 
-  test('checks pass on a healthy database and the probe commits nothing', async () => {
-    await using db = freshStore();
-    expect(await db.store.quickCheck()).toEqual({ ok: true, problems: [] });
-    expect(await db.store.integrityCheck()).toEqual({ ok: true, problems: [] });
-    expect(await db.store.journalMode()).toBe('wal');
-    expect(await db.store.probeWrite()).toEqual({ ok: true });
-    const probe = db.handle.sqlite.query("SELECT 1 FROM meta WHERE key = 'write_probe'").get();
-    expect(probe).toBeNull();
-  });
-
   test('the probe reports a read-only connection', async () => {
     await using db = freshStore();
     db.handle.sqlite.run('PRAGMA query_only = 1');
