@@ -4,6 +4,7 @@
  * CircuitBreaker.snapshot} on each transition event and hands it back as `initial` after a restart.
  */
 import type { Clock } from '../lib/clock.ts';
+import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import { describeError } from '../lib/errors.ts';
 import { nextCooldownMs } from './cooldown.ts';
 import { BreakerOpenError } from './errors.ts';
@@ -47,7 +48,7 @@ export class CircuitBreaker {
   private settings: BreakerSettings;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly listeners: Array<(event: BreakerTransition) => void> = [];
+  private readonly events = new Emitter<{ transition: [event: BreakerTransition] }>();
   private current: BreakerStateName = 'closed';
   private epoch = 1;
   private failures = 0;
@@ -238,12 +239,8 @@ export class CircuitBreaker {
   }
 
   /** Subscribes to transitions; returns the unsubscribe function. Listeners must not throw. */
-  onTransition(listener: (event: BreakerTransition) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const index = this.listeners.indexOf(listener);
-      if (index >= 0) this.listeners.splice(index, 1);
-    };
+  onTransition(listener: (event: BreakerTransition) => void): Unsubscribe {
+    return this.events.on('transition', listener);
   }
 
   /** The durable state in wall-clock time, for the caller to persist on each transition. */
@@ -372,7 +369,7 @@ export class CircuitBreaker {
       skippedCalls: this.skipped,
     };
     this.skipped = 0;
-    for (const listener of this.listeners.slice()) listener(event);
+    this.events.emit('transition', event);
   }
 
   /** Resumes from persisted state; an open circuit stays open until its (clamped) probe time. */

@@ -11,6 +11,7 @@ import { type ConfigIssue, formatIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';
 import { type ChangePlan, planChanges } from '../config/overrides.ts';
 import type { Config } from '../config/schema.ts';
+import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { OverrideWrite, RuntimeOverride, Store } from '../storage/store.ts';
@@ -27,7 +28,7 @@ export type PatchResult =
 export class RuntimeConfig {
   private effective: LoadResult;
   private signature = '';
-  private readonly listeners: Array<(config: Config, changed: string[]) => void> = [];
+  private readonly events = new Emitter<{ change: [config: Config, changed: string[]] }>();
   private timer: Timer | undefined;
   private tail: Promise<void> = Promise.resolve();
 
@@ -52,8 +53,8 @@ export class RuntimeConfig {
   }
 
   /** Subscribes to applied changes; `changed` lists the dotted keys whose value changed. */
-  onChange(listener: (config: Config, changed: string[]) => void): void {
-    this.listeners.push(listener);
+  onChange(listener: (config: Config, changed: string[]) => void): Unsubscribe {
+    return this.events.on('change', listener);
   }
 
   /**
@@ -100,7 +101,7 @@ export class RuntimeConfig {
     const changed = changedKeys(before, next.config);
     if (changed.length === 0) return [];
     this.logger.info('runtime config applied', { changed });
-    for (const listener of this.listeners) listener(next.config, changed);
+    this.events.emit('change', next.config, changed);
     return changed;
   }
 

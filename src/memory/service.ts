@@ -13,6 +13,7 @@ import {
   checkBreakerSnapshot,
 } from '../breaker/state.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
+import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import { describeError } from '../lib/errors.ts';
 import { isUuid, isValidId } from '../lib/ids.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
@@ -97,7 +98,7 @@ export class MemoryService {
   private readonly logger: Logger;
   private readonly metrics: Metrics | undefined;
   private readonly clock: Clock;
-  private readonly listeners: StatusListener[] = [];
+  private readonly events: Emitter<{ status: Parameters<StatusListener> }>;
   /** Cluster mode (a store with a shared breaker row): keeps this circuit and the row in step. */
   private readonly cluster: ClusterBreaker | null;
   private maxContentBytes: number;
@@ -136,6 +137,9 @@ export class MemoryService {
     this.store = options.store;
     this.backend = options.backend;
     this.logger = logger;
+    this.events = new Emitter((error) =>
+      logger.error('memory status listener threw', { error: describeError(error) }),
+    );
     this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
     this.maxContentBytes = options.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
@@ -275,12 +279,8 @@ export class MemoryService {
   }
 
   /** Subscribes to status changes (for WebSocket `memory` pushes); returns the unsubscribe. */
-  onStatusChange(listener: StatusListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const index = this.listeners.indexOf(listener);
-      if (index >= 0) this.listeners.splice(index, 1);
-    };
+  onStatusChange(listener: StatusListener): Unsubscribe {
+    return this.events.on('status', listener);
   }
 
   /** The circuit's state for status pages and the admin API. */
@@ -354,13 +354,7 @@ export class MemoryService {
     const status = this.status();
     if (status === this.lastStatus) return;
     this.lastStatus = status;
-    for (const listener of this.listeners.slice()) {
-      try {
-        listener(status, event);
-      } catch (error) {
-        this.logger.error('memory status listener threw', { error: describeError(error) });
-      }
-    }
+    this.events.emit('status', status, event);
     if (status === 'ok') this.flusher.wake();
   }
 

@@ -11,6 +11,7 @@
  * notification stream ({@link ClusterFanout.resync}) every local user is caught up the same way,
  * so a lost notification never becomes a lost push. The hub drops what a socket already has.
  */
+import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { HistoryStore, Snapshot, SnapshotOptions, Store } from '../storage/store.ts';
@@ -59,7 +60,7 @@ interface UserState {
 
 /** A {@link Fanout} that keeps local delivery in-process and catches up from the history. */
 export class ClusterFanout implements Fanout {
-  private readonly listeners = new Set<FanoutListener>();
+  private readonly events: Emitter<{ push: Parameters<FanoutListener> }>;
   private readonly users = new Map<string, UserState>();
   private readonly logger: Logger;
   private readonly counts: ClusterFanoutStats = { noticesApplied: 0, readDelivered: 0, resyncs: 0 };
@@ -67,6 +68,9 @@ export class ClusterFanout implements Fanout {
 
   constructor(private readonly deps: ClusterFanoutDeps) {
     this.logger = deps.logger ?? silentLogger;
+    this.events = new Emitter((error, _event, [, frame]) =>
+      this.logger.error('fan-out listener failed', { error, type: frame.type }),
+    );
   }
 
   /** {@inheritDoc Fanout.publish} A local, committed event. */
@@ -90,17 +94,14 @@ export class ClusterFanout implements Fanout {
   }
 
   /** {@inheritDoc Fanout.subscribe} */
-  subscribe(listener: FanoutListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+  subscribe(listener: FanoutListener): Unsubscribe {
+    return this.events.on('push', listener);
   }
 
   /** {@inheritDoc Fanout.close} */
   close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    this.events.clear();
     this.users.clear();
     return Promise.resolve();
   }
@@ -199,13 +200,7 @@ export class ClusterFanout implements Fanout {
   }
 
   private emit(userId: string, frame: PushFrame, origin: string | undefined): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(userId, frame, origin);
-      } catch (error) {
-        this.logger.error('fan-out listener failed', { error, type: frame.type });
-      }
-    }
+    this.events.emit('push', userId, frame, origin);
   }
 }
 

@@ -3,6 +3,7 @@
  * narrow, asynchronous seam docs/design.md#operations asks for: one process uses {@link
  * InProcessFanout}; cluster mode adds a PostgreSQL LISTEN/NOTIFY adapter with the same interface.
  */
+import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { PushFrame } from './protocol.ts';
@@ -37,43 +38,38 @@ export interface Fanout {
  * so frames reach the hub in the order they were published.
  */
 export class InProcessFanout implements Fanout {
-  private readonly listeners = new Set<FanoutListener>();
+  private readonly events: Emitter<{ push: Parameters<FanoutListener> }>;
   private closed = false;
 
-  constructor(private readonly logger: Logger = silentLogger) {}
+  constructor(logger: Logger = silentLogger) {
+    // One broken listener must not stop delivery to the others, nor fail the write that already
+    // committed.
+    this.events = new Emitter((error, _event, [, frame]) =>
+      logger.error('fan-out listener failed', { error, type: frame.type }),
+    );
+  }
 
   /** {@inheritDoc Fanout.publish} */
   publish(userId: string, frame: PushFrame, origin?: string): Promise<void> {
     if (this.closed) return Promise.resolve();
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(userId, frame, origin);
-      } catch (error) {
-        // One broken listener must not stop delivery to the others, nor fail the write that
-        // already committed.
-        this.logger.error('fan-out listener failed', { error, type: frame.type });
-      }
-    }
+    this.events.emit('push', userId, frame, origin);
     return Promise.resolve();
   }
 
   /** {@inheritDoc Fanout.subscribe} */
-  subscribe(listener: FanoutListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+  subscribe(listener: FanoutListener): Unsubscribe {
+    return this.events.on('push', listener);
   }
 
   /** {@inheritDoc Fanout.close} */
   close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    this.events.clear();
     return Promise.resolve();
   }
 
   /** Listeners subscribed now. */
   get listenerCount(): number {
-    return this.listeners.size;
+    return this.events.count('push');
   }
 }
