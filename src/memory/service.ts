@@ -25,10 +25,8 @@ import type { MemoryBackend, MemoryHit, MemoryRecord } from './client.ts';
 import { ClusterBreaker } from './cluster-breaker.ts';
 import { checkContent, DEFAULT_MAX_CONTENT_BYTES, type GuardCode } from './guards.ts';
 import { type DrainReport, OutboxFlusher, type OutboxSettings } from './outbox-flusher.ts';
+import type { MemoryStatus } from './status.ts';
 import { logTransition } from './transition-log.ts';
-
-/** The memory status shown in /readyz, status pages and `memory` pushes. */
-export type MemoryStatus = 'ok' | 'write_only' | 'misconfigured';
 
 /** Outcome of {@link MemoryService.submit}. */
 export type SubmitResult = AppendResult | { kind: 'rejected'; code: GuardCode; message: string };

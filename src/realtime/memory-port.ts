@@ -4,7 +4,7 @@
  * The daemon adapts the memory layer's service to it; tests implement it over a Store.
  */
 import type { StoredMessage } from '../storage/store.ts';
-import type { MemoryStatus } from './protocol.ts';
+import type { MemoryStatus, MessageRole } from './protocol.ts';
 
 /** A message to guard and commit to the log/outbox (delivered to the memory service later). */
 export interface MemorySubmission {
@@ -12,7 +12,7 @@ export interface MemorySubmission {
   threadId: string;
   /** The message UUID; the dedupe key (docs/design.md#duplicate-ids). */
   id: string;
-  role: string;
+  role: MessageRole;
   /** Stored and delivered byte for byte (docs/design.md#content-rules). */
   content: string;
   metadata?: unknown;

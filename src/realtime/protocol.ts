@@ -6,6 +6,8 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from '../lib/ids.ts';
+import { MEMORY_STATUSES, type MemoryStatus } from '../memory/status.ts';
+import { MESSAGE_ROLES, type MessageRole } from '../storage/store.ts';
 import { SEARCH_LIMIT_SCHEMA } from './search-limit.ts';
 
 /** The only subprotocol the server answers with (docs/design.md#token-rules). */
@@ -55,10 +57,8 @@ export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 /** Close reasons sent with 4001 (docs/design.md#websocket). */
 export type TokenFailure = 'token_invalid' | 'token_expired';
 
-/** Roles a client may give a message (Zep's role types minus `norole`/`function`; decision). */
-export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
-/** One of {@link MESSAGE_ROLES}. */
-export type MessageRole = (typeof MESSAGE_ROLES)[number];
+/** Message roles are the store's (src/storage/store.ts). */
+export { MESSAGE_ROLES, type MessageRole };
 
 /**
  * Ids that match the id pattern but name `Object.prototype` machinery. They are refused as user and
@@ -71,10 +71,8 @@ export function isAcceptableId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value) && !RESERVED_IDS.has(value);
 }
 
-/** Memory status values carried by `rehydrate` and `memory` frames. */
-export const MEMORY_STATUSES = ['ok', 'write_only', 'misconfigured'] as const;
-/** One of {@link MEMORY_STATUSES}. */
-export type MemoryStatus = (typeof MEMORY_STATUSES)[number];
+/** Memory statuses are the memory layer's (src/memory/status.ts), carried by `rehydrate` and `memory`. */
+export { MEMORY_STATUSES, type MemoryStatus };
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks. `errorMessage` is read by validate-frame.ts to word a failure for the client.

@@ -6,8 +6,10 @@
  * (docs/design.md#storage-failure).
  */
 
-/** Who wrote a message. Validated upstream; stored as given. */
-export type MessageRole = string;
+/** Roles a client may give a message (Zep's role types minus `norole`/`function`; decision). */
+export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+/** Who wrote a message: one of {@link MESSAGE_ROLES}, validated where it comes in. */
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /** Delivery state of a message in the outbox. */
 export type DeliveryState = 'pending' | 'delivered' | 'dead';

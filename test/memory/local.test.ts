@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { LocalBackend } from '../../src/memory/local.ts';
 import { MemoryService } from '../../src/memory/service.ts';
+import type { MessageRole } from '../../src/storage/store.ts';
 import { FakeClock } from '../support/clock.ts';
 import { freshStore } from '../support/db.ts';
 import { backendContract } from './backend.contract.ts';
@@ -20,7 +21,7 @@ backendContract('local', async () => {
           userId,
           threadId,
           id: m.uuid,
-          role: m.role,
+          role: m.role as MessageRole,
           content: m.content,
         });
       }
