@@ -53,7 +53,7 @@ export function breakerFailureOf(outcome: MemoryOutcome<unknown>): BreakerFailur
 
 /** Runs backend calls under the breaker. */
 export class CallGate {
-  readonly breaker: CircuitBreaker;
+  private readonly breaker: CircuitBreaker;
   private readonly options: CallGateOptions;
   private skippedSinceSummary = 0;
   private lastSummaryMonoMs: number;
@@ -62,6 +62,16 @@ export class CallGate {
     this.options = options;
     this.breaker = options.breaker;
     this.lastSummaryMonoMs = options.clock.monoMs();
+  }
+
+  /** True when the circuit is closed. */
+  get closed(): boolean {
+    return this.breaker.state === 'closed';
+  }
+
+  /** True when the circuit is closed and no call failed since the last success: calls may run wide. */
+  steady(): boolean {
+    return this.closed && this.breaker.consecutiveFailures === 0;
   }
 
   /** Monotonic time until which the circuit refuses calls, or null when a call may be tried. */

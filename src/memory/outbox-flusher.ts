@@ -112,8 +112,7 @@ export class OutboxFlusher {
   wake(): void {
     if (!this.started || this.stopped) return;
     // After a failure or while open, the timer already waits for the right moment.
-    if (this.o.gate.breaker.consecutiveFailures > 0 || this.o.gate.blockedUntilMonoMs() !== null)
-      return;
+    if (!this.o.gate.steady() || this.o.gate.blockedUntilMonoMs() !== null) return;
     if (this.ticking) this.again = true;
     else this.schedule(0);
   }
@@ -221,9 +220,8 @@ export class OutboxFlusher {
     if (this.o.gate.blockedUntilMonoMs() !== null) return [];
     // The service's rate limit is nearly spent: hold writes, keep the rest for reads.
     if (this.writePauseMs() > 0) return [];
-    const breaker = this.o.gate.breaker;
     // Slow start: one batch at a time until this process has seen the backend answer.
-    const cautious = !this.proven || breaker.state !== 'closed' || breaker.consecutiveFailures > 0;
+    const cautious = !this.proven || !this.o.gate.steady();
     const limit = cautious ? 1 : this.settings.maxInFlight;
     const slots = limit - this.inFlight.size;
     if (slots <= 0) return [];
@@ -234,7 +232,7 @@ export class OutboxFlusher {
       leaseMs: this.leaseMs(),
     });
     if (batches.length === 0)
-      return breaker.state === 'closed' || this.inFlight.size > 0 ? [] : [this.idleProbe()];
+      return this.o.gate.closed || this.inFlight.size > 0 ? [] : [this.idleProbe()];
     return batches.map((batch) => this.track(batch));
   }
 
