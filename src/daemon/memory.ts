@@ -7,7 +7,12 @@ import type { Logger } from '../lib/log.ts';
 import { memoryCheck } from '../memory/checks.ts';
 import type { MemoryBackend } from '../memory/client.ts';
 import { LocalBackend } from '../memory/local.ts';
-import { MemoryService, type MemorySettingsUpdate } from '../memory/service.ts';
+import type { OutboxSettings } from '../memory/outbox-flusher.ts';
+import {
+  type BreakerOptionsMs,
+  MemoryService,
+  type MemorySettingsUpdate,
+} from '../memory/service.ts';
 import { createZepBackend, type ZepBackend } from '../memory/zep/backend.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Check } from '../preflight/check.ts';
@@ -26,23 +31,33 @@ export function zepBackendOf(config: Config): ZepBackend | null {
   });
 }
 
+/** The breaker settings of `config`, in ms (the schema holds the defaults). */
+function breakerOptionsOf(config: Config): BreakerOptionsMs & { probeTimeoutMs: number } {
+  return {
+    failureThreshold: config.breaker.failure_threshold,
+    cooldownMs: config.breaker.cooldown_s * 1000,
+    cooldownMaxMs: config.breaker.cooldown_max_s * 1000,
+    backoff: config.breaker.backoff,
+    halfOpenMaxCalls: config.breaker.half_open_max_calls,
+    // A probe that never settles counts as failed after twice the request timeout.
+    probeTimeoutMs: config.memory.timeout_ms * 2,
+  };
+}
+
+/** The outbox settings of `config`. */
+function outboxOptionsOf(config: Config): OutboxSettings {
+  return {
+    batchSize: config.outbox.batch_size,
+    flushIntervalMs: config.outbox.flush_interval_ms,
+    maxInFlight: config.outbox.max_in_flight,
+  };
+}
+
 /** The runtime-tunable memory settings of `config`, in ms. */
 export function memorySettingsOf(config: Config): Required<MemorySettingsUpdate> {
   return {
-    breaker: {
-      failureThreshold: config.breaker.failure_threshold,
-      cooldownMs: config.breaker.cooldown_s * 1000,
-      cooldownMaxMs: config.breaker.cooldown_max_s * 1000,
-      backoff: config.breaker.backoff,
-      halfOpenMaxCalls: config.breaker.half_open_max_calls,
-      // A probe that never settles counts as failed after twice the request timeout.
-      probeTimeoutMs: config.memory.timeout_ms * 2,
-    },
-    outbox: {
-      batchSize: config.outbox.batch_size,
-      flushIntervalMs: config.outbox.flush_interval_ms,
-      maxInFlight: config.outbox.max_in_flight,
-    },
+    breaker: breakerOptionsOf(config),
+    outbox: outboxOptionsOf(config),
     timeoutMs: config.memory.timeout_ms,
   };
 }
@@ -55,23 +70,11 @@ export async function createMemoryService(input: {
   logger: Logger;
 }): Promise<MemoryService> {
   const backend: MemoryBackend = zepBackendOf(input.config) ?? new LocalBackend(input.store);
-  const settings = memorySettingsOf(input.config);
   return MemoryService.create({
     store: input.store,
     backend,
-    breaker: {
-      failureThreshold: settings.breaker.failureThreshold ?? 5,
-      cooldownMs: settings.breaker.cooldownMs ?? 30_000,
-      cooldownMaxMs: settings.breaker.cooldownMaxMs ?? 300_000,
-      backoff: settings.breaker.backoff ?? 2,
-      halfOpenMaxCalls: settings.breaker.halfOpenMaxCalls ?? 1,
-      probeTimeoutMs: settings.breaker.probeTimeoutMs,
-    },
-    outbox: {
-      batchSize: input.config.outbox.batch_size,
-      flushIntervalMs: input.config.outbox.flush_interval_ms,
-      maxInFlight: input.config.outbox.max_in_flight,
-    },
+    breaker: breakerOptionsOf(input.config),
+    outbox: outboxOptionsOf(input.config),
     metrics: input.metrics,
     logger: input.logger,
   });
