@@ -61,77 +61,7 @@ describe('MemoryService.submit', () => {
   });
 });
 
-describe('outbox delivery', () => {
-  test('delivers in order per thread, one batch per thread, within max_in_flight', async () => {
-    await using h = await memoryHarness({ outbox: { batchSize: 10, maxInFlight: 4 } });
-    await h.zep.setFault({ kind: 'delay', ms: 20 });
-    const sent = [];
-    for (let i = 0; i < 120; i++) sent.push(await h.submit(`t${i % 6}`, `m${i}`));
-    for (let i = 0; i < 40 && (await h.db.store.outboxStats()).pending > 0; i++)
-      await h.service.flusher.flushOnce();
-    expect(await h.db.store.outboxStats()).toEqual({ pending: 0, dead: 0, delivered: 120 });
-    expect(h.zep.peakInFlight).toBeLessThanOrEqual(4);
-    for (let t = 0; t < 6; t++) {
-      const expected = sent.filter((m) => m.threadId === `t${t}`).map((m) => m.id);
-      expect(
-        h.zep
-          .uniqueDelivered()
-          .filter((d) => d.sessionId === `t${t}`)
-          .map((d) => d.uuid),
-      ).toEqual(expected);
-    }
-    expect(h.zep.duplicates()).toBe(0);
-    expect(h.zep.requests().flatMap((r) => r.problems ?? [])).toEqual([]);
-  });
-
-  test('a message the service rejects is dead-lettered with the reason; its batch-mates are delivered', async () => {
-    const poison: (inner: typeof fetch) => typeof fetch = (inner) =>
-      Object.assign(
-        async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-          if (typeof init?.body === 'string' && init.body.includes('POISON')) {
-            return new Response('bad request: poisoned content\n', { status: 400 });
-          }
-          return inner(input, init);
-        },
-        { preconnect: fetch.preconnect },
-      );
-    await using h = await memoryHarness({ fetch: poison });
-    const a = await h.submit('t1', 'first');
-    const bad = await h.submit('t1', 'POISON pill');
-    const c = await h.submit('t1', 'third');
-    await h.service.flusher.flushOnce();
-    expect(await h.db.store.outboxStats()).toEqual({ pending: 0, dead: 1, delivered: 2 });
-    const [dead] = await h.db.store.deadLetters(5);
-    expect(dead).toMatchObject({
-      id: bad.id,
-      state: 'dead',
-      lastError: 'bad request: poisoned content',
-    });
-    expect(h.zep.uniqueDelivered().map((d) => d.uuid)).toEqual([a.id, c.id]);
-    expect(h.service.status()).toBe('ok');
-    await h.service.flusher.flushOnce();
-    // The batch and the poisoned retry were answered by the wrapper; a and c went alone.
-    expect(h.zep.requests().filter((r) => r.path.endsWith('/memory')).length).toBe(2);
-  });
-});
-
 describe('breaker over the outbox', () => {
-  test('503 with a backlog: at most 5 requests, then OPEN, one log line, WRITE_ONLY reads', async () => {
-    await using h = await memoryHarness();
-    await h.zep.setFault({ kind: 'status', status: 503 });
-    for (let i = 0; i < 200; i++) await h.submit(`t${i % 20}`, `m${i}`);
-    await runFor(h, 5_000, 200);
-    expect(h.service.status()).toBe('write_only');
-    expect(h.zep.requests().length).toBeLessThanOrEqual(5);
-    expect(linesMatching(h, /^circuit OPEN after 5 failures$/).length).toBe(1);
-    h.zep.clearRequests();
-    expect(await h.service.search('u1', 't1', 'm1', 5)).toEqual({ results: [], degraded: true });
-    expect(await h.service.recent('t1', 5)).toEqual({ messages: [], degraded: true });
-    await runFor(h, 20_000);
-    expect(h.zep.requests()).toEqual([]);
-    expect(await h.db.store.outboxStats()).toEqual({ pending: 200, dead: 0, delivered: 0 });
-  });
-
   test('dead for 5 simulated minutes: at most threshold + one probe per (growing) cooldown', async () => {
     await using h = await memoryHarness();
     await h.zep.setFault({ kind: 'status', status: 500 });
@@ -141,28 +71,6 @@ describe('breaker over the outbox', () => {
     expect(h.zep.requests().length).toBeLessThanOrEqual(8);
     expect(h.zep.requests().length).toBeGreaterThanOrEqual(6);
     expect(linesMatching(h, /^half-open probe$/).length).toBe(h.zep.requests().length - 5);
-  });
-
-  test('recovery: the next batch is the probe, then the backlog drains with bounded concurrency', async () => {
-    await using h = await memoryHarness({ outbox: { batchSize: 5 } });
-    await h.zep.setFault({ kind: 'status', status: 502 });
-    for (let i = 0; i < 100; i++) await h.submit(`t${i % 10}`, `m${i}`);
-    await runFor(h, 3_000, 200);
-    expect(h.service.status()).toBe('write_only');
-    const changes: string[] = [];
-    h.service.onStatusChange((status) => changes.push(status));
-    await h.zep.setFault({ kind: 'delay', ms: 10 });
-    h.zep.clearRequests();
-    h.clock.advance(30_000);
-    const probe = await h.service.flusher.flushOnce();
-    expect(probe.batches).toBe(1);
-    expect(h.service.status()).toBe('ok');
-    for (let i = 0; i < 60 && (await h.db.store.outboxStats()).pending > 0; i++)
-      await h.service.flusher.flushOnce();
-    expect(await h.db.store.outboxStats()).toMatchObject({ pending: 0, delivered: 100 });
-    expect(h.zep.peakInFlight).toBeLessThanOrEqual(4);
-    expect(changes).toEqual(['ok']);
-    expect(linesMatching(h, /^closed$/).length).toBe(1);
   });
 
   test('10 reads at once while half-open: exactly one request reaches the service', async () => {
