@@ -14,7 +14,6 @@
 import { assert } from '../lib/assert.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
-import type { Fanout } from './fanout.ts';
 import {
   CLOSE,
   isPushFrame,
@@ -25,7 +24,7 @@ import {
 import type { SocketLike } from './socket.ts';
 
 /** Options for {@link Hub}. */
-export interface HubOptions {
+interface HubOptions {
   /** `limits.sockets_per_user`; the next socket is closed with 4008. */
   socketsPerUser: number;
   /** Send-buffer limit per socket; over it the socket is closed with 4008. */
@@ -36,12 +35,12 @@ export interface HubOptions {
 }
 
 /** Default send-buffer limit per socket (decision: 1 MiB, far above one rehydrate frame). */
-export const DEFAULT_MAX_BUFFERED_BYTES = 1_048_576;
+const DEFAULT_MAX_BUFFERED_BYTES = 1_048_576;
 /** Default cap on frames buffered while a snapshot is read (history.max_events is 1000). */
-export const DEFAULT_MAX_PENDING_FRAMES = 1_024;
+const DEFAULT_MAX_PENDING_FRAMES = 1_024;
 
 /** Counters for metrics and tests. */
-export interface HubStats {
+interface HubStats {
   connections: number;
   users: number;
   /** Sockets closed with 4008 because they could not keep up. */
@@ -137,37 +136,6 @@ export class Hub {
     return this.sendPrepared(socket, entry, frame, JSON.stringify(frame));
   }
 
-  /** Sends a pushed frame to every socket of `userId`; returns how many got it. */
-  deliver(userId: string, frame: ServerFrame): number {
-    const sockets = this.users.get(userId);
-    if (sockets === undefined) return 0;
-    const text = JSON.stringify(frame);
-    let delivered = 0;
-    for (const socket of [...sockets]) {
-      const entry = this.entries.get(socket);
-      if (entry !== undefined && this.sendPrepared(socket, entry, frame, text)) delivered += 1;
-    }
-    return delivered;
-  }
-
-  /** Sends a frame without `seq` (e.g. `reconnect` before shutdown) to every socket. */
-  broadcast(frame: ServerFrame): number {
-    assert(!isPushFrame(frame), 'pushed events go to one user through deliver()');
-    const text = JSON.stringify(frame);
-    let delivered = 0;
-    for (const [socket, entry] of [...this.entries]) {
-      if (this.sendPrepared(socket, entry, frame, text)) delivered += 1;
-    }
-    return delivered;
-  }
-
-  /** Subscribes {@link deliver} to a fan-out; returns the unsubscribe function. */
-  attach(fanout: Fanout): () => void {
-    return fanout.subscribe((userId, frame) => {
-      this.deliver(userId, frame);
-    });
-  }
-
   /** Forgets a socket (call from the close handler); safe to call twice. */
   unregister(socket: SocketLike): void {
     const entry = this.entries.get(socket);
@@ -176,14 +144,6 @@ export class Hub {
     const sockets = this.users.get(entry.userId);
     sockets?.delete(socket);
     if (sockets?.size === 0) this.users.delete(entry.userId);
-  }
-
-  /** Closes every socket with `code` (e.g. 1012 on shutdown) and forgets them. */
-  closeAll(code: number, reason: string): void {
-    for (const socket of [...this.entries.keys()]) {
-      this.unregister(socket);
-      closeQuietly(socket, code, reason);
-    }
   }
 
   /** Changes the per-user cap and the send-buffer limit live (runtime config); existing sockets stay. */
@@ -198,11 +158,6 @@ export class Hub {
   /** The sockets of one user, in registration order. */
   socketsOf(userId: string): SocketLike[] {
     return [...(this.users.get(userId) ?? [])];
-  }
-
-  /** The user a socket is registered for. */
-  userOf(socket: SocketLike): string | undefined {
-    return this.entries.get(socket)?.userId;
   }
 
   /** Current counters. */

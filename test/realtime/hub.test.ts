@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'bun:test';
-import { InProcessFanout } from '../../src/realtime/fanout.ts';
 import { Hub } from '../../src/realtime/hub.ts';
 import type { EventPush, RehydrateFrame, ServerFrame } from '../../src/realtime/protocol.ts';
 import type { SocketLike } from '../../src/realtime/socket.ts';
@@ -48,6 +47,11 @@ function openSocket(hub: Hub, userId = 'u1', seq = 0): FakeSocket {
   return socket;
 }
 
+/** Sends `frame` to every socket of `userId` the way realtime/plugin.ts pushes; how many took it. */
+function deliver(hub: Hub, userId: string, frame: ServerFrame): number {
+  return hub.socketsOf(userId).filter((socket) => hub.send(socket, frame)).length;
+}
+
 describe('Hub: sockets per user (docs/design.md#ids-and-limits, docs/faults.md#w15)', () => {
   test('closes the socket past the cap with 4008 and keeps the others', () => {
     const hub = new Hub({ socketsPerUser: 2 });
@@ -73,9 +77,9 @@ describe('Hub: sockets per user (docs/design.md#ids-and-limits, docs/faults.md#w
   test('keeps users in a Map, so prototype names are just names', () => {
     const hub = new Hub({ socketsPerUser: 1 });
     const socket = openSocket(hub, 'constructor');
-    expect(hub.deliver('constructor', event(1))).toBe(1);
-    expect(hub.deliver('toString', event(1))).toBe(0);
-    expect(hub.deliver('__proto__', event(1))).toBe(0);
+    expect(deliver(hub, 'constructor', event(1))).toBe(1);
+    expect(deliver(hub, 'toString', event(1))).toBe(0);
+    expect(deliver(hub, '__proto__', event(1))).toBe(0);
     expect(socket.types()).toEqual(['rehydrate:0', 'event:1']);
   });
 });
@@ -85,7 +89,7 @@ describe('Hub: slow consumers (docs/design.md#one-frame-at-a-time, docs/faults.m
     const hub = new Hub({ socketsPerUser: 4 });
     const socket = openSocket(hub);
     socket.status = 0;
-    expect(hub.deliver('u1', event(1))).toBe(0);
+    expect(deliver(hub, 'u1', event(1))).toBe(0);
     expect(socket.closed).toEqual({ code: 4008, reason: 'slow consumer' });
     expect(hub.socketsOf('u1')).toEqual([]);
     expect(hub.stats().slowConsumerCloses).toBe(1);
@@ -95,16 +99,16 @@ describe('Hub: slow consumers (docs/design.md#one-frame-at-a-time, docs/faults.m
     const hub = new Hub({ socketsPerUser: 4, maxBufferedBytes: 200 });
     const socket = openSocket(hub);
     socket.status = -1;
-    expect(hub.deliver('u1', event(1))).toBe(1);
+    expect(deliver(hub, 'u1', event(1))).toBe(1);
     expect(socket.closed).toBeUndefined();
     let pushes = 1;
     while (socket.closed === undefined && pushes < 10_000) {
       pushes += 1;
-      hub.deliver('u1', event(pushes));
+      deliver(hub, 'u1', event(pushes));
     }
     expect(socket.closed).toEqual({ code: 4008, reason: 'slow consumer' });
     expect(socket.buffered).toBeLessThan(200 + 100);
-    expect(hub.deliver('u1', event(pushes + 1))).toBe(0);
+    expect(deliver(hub, 'u1', event(pushes + 1))).toBe(0);
   });
 
   test('one slow socket does not hold back the user’s other sockets', () => {
@@ -112,8 +116,8 @@ describe('Hub: slow consumers (docs/design.md#one-frame-at-a-time, docs/faults.m
     const slow = openSocket(hub);
     const fast = openSocket(hub);
     slow.status = 0;
-    expect(hub.deliver('u1', event(1))).toBe(1);
-    expect(hub.deliver('u1', event(2))).toBe(1);
+    expect(deliver(hub, 'u1', event(1))).toBe(1);
+    expect(deliver(hub, 'u1', event(2))).toBe(1);
     expect(fast.types()).toEqual(['rehydrate:0', 'event:1', 'event:2']);
   });
 
@@ -133,9 +137,9 @@ describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-s
     const socket = new FakeSocket();
     hub.register('u1', socket);
     // Events 41 and 42 commit while the snapshot is read; the snapshot turns out to cover 41.
-    hub.deliver('u1', event(41));
+    deliver(hub, 'u1', event(41));
     hub.send(socket, { type: 'pong', id: 'p1' });
-    hub.deliver('u1', event(42));
+    deliver(hub, 'u1', event(42));
     expect(socket.sent).toEqual([]);
     expect(hub.completeSnapshot(socket, rehydrate(41))).toBe(true);
     expect(socket.types()).toEqual(['rehydrate:41', 'pong', 'event:42']);
@@ -146,11 +150,11 @@ describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-s
     const hub = new Hub({ socketsPerUser: 4 });
     const socket = new FakeSocket();
     hub.register('u1', socket);
-    hub.deliver('u1', event(40));
-    hub.deliver('u1', event(41));
+    deliver(hub, 'u1', event(40));
+    deliver(hub, 'u1', event(41));
     hub.completeSnapshot(socket, rehydrate(40), [event(38), event(39), event(39), event(40)]);
-    hub.deliver('u1', event(40));
-    hub.deliver('u1', event(42));
+    deliver(hub, 'u1', event(40));
+    deliver(hub, 'u1', event(42));
     expect(socket.types()).toEqual([
       'rehydrate:40',
       'event:38',
@@ -164,7 +168,7 @@ describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-s
   test('never sends a push at or below the last seq sent on the socket', () => {
     const hub = new Hub({ socketsPerUser: 4 });
     const socket = openSocket(hub, 'u1', 10);
-    for (const seq of [9, 10, 11, 11, 12, 5]) hub.deliver('u1', event(seq));
+    for (const seq of [9, 10, 11, 11, 12, 5]) deliver(hub, 'u1', event(seq));
     expect(socket.types()).toEqual(['rehydrate:10', 'event:11', 'event:12']);
   });
 
@@ -172,7 +176,7 @@ describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-s
     const hub = new Hub({ socketsPerUser: 4, maxPendingFrames: 3 });
     const socket = new FakeSocket();
     hub.register('u1', socket);
-    for (let seq = 1; seq <= 4; seq += 1) hub.deliver('u1', event(seq));
+    for (let seq = 1; seq <= 4; seq += 1) deliver(hub, 'u1', event(seq));
     expect(socket.closed?.code).toBe(4008);
     expect(hub.completeSnapshot(socket, rehydrate(0))).toBe(false);
     expect(socket.sent).toEqual([]);
@@ -188,37 +192,7 @@ describe('Hub: snapshot and stream do not race (docs/design.md#snapshot-before-s
   });
 });
 
-describe('Hub: fan-out and shutdown', () => {
-  test('delivers through an attached fan-out to every socket of the user only', async () => {
-    const hub = new Hub({ socketsPerUser: 4 });
-    const fanout = new InProcessFanout();
-    const detach = hub.attach(fanout);
-    const a1 = openSocket(hub, 'a');
-    const a2 = openSocket(hub, 'a');
-    const b = openSocket(hub, 'b');
-    await fanout.publish('a', event(1));
-    expect([a1.types(), a2.types(), b.types()]).toEqual([
-      ['rehydrate:0', 'event:1'],
-      ['rehydrate:0', 'event:1'],
-      ['rehydrate:0'],
-    ]);
-    detach();
-    await fanout.publish('a', event(2));
-    expect(a1.types()).toEqual(['rehydrate:0', 'event:1']);
-  });
-
-  test('broadcasts a notice to every socket and closes them all', () => {
-    const hub = new Hub({ socketsPerUser: 4 });
-    const sockets = [openSocket(hub, 'a'), openSocket(hub, 'b')];
-    expect(hub.broadcast({ type: 'reconnect', after_ms: 1500 })).toBe(2);
-    hub.closeAll(1012, 'service restart');
-    expect(sockets.map((socket) => [socket.types(), socket.closed])).toEqual([
-      [['rehydrate:0', 'reconnect'], { code: 1012, reason: 'service restart' }],
-      [['rehydrate:0', 'reconnect'], { code: 1012, reason: 'service restart' }],
-    ]);
-    expect(hub.stats()).toMatchObject({ connections: 0, users: 0 });
-  });
-
+describe('Hub: closing', () => {
   test('a close that throws (socket already gone) does not escape', () => {
     const hub = new Hub({ socketsPerUser: 1 });
     openSocket(hub);
