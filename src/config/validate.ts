@@ -6,17 +6,16 @@
  */
 import { utf8Bytes } from '../lib/text.ts';
 import { expectedOf } from './coerce.ts';
-import { type ConfigIssue, describeValue, hasErrors } from './issue.ts';
+import { type ConfigIssue, describeValue } from './issue.ts';
 import { configKeys, type KeySpec } from './keys.ts';
-import type { Config } from './schema.ts';
 import { didYouMean } from './suggest.ts';
-import { type FlatValues, flattenTable, nestValues } from './tree.ts';
+import type { FlatValues } from './tree.ts';
 
 /** Maps a dotted key to the source its value came from, for issue text. */
-export type SourceOf = (key: string) => string;
+type SourceOf = (key: string) => string;
 
 /** HS256 keys shorter than this fail (docs/design.md#token-rules, RFC 8725 §3.5). */
-export const MIN_HS256_SECRET_BYTES = 32;
+const MIN_HS256_SECRET_BYTES = 32;
 
 function typeFits(spec: KeySpec, value: unknown): boolean {
   switch (spec.type) {
@@ -209,36 +208,4 @@ export function unknownKeyIssue(key: string, source: string): ConfigIssue {
   const fix = didYouMean(key);
   if (fix !== undefined) issue.fix = fix;
   return issue;
-}
-
-/**
- * Validates a whole candidate config object (e.g. the body of PATCH /admin/config merged over
- * the current config). Returns the typed config when there is no error, and every issue.
- */
-export function validateConfig(
-  candidate: unknown,
-  sourceOf: SourceOf = () => 'config',
-): { config: Config | undefined; issues: ConfigIssue[] } {
-  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
-    return {
-      config: undefined,
-      issues: [
-        {
-          key: 'config',
-          source: sourceOf('config'),
-          message: 'config must be a table of sections',
-        },
-      ],
-    };
-  }
-  const flat = flattenTable(candidate as Record<string, unknown>);
-  const issues = flat.unknown.map((key) => unknownKeyIssue(key, sourceOf(key)));
-  for (const key of flat.notTables) {
-    issues.push({ key, source: sourceOf(key), message: `${key} is a section and must be a table` });
-  }
-  const values: FlatValues = new Map(
-    configKeys().map((spec) => [spec.key, flat.values.get(spec.key)]),
-  );
-  issues.push(...validateValues(values, sourceOf));
-  return { config: hasErrors(issues) ? undefined : (nestValues(values) as Config), issues };
 }

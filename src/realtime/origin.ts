@@ -40,14 +40,6 @@ export function createOriginPolicy(options: OriginOptions): OriginPolicy {
   };
 }
 
-/** One-shot form of {@link createOriginPolicy}. */
-export function isOriginAllowed(
-  origin: string | null | undefined,
-  options: OriginOptions,
-): boolean {
-  return createOriginPolicy(options)(origin);
-}
-
 /**
  * `http(s)://name:port` for the configured host and the loopback names
  * (docs/design.md#origin-rule).

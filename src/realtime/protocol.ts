@@ -51,8 +51,6 @@ export const CLOSE = {
   /** Rate limit, too many sockets for the user, or a slow consumer: back off, then reconnect. */
   rateLimited: 4008,
 } as const;
-/** One of the values of {@link CLOSE}. */
-export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
 /** Close reasons sent with 4001 (docs/design.md#websocket). */
 export type TokenFailure = 'token_invalid' | 'token_expired';
@@ -64,7 +62,7 @@ export { MESSAGE_ROLES, type MessageRole };
  * Ids that match the id pattern but name `Object.prototype` machinery. They are refused as user and
  * thread ids so no code path can ever turn one into a prototype write (docs/faults.md#w7, #a13).
  */
-export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** True when `value` is a usable, unreserved user or thread id (docs/design.md#ids-and-limits). */
 export function isAcceptableId(value: unknown): value is string {
@@ -139,7 +137,7 @@ export const ThreadJoinFrame = clientFrame('thread.join', {
 /** `auth.refresh`: swap the socket's token without reconnecting. */
 export const AuthRefreshFrame = clientFrame('auth.refresh', { token: Type.String() });
 /** `ping`: answered with `pong`. */
-export const PingFrame = clientFrame('ping', {});
+const PingFrame = clientFrame('ping', {});
 
 /** Every client frame model, by `type`. */
 export const CLIENT_FRAMES = {
@@ -151,8 +149,6 @@ export const CLIENT_FRAMES = {
   'auth.refresh': AuthRefreshFrame,
   ping: PingFrame,
 } as const;
-/** A client frame `type`. */
-export type ClientFrameType = keyof typeof CLIENT_FRAMES;
 
 export type MessageFrame = Static<typeof MessageFrame>;
 export type MemoryQueryFrame = Static<typeof MemoryQueryFrame>;
@@ -160,7 +156,7 @@ export type PreferencesSetFrame = Static<typeof PreferencesSetFrame>;
 export type PersonalizationSetFrame = Static<typeof PersonalizationSetFrame>;
 export type ThreadJoinFrame = Static<typeof ThreadJoinFrame>;
 export type AuthRefreshFrame = Static<typeof AuthRefreshFrame>;
-export type PingFrame = Static<typeof PingFrame>;
+type PingFrame = Static<typeof PingFrame>;
 /** Any valid client frame, discriminated by `type`. */
 export type ClientFrame =
   | MessageFrame
@@ -232,7 +228,7 @@ export type RehydrateFrame = Static<typeof RehydrateFrame>;
 // except `ack`, whose `seq` is the event the write produced)
 
 /** `ack`: the write is durably committed; `seq` is the event it produced. */
-export const AckFrame = Type.Object({
+const AckFrame = Type.Object({
   type: Type.Literal('ack'),
   id: Type.Optional(Type.String()),
   seq: Seq,
@@ -268,7 +264,7 @@ export const AuthOkFrame = Type.Object({
   token_expires_at: IsoTime,
 });
 /** `pong`: the answer to `ping`. */
-export const PongFrame = Type.Object({
+const PongFrame = Type.Object({
   type: Type.Literal('pong'),
   id: Type.Optional(Type.String()),
 });
@@ -277,26 +273,26 @@ export const PongFrame = Type.Object({
 // Server → client: pushed events. Each carries the user's `seq` and is kept in the history.
 
 /** `preferences`: the user's preferences changed. */
-export const PreferencesPush = Type.Object({
+const PreferencesPush = Type.Object({
   type: Type.Literal('preferences'),
   seq: Seq,
   preferences: JsonObject,
 });
 /** `personalization`: a thread's personalization changed. */
-export const PersonalizationPush = Type.Object({
+const PersonalizationPush = Type.Object({
   type: Type.Literal('personalization'),
   seq: Seq,
   thread_id: Type.String(),
   state: JsonObject,
 });
 /** `message`: a message committed by another socket of the user or by the backend. */
-export const MessagePush = Type.Object({
+const MessagePush = Type.Object({
   type: Type.Literal('message'),
   seq: Seq,
   message: MessageView,
 });
 /** `memory`: the memory service status changed (one per breaker transition). */
-export const MemoryPush = Type.Object({
+const MemoryPush = Type.Object({
   type: Type.Literal('memory'),
   seq: Seq,
   status: MemoryStatusSchema,
@@ -313,29 +309,29 @@ export const EventPush = Type.Object({
 // Server → client: per-connection notices. No `seq`, not in the history (decision).
 
 /** `auth.expiring`: the token expires in `in_s` seconds; send `auth.refresh`. */
-export const AuthExpiringFrame = Type.Object({
+const AuthExpiringFrame = Type.Object({
   type: Type.Literal('auth.expiring'),
   in_s: Type.Integer({ minimum: 0 }),
 });
 /** `reconnect`: the server is about to close with 1012; reconnect after `after_ms`. */
-export const ReconnectFrame = Type.Object({
+const ReconnectFrame = Type.Object({
   type: Type.Literal('reconnect'),
   after_ms: Type.Integer({ minimum: 0 }),
 });
 
-export type AckFrame = Static<typeof AckFrame>;
+type AckFrame = Static<typeof AckFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
 export type MemoryResultFrame = Static<typeof MemoryResultFrame>;
 export type ThreadStateFrame = Static<typeof ThreadStateFrame>;
 export type AuthOkFrame = Static<typeof AuthOkFrame>;
-export type PongFrame = Static<typeof PongFrame>;
-export type PreferencesPush = Static<typeof PreferencesPush>;
-export type PersonalizationPush = Static<typeof PersonalizationPush>;
-export type MessagePush = Static<typeof MessagePush>;
-export type MemoryPush = Static<typeof MemoryPush>;
+type PongFrame = Static<typeof PongFrame>;
+type PreferencesPush = Static<typeof PreferencesPush>;
+type PersonalizationPush = Static<typeof PersonalizationPush>;
+type MessagePush = Static<typeof MessagePush>;
+type MemoryPush = Static<typeof MemoryPush>;
 export type EventPush = Static<typeof EventPush>;
-export type AuthExpiringFrame = Static<typeof AuthExpiringFrame>;
-export type ReconnectFrame = Static<typeof ReconnectFrame>;
+type AuthExpiringFrame = Static<typeof AuthExpiringFrame>;
+type ReconnectFrame = Static<typeof ReconnectFrame>;
 
 /** Every server frame model, by `type` (`message` is the push; the client's is {@link MessageFrame}). */
 export const SERVER_FRAMES = {
@@ -362,21 +358,8 @@ export type PushFrame =
   | MessagePush
   | MemoryPush
   | EventPush;
-/** A reply to one client frame. */
-export type ReplyFrame =
-  | AckFrame
-  | ErrorFrame
-  | MemoryResultFrame
-  | ThreadStateFrame
-  | AuthOkFrame
-  | PongFrame;
-/** Any frame the server sends, discriminated by `type`. */
-export type ServerFrame =
-  | RehydrateFrame
-  | ReplyFrame
-  | PushFrame
-  | AuthExpiringFrame
-  | ReconnectFrame;
+/** Any frame the server sends, discriminated by `type`: one model per entry of {@link SERVER_FRAMES}. */
+export type ServerFrame = Static<(typeof SERVER_FRAMES)[keyof typeof SERVER_FRAMES]>;
 
 /** True for frames that carry the user's event `seq` (pushes; not the rehydrate itself). */
 export function isPushFrame(frame: ServerFrame): frame is PushFrame {

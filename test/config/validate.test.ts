@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'bun:test';
 import { formatIssue } from '../../src/config/issue.ts';
-import { validateConfig } from '../../src/config/validate.ts';
 import { loadPlain, loadToml } from './helpers.ts';
 
 const SECRET_32 = 'x'.repeat(32);
@@ -195,50 +194,5 @@ describe('cross-key rules', () => {
       'log.level',
       'limits.burst',
     ]);
-  });
-});
-
-describe('validateConfig', () => {
-  const valid = loadPlain().config!;
-
-  test('accepts a loaded config unchanged', () => {
-    expect(validateConfig(valid)).toEqual({ config: valid, issues: [] });
-  });
-
-  test.each([
-    {
-      name: 'unknown key',
-      patch: { breaker: { ...valid.breaker, cooldwn_s: 1 } },
-      key: 'breaker.cooldwn_s',
-      word: 'did you mean breaker.cooldown_s?',
-    },
-    {
-      name: 'wrong type',
-      patch: { server: { ...valid.server, port: 'x' } },
-      key: 'server.port',
-      word: 'an integer from 0 to 65535',
-    },
-    {
-      name: 'missing required key',
-      patch: { log: { level: 'info' } },
-      key: 'log.format',
-      word: 'log.format is required',
-    },
-    {
-      name: 'cross-key rule',
-      patch: { limits: { ...valid.limits, burst: 1 } },
-      key: 'limits.burst',
-      word: 'must be at least',
-    },
-  ])('reports $name', ({ patch, key, word }) => {
-    const result = validateConfig({ ...valid, ...patch }, () => 'PATCH /admin/config');
-    expect(result.config).toBeUndefined();
-    expect(result.issues.map((issue) => issue.key)).toEqual([key]);
-    expect(result.issues[0]?.source).toBe('PATCH /admin/config');
-    expect(formatIssue(result.issues[0]!)).toContain(word);
-  });
-
-  test('rejects something that is not a table', () => {
-    expect(validateConfig([1]).issues[0]?.message).toBe('config must be a table of sections');
   });
 });
