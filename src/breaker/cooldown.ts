@@ -5,7 +5,7 @@
  */
 
 /** Inputs of {@link nextCooldownMs}. */
-export interface CooldownInput {
+interface CooldownInput {
   /** The first cooldown (breaker.cooldown_s in ms). */
   baseMs: number;
   /** The cap (breaker.cooldown_max_s in ms); applied before jitter. */

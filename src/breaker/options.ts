@@ -32,7 +32,7 @@ export const DEFAULT_JITTER_RATIO = 0.1;
  * Checks every setting and the relations between them, returning one message per problem
  * (empty when valid); each message names the field and the bad value.
  */
-export function checkBreakerSettings(s: BreakerSettings): string[] {
+function checkBreakerSettings(s: BreakerSettings): string[] {
   const problems: string[] = [];
   const integerAtLeastOne = (name: string, v: number) => {
     if (!Number.isSafeInteger(v) || v < 1)

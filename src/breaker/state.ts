@@ -88,16 +88,3 @@ export function checkBreakerSnapshot(value: unknown): string[] {
   }
   return problems;
 }
-
-/** The snapshot of a breaker that has never failed. */
-export function closedSnapshot(): BreakerSnapshot {
-  return {
-    state: 'closed',
-    consecutiveFailures: 0,
-    openedAtWallMs: null,
-    nextProbeAtWallMs: null,
-    reopenCount: 0,
-    lastError: null,
-    reason: null,
-  };
-}

@@ -47,16 +47,3 @@ function explainParseError(command: string, error: unknown, known: string[]): st
   }
   return `lifeline ${command}: ${message.split('\n')[0]} (see lifeline ${command} --help)`;
 }
-
-/**
- * Parses a port flag value.
- * @throws UsageError when it is not an integer in 0..65535.
- */
-export function parsePortFlag(raw: string | boolean | undefined): number | undefined {
-  if (raw === undefined || typeof raw === 'boolean') return undefined;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) {
-    throw new UsageError(`--port ${raw}: expected an integer from 0 to 65535`);
-  }
-  return port;
-}

@@ -10,7 +10,7 @@ import { COMMANDS } from './commands.ts';
 import { ExitCode, type ExitCodeValue, UsageError } from './exit.ts';
 
 /** Top-level help: every command with its summary. */
-export function renderHelp(): string {
+function renderHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
   return [
@@ -42,7 +42,7 @@ function renderCommandHelp(command: Command): string {
 }
 
 /** Runs the CLI with `argv` (without the executable) and returns the exit code. */
-export async function runCli(argv: string[]): Promise<ExitCodeValue> {
+async function runCli(argv: string[]): Promise<ExitCodeValue> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     printOut(renderHelp());

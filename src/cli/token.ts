@@ -20,7 +20,7 @@ const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
  * Parses a duration such as `90`, `30s`, `15m`, `1h` or `7d` into seconds.
  * @throws UsageError for anything else.
  */
-export function parseTtl(raw: string): number {
+function parseTtl(raw: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
   const seconds = match ? Number(match[1]) * (UNIT_S[match[2] || 's'] ?? 1) : Number.NaN;
   if (!(seconds > 0))

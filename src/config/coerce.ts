@@ -7,7 +7,7 @@ import { describeValue } from './issue.ts';
 import type { KeySpec } from './keys.ts';
 
 /** The outcome of {@link coerceRaw}: a typed value, or why the text does not fit the key. */
-export type CoerceResult = { ok: true; value: unknown } | { ok: false; message: string };
+type CoerceResult = { ok: true; value: unknown } | { ok: false; message: string };
 
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);

@@ -39,7 +39,7 @@ export function hasErrors(issues: readonly ConfigIssue[]): boolean {
  * Longest value (as JSON text) an issue shows. Below the 32 bytes of the shortest signing key
  * lifeline accepts, so a key typed into the wrong place is described, never echoed.
  */
-export const SHOWN_VALUE_CHARS = 24;
+const SHOWN_VALUE_CHARS = 24;
 
 /** A value as JSON text when it is short enough to show, else undefined. */
 function shown(value: unknown): string | undefined {

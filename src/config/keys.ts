@@ -6,7 +6,7 @@ import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { configSchema } from './schema.ts';
 
 /** The value kinds a leaf key can have. */
-export type KeyType = 'integer' | 'number' | 'string' | 'boolean' | 'enum' | 'string[]';
+type KeyType = 'integer' | 'number' | 'string' | 'boolean' | 'enum' | 'string[]';
 
 /** Everything known about one leaf key. */
 export interface KeySpec {

@@ -48,7 +48,7 @@ export interface LoadResult {
 }
 
 /** The name of the config file looked for in the working directory. */
-export const DEFAULT_CONFIG_FILE = 'lifeline.toml';
+const DEFAULT_CONFIG_FILE = 'lifeline.toml';
 
 /** Defaults resolved at load time: the systemd state dir and the terminal decide two of them. */
 function defaultValues(
@@ -76,7 +76,7 @@ function defaultValues(
 }
 
 /** Finds the config file: `--config`, else `LIFELINE_CONFIG`, else `./lifeline.toml` if present. */
-export function locateConfigFile(
+function locateConfigFile(
   configPath: string | undefined,
   env: Record<string, string | undefined>,
   cwd: string,

@@ -20,10 +20,10 @@ export interface OverrideRow {
 }
 
 /** The outcome of checking one override. */
-export type OverrideResult = { ok: true; value: unknown } | { ok: false; issue: ConfigIssue };
+type OverrideResult = { ok: true; value: unknown } | { ok: false; issue: ConfigIssue };
 
 /** How override values are named in issues and `config show`. */
-export const OVERRIDE_SOURCE = 'runtime override';
+const OVERRIDE_SOURCE = 'runtime override';
 
 function refuse(key: string, message: string, fix?: string): OverrideResult {
   const issue: ConfigIssue = { key, source: OVERRIDE_SOURCE, message };

@@ -7,7 +7,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 /** Custom flags carried by a leaf schema next to TypeBox's own options. */
-export interface KeyFlags {
+interface KeyFlags {
   /** The value is never printed: redacted in logs, `config show`, errors and status. */
   secret?: boolean;
   /** The key may be changed at run time through `config set` or the admin API. */

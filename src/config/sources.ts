@@ -31,7 +31,7 @@ export interface SourceRead {
 export const CONFIG_ENV = 'LIFELINE_CONFIG';
 
 /** Flag names of the keys docs/design.md#cli gives a flag; other keys are shown as `flag <key>`. */
-export const FLAG_NAMES: Readonly<Record<string, string>> = {
+const FLAG_NAMES: Readonly<Record<string, string>> = {
   'server.host': '--host',
   'server.port': '--port',
   'server.data_dir': '--data-dir',
@@ -51,7 +51,7 @@ function dottedOf(text: string): string {
  * Maps each dotted key (and table) written in a TOML text to its 1-based line, by scanning
  * `[table]` headers and `key =` lines. Good enough for errors; the parser remains the authority.
  */
-export function tomlKeyLines(text: string): Map<string, number> {
+function tomlKeyLines(text: string): Map<string, number> {
   const lines = new Map<string, number>();
   let table = '';
   text.split(/\r?\n/).forEach((line, index) => {

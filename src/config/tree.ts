@@ -9,7 +9,7 @@ import type { Config } from './schema.ts';
 export type FlatValues = Map<string, unknown>;
 
 /** What {@link flattenTable} found besides known leaf values. */
-export interface FlattenResult {
+interface FlattenResult {
   values: FlatValues;
   /** Paths that are neither a key nor a section. */
   unknown: string[];

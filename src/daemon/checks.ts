@@ -14,7 +14,7 @@ import { usesDevKey } from './auth.ts';
 import { memoryPreflightCheck } from './memory.ts';
 
 /** Options for {@link preflightChecks}. */
-export interface PreflightOptions {
+interface PreflightOptions {
   /** Whether to check that the port can be bound (serve and check do; migrate does not). */
   checkPort: boolean;
 }

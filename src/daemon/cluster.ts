@@ -20,9 +20,9 @@ import type { PgHandle } from '../storage/postgres/open.ts';
 import type { Store } from '../storage/store.ts';
 
 /** How often an instance refreshes its row in `cluster_members`. */
-export const HEARTBEAT_INTERVAL_MS = 2000;
+const HEARTBEAT_INTERVAL_MS = 2000;
 /** Missed beats after which a member is no longer listed. */
-export const MISSED_BEATS = 3;
+const MISSED_BEATS = 3;
 
 /** `cluster.instance_id`, or the hostname with a random suffix (a new one per start). */
 export function instanceIdOf(config: Config): string {
@@ -54,7 +54,7 @@ export interface ClusterRuntime {
 }
 
 /** What {@link createCluster} needs. */
-export interface ClusterInput {
+interface ClusterInput {
   instanceId: string;
   side: PgHandle;
   store: Store;

@@ -8,7 +8,7 @@ import { withExistingStore } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 
 /** Reads the stored runtime overrides, if the database exists and has the table. */
-export async function readOverrides(store: Store): Promise<Array<{ key: string; value: unknown }>> {
+async function readOverrides(store: Store): Promise<Array<{ key: string; value: unknown }>> {
   const rows = await store.listOverrides();
   return rows.map((row) => ({ key: row.key, value: JSON.parse(row.valueJson) as unknown }));
 }

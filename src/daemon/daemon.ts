@@ -24,7 +24,7 @@ import type { Notifier } from './sd-notify.ts';
 const RUNTIME_POLL_MS = 1000;
 
 /** A running daemon. */
-export interface Daemon {
+interface Daemon {
   readonly config: Config;
   readonly port: number;
   readonly store: Store;
@@ -34,7 +34,7 @@ export interface Daemon {
 }
 
 /** What {@link startDaemon} needs. */
-export interface StartInput {
+interface StartInput {
   loaded: LoadResult;
   logger: Logger;
   notifier: Notifier;
@@ -44,7 +44,7 @@ export interface StartInput {
 }
 
 /** The outcome of starting: running, or refused by preflight (the port was never bound). */
-export type StartOutcome =
+type StartOutcome =
   | { kind: 'running'; daemon: Daemon; preflight: CheckRun }
   | { kind: 'preflight_failed'; preflight: CheckRun };
 
@@ -148,7 +148,7 @@ function listen(built: BuiltDaemon, config: Config): Server<unknown> {
 }
 
 /** Bun's own body limit: four JSON bodies' worth, at least 1 MiB. */
-export function listenerBodyLimit(config: Config): number {
+function listenerBodyLimit(config: Config): number {
   return Math.max(4 * config.server.max_payload_bytes, 1024 * 1024);
 }
 

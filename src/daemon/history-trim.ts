@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Store } from '../storage/store.ts';
 
 /** How often the history is trimmed. */
-export const HISTORY_TRIM_EVERY_MS = 60_000;
+const HISTORY_TRIM_EVERY_MS = 60_000;
 
 /** Starts trimming (the first trim runs now); returns the function that stops it. */
 export function startHistoryTrim(input: {

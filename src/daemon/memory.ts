@@ -20,7 +20,7 @@ import { withExistingStore } from '../storage/open-storage.ts';
 import type { Store, StoredBreakerState } from '../storage/store.ts';
 
 /** The Zep backend for `config`, or null for the local one. */
-export function zepBackendOf(config: Config): ZepBackend | null {
+function zepBackendOf(config: Config): ZepBackend | null {
   if (config.memory.backend !== 'zep') return null;
   return createZepBackend({
     baseUrl: config.memory.zep.base_url ?? '',

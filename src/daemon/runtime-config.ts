@@ -17,10 +17,10 @@ import type { Logger } from '../lib/log.ts';
 import type { OverrideWrite, RuntimeOverride, Store } from '../storage/store.ts';
 
 /** Loads the config with the given overrides on top of file, env and flags. */
-export type Reload = (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
+type Reload = (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
 
 /** Outcome of {@link RuntimeConfig.patch}. */
-export type PatchResult =
+type PatchResult =
   | { ok: true; config: Config; changed: string[] }
   | { ok: false; issues: ConfigIssue[] };
 

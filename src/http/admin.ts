@@ -16,9 +16,7 @@ import type { AdminStatus } from './status-page.ts';
 export type BreakerAction = 'open' | 'close' | 'reset';
 
 /** Outcome of {@link AdminPort.patchConfig}. */
-export type AdminPatchResult =
-  | { ok: true; changed: string[] }
-  | { ok: false; issues: ConfigIssue[] };
+type AdminPatchResult = { ok: true; changed: string[] } | { ok: false; issues: ConfigIssue[] };
 
 /** What the admin routes read and drive; the daemon implements it. */
 export interface AdminPort {

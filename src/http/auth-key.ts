@@ -14,7 +14,7 @@ function digest(text: string): Buffer {
 }
 
 /** True when `presented` equals `expected`, in time independent of where they differ. */
-export function keysMatch(presented: string, expected: string): boolean {
+function keysMatch(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The bundled client: ES module text and its source map (JSON text). */
-export interface ClientBundle {
+interface ClientBundle {
   js: string;
   map: string;
 }

@@ -8,7 +8,7 @@ import { embeddedMigrations } from '../storage/sqlite/migrations.ts';
 import { statusPageAsset } from './status-page.ts';
 
 /** Named assets the binary must carry, each a function returning its text. */
-export type AssetProbes = Record<string, () => string | number>;
+type AssetProbes = Record<string, () => string | number>;
 
 /** The `assets` check over the default probes plus any extra ones. */
 export function assetsCheck(extra: AssetProbes = {}): Check {

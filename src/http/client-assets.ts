@@ -15,10 +15,10 @@ const demoPage = demoHtml as unknown as string;
 const bundle = bundleClient();
 
 /** The user the demo page signs in as in development mode. */
-export const DEMO_USER_ID = 'demo';
+const DEMO_USER_ID = 'demo';
 
 /** Options of {@link clientAssetRoutes}. */
-export interface ClientAssetOptions {
+interface ClientAssetOptions {
   /**
    * Mints a token for {@link DEMO_USER_ID}. Pass it only in development mode (the daemon uses the
    * generated HS256 key); without it `/demo/token` answers 404 and the page asks for a token.

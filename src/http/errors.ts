@@ -17,7 +17,7 @@ export class HttpError extends LifelineError {
 }
 
 /** The JSON body of every error answer. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string };
 }
 

@@ -16,12 +16,12 @@ import { requireApiKey } from './auth-key.ts';
 import { HttpError } from './errors.ts';
 
 /** The deepest raw path the listener reads segment by segment; no route is deeper than 7. */
-export const MAX_PATH_SEGMENTS = 16;
+const MAX_PATH_SEGMENTS = 16;
 /**
  * Header bytes (names, values and the request line) a request may carry; above it, 431. Bun's
  * parser refuses at its own limit, set higher than this in the build, with an empty body.
  */
-export const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
 /** Routes that answer without a usable Host (HTTP/1.0 health checkers send none). */
 const HOSTLESS = new Set(['/healthz', '/readyz']);
 /** `application/json`, or a structured `+json` type such as `application/merge-patch+json`. */
@@ -73,7 +73,7 @@ const UNSPLIT: Refusal = {
  * `/`, `/:s1`, `/:s1/:s2` … up to {@link MAX_PATH_SEGMENTS}, each calling `fetch`, and `/*` for
  * the rest, which calls `mark` first so the gate refuses it.
  */
-export function segmentRoutes(fetch: Handler, mark: (request: Request) => void) {
+function segmentRoutes(fetch: Handler, mark: (request: Request) => void) {
   const routes: Record<string, Handler> = { '/': fetch };
   let pattern = '';
   for (let depth = 1; depth <= MAX_PATH_SEGMENTS; depth++) {
@@ -155,7 +155,7 @@ function keyRefusal(request: Request, deps: GateDeps): Refusal | undefined {
 }
 
 /** True when the request has a body: a non-zero Content-Length, or chunked. */
-export function carriesBody(request: Request): boolean {
+function carriesBody(request: Request): boolean {
   const length = request.headers.get('content-length');
   return (
     request.headers.has('transfer-encoding') || (length !== null && Number(length.trim()) !== 0)

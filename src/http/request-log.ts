@@ -20,7 +20,7 @@ export function requestIdOf(header: string | null): string {
 }
 
 /** What {@link requestLog} needs. */
-export interface RequestLogDeps {
+interface RequestLogDeps {
   logger: Logger;
   metrics: Metrics;
   draining: () => boolean;

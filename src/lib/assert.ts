@@ -3,7 +3,7 @@
  */
 
 /** Thrown when an internal invariant is broken: a bug, not an operating error. */
-export class AssertionError extends Error {
+class AssertionError extends Error {
   override readonly name = 'AssertionError';
 }
 
@@ -13,12 +13,4 @@ export class AssertionError extends Error {
  */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);
-}
-
-/**
- * Marks a branch the type checker proves unreachable.
- * @throws AssertionError always
- */
-export function unreachable(value: never): never {
-  throw new AssertionError(`unreachable: ${JSON.stringify(value)}`);
 }

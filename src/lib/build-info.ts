@@ -8,7 +8,7 @@ declare const LIFELINE_GIT_COMMIT: string | undefined;
 declare const LIFELINE_BUILD_DATE: string | undefined;
 
 /** What `lifeline version` prints. */
-export interface BuildInfo {
+interface BuildInfo {
   version: string;
   commit: string;
   buildDate: string;

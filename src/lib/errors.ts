@@ -4,7 +4,7 @@
  */
 
 /** Options for {@link LifelineError}. */
-export interface LifelineErrorOptions {
+interface LifelineErrorOptions {
   /** What the operator or client should do about it, in one line. */
   fix?: string;
   /** The underlying error; logged, never sent to a client. */

@@ -5,14 +5,14 @@
  */
 
 /** Log levels in increasing order of severity. */
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** One of {@link LOG_LEVELS}. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 /** Structured fields of one log line. */
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 /** Where log lines go; the default writes to stdout. */
-export type LogSink = (line: string) => void;
+type LogSink = (line: string) => void;
 
 /** The logging interface every layer receives. */
 export interface Logger {
@@ -27,7 +27,7 @@ export interface Logger {
 }
 
 /** Options for {@link createLogger}. */
-export interface LoggerOptions {
+interface LoggerOptions {
   level?: LogLevel;
   format?: 'json' | 'pretty';
   sink?: LogSink;
@@ -38,7 +38,7 @@ const SECRET_NAME = /(secret|token|password|api_?key|authorization|cookie|creden
 const MAX_FIELD_DEPTH = 6;
 
 /** Replaces the value of every field whose name looks secret with `[redacted]`. */
-export function redactFields(value: unknown, depth = 0): unknown {
+function redactFields(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_FIELD_DEPTH) return '[deep]';
   if (value instanceof Error) return { name: value.name, message: value.message };

@@ -17,7 +17,7 @@ import { failure } from './client.ts';
 export type GateResult<T> = MemoryOutcome<T> | { kind: 'skipped' };
 
 /** Options for {@link CallGate}. */
-export interface CallGateOptions {
+interface CallGateOptions {
   breaker: CircuitBreaker;
   backendName: string;
   clock: Clock;
@@ -36,7 +36,7 @@ const SKIPPED = { kind: 'skipped' } as const;
  * Maps an outcome to what the breaker should record; null means "an answer"
  * (docs/design.md#memory).
  */
-export function breakerFailureOf(outcome: MemoryOutcome<unknown>): BreakerFailure | null {
+function breakerFailureOf(outcome: MemoryOutcome<unknown>): BreakerFailure | null {
   switch (outcome.kind) {
     case 'answer':
     case 'rejected':

@@ -16,7 +16,7 @@ import type { ZepBackend } from './zep/backend.ts';
 import type { ZepApiVersion } from './zep/dialect.ts';
 
 /** Options for {@link memoryCheck}. */
-export interface MemoryCheckOptions {
+interface MemoryCheckOptions {
   /** null for the local backend. */
   zep: ZepBackend | null;
   /** Where the persisted circuit state is read from. */
@@ -26,7 +26,7 @@ export interface MemoryCheckOptions {
 }
 
 /** The check's name in reports. */
-export const MEMORY_CHECK_NAME = 'memory';
+const MEMORY_CHECK_NAME = 'memory';
 
 /** Builds the memory backend check. */
 export function memoryCheck(options: MemoryCheckOptions): Check {
@@ -114,7 +114,7 @@ function describeProbe(probe: MemoryOutcome<void>, probeCtx: ProbeContext): Chec
  * (docs/design.md#wrong-api-version): an X-Zep-Version header or an HTML 404 page is Zep 0.x (v1);
  * the Go router's `404 page not found` without that header is CE 1.x (v2) or Zep Cloud (v3).
  */
-export function routeNotFoundFix(version: ZepApiVersion, zep0x: boolean): string {
+function routeNotFoundFix(version: ZepApiVersion, zep0x: boolean): string {
   const orBaseUrl = 'or fix memory.zep.base_url if it points at the wrong server';
   if (zep0x) {
     return version === 'v1'

@@ -35,16 +35,16 @@ export interface MemoryHit {
 }
 
 /** Ways a call can fail that count against the service (docs/design.md#breaker). */
-export type FailureKind = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'bad_body' | 'storage';
+type FailureKind = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'bad_body' | 'storage';
 
 /**
  * Ways a call can show that the configuration is wrong (docs/design.md#wrong-api-version,
  * docs/zep.md#client-notes).
  */
-export type MisconfiguredKind = 'route_404' | 'unauthorized' | 'redirect';
+type MisconfiguredKind = 'route_404' | 'unauthorized' | 'redirect';
 
 /** The service answered; `value` is the operation's result. */
-export interface Answer<T> {
+interface Answer<T> {
   kind: 'answer';
   value: T;
 }

@@ -22,10 +22,10 @@ import type { Logger } from '../lib/log.ts';
 import type { SharedBreakerState, SharedBreakerStore } from '../storage/store.ts';
 
 /** How often each instance reads the shared row. */
-export const DEFAULT_BREAKER_POLL_MS = 1000;
+const DEFAULT_BREAKER_POLL_MS = 1000;
 
 /** Options for {@link ClusterBreaker}. */
-export interface ClusterBreakerOptions {
+interface ClusterBreakerOptions {
   shared: SharedBreakerStore;
   backend: string;
   breaker: CircuitBreaker;

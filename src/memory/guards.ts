@@ -9,7 +9,7 @@ import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../lib/text.ts';
 export type GuardCode = 'empty_message' | 'bad_request' | 'too_large';
 
 /** A refusal with a message that is safe to show the client. */
-export interface GuardProblem {
+interface GuardProblem {
   code: GuardCode;
   message: string;
 }

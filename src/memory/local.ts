@@ -18,7 +18,7 @@ import { answer, failure, rejected } from './client.ts';
 import { checkMessageList } from './guards.ts';
 
 /** The store methods the local backend reads. */
-export type LocalBackendStore = Pick<MessageStore, 'recentMessages'> & LocalMemoryStore;
+type LocalBackendStore = Pick<MessageStore, 'recentMessages'> & LocalMemoryStore;
 
 /** Memory on lifeline's own SQLite database. */
 export class LocalBackend implements MemoryBackend {

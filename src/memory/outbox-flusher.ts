@@ -27,7 +27,7 @@ export interface OutboxSettings {
 }
 
 /** Options for {@link OutboxFlusher}. */
-export interface OutboxFlusherOptions extends OutboxSettings {
+interface OutboxFlusherOptions extends OutboxSettings {
   store: OutboxStore;
   backend: MemoryBackend;
   gate: CallGate;
@@ -39,7 +39,7 @@ export interface OutboxFlusherOptions extends OutboxSettings {
 }
 
 /** What one round did, once all its deliveries settled. */
-export interface FlushReport {
+interface FlushReport {
   /** Batches handed to the backend (including skipped ones). */
   batches: number;
   delivered: number;

@@ -29,14 +29,14 @@ import type { MemoryStatus } from './status.ts';
 import { logTransition } from './transition-log.ts';
 
 /** Outcome of {@link MemoryService.submit}. */
-export type SubmitResult = AppendResult | { kind: 'rejected'; code: GuardCode; message: string };
+type SubmitResult = AppendResult | { kind: 'rejected'; code: GuardCode; message: string };
 
 /** Breaker options in ms; `jitterRatio` and `probeTimeoutMs` are optional. */
 export type BreakerOptionsMs = Omit<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'> &
   Partial<Pick<BreakerSettings, 'jitterRatio' | 'probeTimeoutMs'>>;
 
 /** The store methods the service and its flusher use. */
-export type MemoryServiceStore = Pick<
+type MemoryServiceStore = Pick<
   Store,
   | 'appendMessage'
   | 'loadBreakerState'
@@ -52,7 +52,7 @@ export type MemoryServiceStore = Pick<
 >;
 
 /** Options for {@link MemoryService.create}. */
-export interface MemoryServiceOptions {
+interface MemoryServiceOptions {
   store: MemoryServiceStore;
   backend: MemoryBackend;
   breaker: BreakerOptionsMs;
@@ -76,7 +76,7 @@ export interface MemorySettingsUpdate {
 }
 
 /** The circuit as status pages show it. */
-export interface CircuitInfo {
+interface CircuitInfo {
   backend: string;
   status: MemoryStatus;
   snapshot: BreakerSnapshot;

@@ -9,7 +9,7 @@ import type { BreakerTransition } from '../breaker/state.ts';
 import type { Logger } from '../lib/log.ts';
 
 /** The message of a transition's log line. */
-export function transitionMessage(event: BreakerTransition): string {
+function transitionMessage(event: BreakerTransition): string {
   if (event.to === 'closed') return event.reason === 'manual' ? 'closed by operator' : 'closed';
   if (event.to === 'half_open') return 'half-open probe';
   switch (event.reason) {

@@ -11,12 +11,12 @@ import { utf8Bytes } from '../lib/text.ts';
 import { type Check, type CheckOutcome, fail, pass, warn } from './check.ts';
 
 /** Name of the check in reports and JSON. */
-export const AUTH_KEY_CHECK_NAME = 'auth-key';
+const AUTH_KEY_CHECK_NAME = 'auth-key';
 
 /** Shortest HS256 secret accepted, in bytes (docs/design.md#token-rules; RFC 7518 §3.2). */
-export const MIN_HS_SECRET_BYTES = 32;
+const MIN_HS_SECRET_BYTES = 32;
 /** Shortest RSA modulus accepted, in bits (jose refuses shorter keys when verifying). */
-export const MIN_RSA_MODULUS_BITS = 2048;
+const MIN_RSA_MODULUS_BITS = 2048;
 
 /** The `auth.*` settings this check reads; at most one of the three keys may be set. */
 export interface AuthKeyInput {
@@ -31,10 +31,10 @@ export interface AuthKeyInput {
 }
 
 /** Algorithms lifeline verifies (docs/design.md#configuration). */
-export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 
 /** Outcome of reading a key's algorithm: the algorithm, or why the key cannot be used. */
-export type InferredAlgorithm = { alg: JwtAlgorithm } | { problem: string };
+type InferredAlgorithm = { alg: JwtAlgorithm } | { problem: string };
 
 /** Builds the auth key material check. */
 export function authKeyCheck(input: AuthKeyInput): Check {
@@ -209,7 +209,7 @@ function jwkLabel(jwk: JWK, index: number): string {
 }
 
 /** Returns the algorithm a JWK is used with (its `alg`, or one inferred from its type), or why it is unusable. */
-export function inferJwkAlgorithm(jwk: JWK): InferredAlgorithm {
+function inferJwkAlgorithm(jwk: JWK): InferredAlgorithm {
   if (jwk.kty === 'oct') {
     const bytes = typeof jwk.k === 'string' ? Buffer.from(jwk.k, 'base64url').length : 0;
     if (bytes < MIN_HS_SECRET_BYTES)

@@ -12,7 +12,7 @@
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** A passing outcome: what was confirmed, in one line. */
-export interface CheckPass {
+interface CheckPass {
   status: 'ok';
   /** One line saying what was confirmed, e.g. `127.0.0.1:7400 is free`. */
   detail: string;
@@ -22,7 +22,7 @@ export interface CheckPass {
 }
 
 /** A warning or failure: what is wrong and, always, how to fix it. */
-export interface CheckProblem {
+interface CheckProblem {
   status: 'warn' | 'fail';
   /** One line saying what is wrong; never contains a secret. */
   detail: string;

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type Check, type CheckOutcome, fail, pass, warn } from './check.ts';
 
 /** Names of the checks in this file, as they appear in reports and JSON. */
-export const CHECK_NAMES = {
+const CHECK_NAMES = {
   config: 'config',
   dataDir: 'data-dir',
   port: 'port',
@@ -23,12 +23,12 @@ export const CHECK_NAMES = {
  * (its `message` names the key), so its issues can be passed as they are; a plain string is
  * accepted too.
  */
-export type ConfigIssueInput =
+type ConfigIssueInput =
   | string
   | { key: string; message: string; source?: string; fix?: string; severity?: 'error' | 'warn' };
 
 /** Input of {@link configCheck}. */
-export interface ConfigCheckInput {
+interface ConfigCheckInput {
   /** Every issue the loader found: unknown keys, wrong types, out-of-range values. */
   issues: readonly ConfigIssueInput[];
   /** Where the config came from (a file path), for the detail and fix lines. */
@@ -65,7 +65,7 @@ function formatConfigIssue(issue: ConfigIssueInput): string {
 }
 
 /** Input of {@link dataDirCheck}. */
-export interface DataDirCheckInput {
+interface DataDirCheckInput {
   /** `server.data_dir`; created (mode 0700) when missing. */
   dataDir: string;
 }
@@ -198,7 +198,7 @@ async function permissionFix(dir: string): Promise<string> {
 }
 
 /** Input of {@link portCheck}. */
-export interface PortCheckInput {
+interface PortCheckInput {
   /** `server.host`. */
   host: string;
   /** `server.port`; 0 means any free port and always passes. */
@@ -261,7 +261,7 @@ function formatAddress(host: string, port: number): string {
 }
 
 /** Input of {@link diskSpaceCheck}. */
-export interface DiskSpaceCheckInput {
+interface DiskSpaceCheckInput {
   /** The data dir; if missing, its nearest existing ancestor is measured. */
   dataDir: string;
   /** The floor: below it the check fails; below twice it, it warns. */

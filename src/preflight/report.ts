@@ -7,7 +7,7 @@ import type { CheckResult, CheckStatus } from './check.ts';
 import type { CheckRun } from './run.ts';
 
 /** Options for {@link formatReport}. */
-export interface ReportOptions {
+interface ReportOptions {
   /** Colour the status column; pass the result of {@link colorWanted}. Default false. */
   color?: boolean;
 }

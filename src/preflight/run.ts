@@ -16,10 +16,10 @@ import {
 } from './check.ts';
 
 /** Default time limit per check; the memory check's own request timeout (2 s) fits well inside. */
-export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 
 /** Options for {@link runChecks}. */
-export interface RunChecksOptions {
+interface RunChecksOptions {
   /** `--strict`: warnings from `warnUnlessStrict` checks become failures. */
   strict?: boolean;
   /** Time limit for each check; past it the check is aborted and reported as failed. */

@@ -22,11 +22,11 @@ import { utf8Bytes } from '../lib/text.ts';
 import { BEARER_PROTOCOL_PREFIX, isAcceptableId, type TokenFailure } from './protocol.ts';
 
 /** Smallest HS256 secret accepted, in bytes (docs/design.md#token-rules, RFC 8725 §3.5). */
-export const MIN_HS_SECRET_BYTES = 32;
+const MIN_HS_SECRET_BYTES = 32;
 /** Longest token verified, in UTF-8 bytes (docs/design.md#ids-and-limits). */
-export const DEFAULT_MAX_TOKEN_BYTES = 8_192;
+const DEFAULT_MAX_TOKEN_BYTES = 8_192;
 /** Default number of verified tokens kept. */
-export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
+const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 
 /** Key material and claim rules; exactly one of `hsSecret`, `publicKeyPem`, `jwksJson`. */
 export interface VerifierOptions {
@@ -52,7 +52,7 @@ export type VerifyResult =
   | { ok: false; reason: TokenFailure; detail: string };
 
 /** Counters for metrics and tests. */
-export interface VerifierStats {
+interface VerifierStats {
   /** Tokens that went through jose. */
   verified: number;
   /** Tokens answered from the cache. */
@@ -294,7 +294,7 @@ function loadJwks(jwks: unknown): KeySource {
 }
 
 /** Options for {@link mintToken}. */
-export interface MintOptions {
+interface MintOptions {
   /** The HS256 secret the daemon verifies with. */
   secret: Uint8Array | string;
   userId: string;
@@ -327,7 +327,7 @@ export async function mintToken(options: MintOptions): Promise<string> {
 }
 
 /** Where an upgrade request may carry its token (docs/design.md#websocket). */
-export interface TokenSources {
+interface TokenSources {
   /** The `Authorization` header. */
   authorization?: string | null;
   /** The `token` query parameter. */

@@ -26,7 +26,7 @@ import { toPushFrame } from './push.ts';
 const READ_LIMIT = 10_000;
 
 /** What {@link ClusterFanout} needs. */
-export interface ClusterFanoutDeps {
+interface ClusterFanoutDeps {
   history: Pick<HistoryStore, 'eventsSince'>;
   /** Whether `userId` has a socket on this instance. */
   hasLocal(userId: string): boolean;
@@ -39,7 +39,7 @@ export interface ClusterFanoutDeps {
 }
 
 /** Counters for metrics and tests. */
-export interface ClusterFanoutStats {
+interface ClusterFanoutStats {
   /** Notices from other instances that led to a history read. */
   noticesApplied: number;
   /** Frames delivered from history reads (remote events and gap fills). */

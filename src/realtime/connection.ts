@@ -18,7 +18,7 @@ import { Session } from './session.ts';
 import { DEFAULT_FRAME_LIMITS, parseClientFrame } from './validate-frame.ts';
 
 /** Thrown from the upgrade hook; the app's error handler answers it with `status` (no 101). */
-export class UpgradeRefused extends LifelineError {
+class UpgradeRefused extends LifelineError {
   constructor(
     readonly status: number,
     code: string,

@@ -55,7 +55,7 @@ export class TokenBucket {
 }
 
 /** How far back {@link RefusalWindow} looks (docs/decisions.md: a flood is judged over 10 s). */
-export const REFUSAL_WINDOW_MS = 10_000;
+const REFUSAL_WINDOW_MS = 10_000;
 
 /**
  * Counts refused frames over the last {@link REFUSAL_WINDOW_MS}, in one-second slots (so the window
@@ -100,7 +100,7 @@ export class RefusalWindow {
 }
 
 /** Options for {@link UpgradeLimiter}. */
-export interface UpgradeLimiterOptions {
+interface UpgradeLimiterOptions {
   /** Upgrades allowed per address per second; also the burst. */
   perIpPerS: number;
   /** Addresses tracked at most; the least recently seen is forgotten first. */
@@ -109,7 +109,7 @@ export interface UpgradeLimiterOptions {
 }
 
 /** Default number of addresses an {@link UpgradeLimiter} tracks. */
-export const DEFAULT_UPGRADE_LIMITER_ENTRIES = 10_000;
+const DEFAULT_UPGRADE_LIMITER_ENTRIES = 10_000;
 
 /**
  * Limits WebSocket upgrades per client address (docs/faults.md#w14) with one bucket per address, in

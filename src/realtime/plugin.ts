@@ -38,7 +38,7 @@ import type { Session } from './session.ts';
 import { frameBudget } from './snapshot-budget.ts';
 
 /** Inputs of {@link createRealtime}. */
-export interface RealtimeDeps {
+interface RealtimeDeps {
   config: Config;
   store: Store;
   memory: MemoryPort;
@@ -210,7 +210,7 @@ function applyLimits(live: LiveState, hub: Hub, config: Config, clock: Clock): v
 }
 
 /** Bun's WebSocket settings from config (decision: Bun's own backpressure limit above the hub's). */
-export function websocketOptionsOf(config: Config): WebSocketOptions {
+function websocketOptionsOf(config: Config): WebSocketOptions {
   return {
     maxPayloadLength: config.server.max_payload_bytes,
     idleTimeout: config.server.idle_timeout_s,

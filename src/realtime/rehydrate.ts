@@ -10,11 +10,11 @@ import { messageView, objectOrEmpty, toPushFrame } from './push.ts';
 import { baseBytes, fitThreads, type ReadThread, readThreadOf } from './snapshot-budget.ts';
 
 /** Most events a resume replays; more → `recovered:false` (docs/design.md#epochs). */
-export const MAX_REPLAY_EVENTS = 300;
+const MAX_REPLAY_EVENTS = 300;
 /** Most `?thread=` values honoured per connect or state request (decision). */
-export const MAX_SNAPSHOT_THREADS = 16;
+const MAX_SNAPSHOT_THREADS = 16;
 /** Bytes kept for what the rehydrate adds to the state: `type`, `recovered`, `session`. */
-export const SESSION_RESERVE_BYTES = 512;
+const SESSION_RESERVE_BYTES = 512;
 
 /** What a rehydrate frame (or the HTTP state) holds besides the session. */
 export interface StateView {
@@ -44,7 +44,7 @@ export function epochReader(store: Pick<Store, 'epoch'>): () => Promise<string> 
 }
 
 /** What {@link readState} reads. */
-export interface StateRequest {
+interface StateRequest {
   userId: string;
   threadIds: readonly string[];
   recentMessages: number;

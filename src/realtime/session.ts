@@ -8,7 +8,7 @@ import { RefusalWindow, TokenBucket } from './limits.ts';
 import type { SocketLike } from './socket.ts';
 
 /** Per-socket limits taken from config when the socket opens. */
-export interface SessionLimits {
+interface SessionLimits {
   messagesPerS: number;
   burst: number;
 }

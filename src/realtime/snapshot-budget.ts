@@ -9,7 +9,7 @@ import { utf8Bytes } from '../lib/text.ts';
 import type { MessageView, ThreadView } from './protocol.ts';
 
 /** Bytes kept per thread for `"truncated":true,"before":<seq>` when the base is measured. */
-export const THREAD_TAIL_BYTES = 48;
+const THREAD_TAIL_BYTES = 48;
 
 /** A thread as read: its newest messages (oldest first) and whether older ones exist in storage. */
 export interface ReadThread {

@@ -7,7 +7,7 @@
  * What `send` returns in Bun: bytes written (> 0), -1 when the message was queued under
  * backpressure, 0 when it was dropped (docs/design.md#one-frame-at-a-time).
  */
-export type SendStatus = number;
+type SendStatus = number;
 
 /** A server-side WebSocket as the realtime layer sees it. */
 export interface SocketLike<Data = unknown> {

@@ -19,7 +19,7 @@ import {
 import { CLIENT_FRAMES, type ClientFrame, type ErrorCode, isAcceptableId } from './protocol.ts';
 
 /** Size and shape limits applied to client frames. */
-export interface FrameLimits {
+interface FrameLimits {
   /** Whole frame in UTF-8 bytes; Bun closes 1009 first, this guards already-parsed values too. */
   maxFrameBytes: number;
   /** `message.content` in UTF-8 bytes. */
@@ -45,7 +45,7 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = {
 };
 
 /** Outcome of {@link parseClientFrame}. */
-export type ParseResult =
+type ParseResult =
   | { ok: true; frame: ClientFrame }
   | { ok: false; code: ErrorCode; message: string; id?: string };
 

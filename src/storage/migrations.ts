@@ -27,7 +27,7 @@ export interface MigrationStatus {
 }
 
 /** One drizzle-kit journal entry, as the generated `*.gen.ts` files carry them. */
-export interface JournalEntry {
+interface JournalEntry {
   idx: number;
   when: number;
   tag: string;

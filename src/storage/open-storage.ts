@@ -53,7 +53,7 @@ export interface StorageHandle {
 }
 
 /** What {@link openStorage} needs. */
-export interface StorageOptions {
+interface StorageOptions {
   /** Reads `storage.*` and `server.data_dir`. */
   config: Config;
   logger?: Logger;
@@ -167,7 +167,7 @@ async function openPostgres(url: string, options: StorageOptions): Promise<Stora
 }
 
 /** The engine's preflight checks, in report order around the port check. */
-export interface StorageChecks {
+interface StorageChecks {
   /** Reported before the port check: where the data lives, that it opens, its migrations. */
   storage: Check[];
   /** Reported after the port check: the host's disk (SQLite only). */

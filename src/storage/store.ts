@@ -12,7 +12,7 @@ export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /** Delivery state of a message in the outbox. */
-export type DeliveryState = 'pending' | 'delivered' | 'dead';
+type DeliveryState = 'pending' | 'delivered' | 'dead';
 
 /** A message to commit to the log/outbox. */
 export interface NewMessage {
@@ -211,7 +211,7 @@ export interface MessageStore {
 }
 
 /** Preferences, personalization and generic events; each write takes the user's next seq. */
-export interface StateStore {
+interface StateStore {
   /** Replaces the user's preferences; returns the seq of the `preferences` event. */
   setPreferences(userId: string, preferences: unknown): Promise<number>;
   /** Replaces a thread's personalization (creating the thread for the user on first write). */
@@ -335,7 +335,7 @@ export type OverridePlan<T> = (stored: readonly RuntimeOverride[]) => {
 };
 
 /** Runtime config overrides and their audit trail. */
-export interface RuntimeConfigStore {
+interface RuntimeConfigStore {
   listOverrides(): Promise<RuntimeOverride[]>;
   /**
    * Reads every override, lets `plan` decide, and writes what it chose, in one transaction that
@@ -352,7 +352,7 @@ export interface RuntimeConfigStore {
 }
 
 /** Checks and maintenance. */
-export interface MaintenanceStore {
+interface MaintenanceStore {
   /** The database's random epoch (docs/design.md#epochs). */
   epoch(): Promise<string>;
   /**

@@ -25,7 +25,7 @@ import { zepV2 } from './v2.ts';
 import { zepV3 } from './v3.ts';
 
 /** Options for {@link createZepBackend} (memory.zep.*, memory.timeout_ms, outbox.batch_size). */
-export interface ZepBackendOptions {
+interface ZepBackendOptions {
   baseUrl: string;
   apiVersion: ZepApiVersion;
   /** v1: sent as `Bearer <key>` only when set; v2 and v3: sent as `Api-Key <key>`. */
@@ -70,10 +70,7 @@ export function createZepBackend(options: ZepBackendOptions): ZepBackend {
  * v1: Bearer only when a key is configured; v2 and v3: always Api-Key (docs/zep.md#versions,
  * #version-pitfalls item 5).
  */
-export function authorizationFor(
-  version: ZepApiVersion,
-  apiKey: string | undefined,
-): string | undefined {
+function authorizationFor(version: ZepApiVersion, apiKey: string | undefined): string | undefined {
   if (version === 'v1')
     return apiKey === undefined || apiKey === '' ? undefined : `Bearer ${apiKey}`;
   return `Api-Key ${apiKey ?? ''}`;

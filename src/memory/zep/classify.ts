@@ -22,10 +22,10 @@ export interface HttpResponse {
 }
 
 /** What a route-404 body says about the server that sent it. */
-export type RouteNotFoundBody = 'html' | 'router';
+type RouteNotFoundBody = 'html' | 'router';
 
 /** The kind of a route-404 body: an HTML page (Zep 0.x web UI) or the Go router's plain text. */
-export function routeNotFoundBody(body: string): RouteNotFoundBody {
+function routeNotFoundBody(body: string): RouteNotFoundBody {
   return body.trimStart().startsWith('404 page not found') ? 'router' : 'html';
 }
 
@@ -38,7 +38,7 @@ export type StatusClass =
   | Rejected;
 
 /** Longest piece of a response body kept in a reason or log line. */
-export const MAX_REASON_CHARS = 200;
+const MAX_REASON_CHARS = 200;
 
 /** True when a 404 body says the route, not a resource, is missing (docs/zep.md#status-codes). */
 export function isRouteNotFound(body: string): boolean {
@@ -69,7 +69,7 @@ export function parseRetryAfterMs(value: string | null, nowWallMs: number): numb
 }
 
 /** One line from a body for a reason: first line, trimmed, shortened. */
-export function reasonOf(body: string, fallback: string): string {
+function reasonOf(body: string, fallback: string): string {
   const firstLine = body.trim().split('\n')[0] ?? '';
   let text = firstLine;
   try {

@@ -14,10 +14,10 @@ import type { HttpResponse } from './classify.ts';
  * Largest response body read, in bytes (docs/design.md#bad-answer-bodies). A longer body is dropped
  * (read as '') and its connection aborted; the status still counts.
  */
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Options for {@link ZepHttp}. */
-export interface ZepHttpOptions {
+interface ZepHttpOptions {
   /** e.g. `http://zep:8000`; a trailing slash is ignored. */
   baseUrl: string;
   /** Per request, covering the whole body (memory.timeout_ms). */

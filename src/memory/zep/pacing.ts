@@ -14,7 +14,7 @@ export interface RateLimitHeaders {
 }
 
 /** The window the limits are counted over when `-Reset` is absent or junk: one minute. */
-export const DEFAULT_WINDOW_MS = 60_000;
+const DEFAULT_WINDOW_MS = 60_000;
 /** Share of the limit kept for reads. */
 const RESERVE_FRACTION = 0.1;
 /** A `-Reset` at or above this is an epoch time in seconds, below it a delay in seconds. */
@@ -26,7 +26,7 @@ function count(value: string | null): number | null {
 }
 
 /** When the window resets, as wall-clock ms, from a `-Reset` value. */
-export function resetAtWallMs(value: string | null, nowWallMs: number): number {
+function resetAtWallMs(value: string | null, nowWallMs: number): number {
   const seconds = value === null || !/^\s*\d+(\.\d+)?\s*$/.test(value) ? null : Number(value);
   if (seconds === null) return nowWallMs + DEFAULT_WINDOW_MS;
   const at = seconds >= EPOCH_SECONDS_FLOOR ? seconds * 1000 : nowWallMs + seconds * 1000;

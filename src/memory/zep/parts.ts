@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 
 /** How a server counts a content limit: UTF-8 bytes (v2, safe either way) or code points (v3). */
-export type ContentUnit = 'utf8_bytes' | 'code_points';
+type ContentUnit = 'utf8_bytes' | 'code_points';
 
 function sizeOf(char: string, unit: ContentUnit): number {
   return unit === 'code_points' ? 1 : Buffer.byteLength(char, 'utf8');

@@ -14,12 +14,12 @@ import { partUuid, splitContent as splitParts } from './parts.ts';
 const PREFIX = '/api/v2';
 
 /** CE's per-request message cap. */
-export const V2_MAX_MESSAGES = 30;
+const V2_MAX_MESSAGES = 30;
 /**
  * CE's content cap, applied here in UTF-8 bytes: whether the server counts bytes or characters,
  * a part within 2,500 bytes is accepted (decision: split long content, never truncate it).
  */
-export const V2_MAX_CONTENT_BYTES = 2500;
+const V2_MAX_CONTENT_BYTES = 2500;
 
 const ROLE_TYPES: ReadonlySet<string> = new Set([
   'norole',

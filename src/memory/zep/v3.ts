@@ -15,19 +15,19 @@ import { partUuid, splitContent } from './parts.ts';
 const PREFIX = '/api/v2';
 
 /** Most messages one add call may carry. */
-export const V3_MAX_MESSAGES = 30;
+const V3_MAX_MESSAGES = 30;
 /** Zep Cloud's content cap on free plans, in characters; the default of memory.zep.max_message_chars. */
-export const V3_DEFAULT_MAX_MESSAGE_CHARS = 2500;
+const V3_DEFAULT_MAX_MESSAGE_CHARS = 2500;
 /** Zep caps message metadata at 10 keys. */
-export const V3_MAX_METADATA_KEYS = 10;
+const V3_MAX_METADATA_KEYS = 10;
 /** Most results one graph search returns. */
-export const V3_MAX_SEARCH_LIMIT = 50;
+const V3_MAX_SEARCH_LIMIT = 50;
 
 /** Metadata keys lifeline adds to a part: the original message and "i/n". */
-export const PART_OF_KEY = 'lifeline_message_uuid';
-export const PART_KEY = 'lifeline_part';
+const PART_OF_KEY = 'lifeline_message_uuid';
+const PART_KEY = 'lifeline_part';
 /** Where the client's own metadata goes when it and the part keys would exceed 10 keys. */
-export const FOLDED_METADATA_KEY = 'lifeline_metadata';
+const FOLDED_METADATA_KEY = 'lifeline_metadata';
 
 const ROLES: ReadonlySet<string> = new Set([
   'norole',

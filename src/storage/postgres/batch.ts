@@ -17,13 +17,13 @@ export interface GroupCommitRunner<I, R> {
 }
 
 /** Items per statement at most; the rest go in the next one. */
-export const MAX_APPENDS_PER_STATEMENT = 256;
+const MAX_APPENDS_PER_STATEMENT = 256;
 /**
  * Statements of one kind in flight at once. Appends that arrive while they run wait and go
  * together in the next statement, so under load each commit carries many appends (the WAL flush
  * is the cost) while an idle instance still commits a lone append at once.
  */
-export const MAX_STATEMENTS_IN_FLIGHT = 2;
+const MAX_STATEMENTS_IN_FLIGHT = 2;
 
 interface Pending<I, R> {
   item: I;

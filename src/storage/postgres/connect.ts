@@ -12,7 +12,7 @@ import { openPgPool } from './open.ts';
 import { createPgStoreOver } from './store.ts';
 
 /** Options for {@link openPgStore} and {@link createPgStore}. */
-export interface PgOpenOptions {
+interface PgOpenOptions {
   logger?: Logger;
   clock?: Clock;
   /** Connections in this instance's pool (default 10). */
@@ -26,7 +26,7 @@ export interface PgOpenOptions {
 }
 
 /** An opened (not necessarily migrated) PostgreSQL store. */
-export interface PgStoreHandle {
+interface PgStoreHandle {
   /** The store; use it only after {@link migrate} (or a status with nothing pending). */
   readonly store: Store;
   /** The URL with its password redacted. */

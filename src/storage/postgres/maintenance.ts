@@ -8,7 +8,7 @@ import { describeError, LifelineError } from '../../lib/errors.ts';
 import type { CheckOutcome, StorageHealth } from '../store.ts';
 
 /** The tables lifeline reads and writes; every one must answer a read. */
-export const PG_TABLES = [
+const PG_TABLES = [
   'meta',
   'runtime_overrides',
   'runtime_config_audit',
@@ -22,7 +22,7 @@ export const PG_TABLES = [
 ] as const;
 
 /** Most problems a consistency check reports. */
-export const MAX_CHECK_PROBLEMS = 10;
+const MAX_CHECK_PROBLEMS = 10;
 
 /**
  * The database's epoch.

@@ -18,9 +18,9 @@ import { journalEntries, sqlByTag } from './migrations.gen.ts';
 import type { PgHandle } from './open.ts';
 
 /** The schema drizzle keeps its bookkeeping table in on PostgreSQL. */
-export const PG_MIGRATIONS_SCHEMA = 'drizzle';
+const PG_MIGRATIONS_SCHEMA = 'drizzle';
 /** pg_advisory_lock key held while migrating (arbitrary, fixed: "lifeline" in ASCII). */
-export const MIGRATION_LOCK_KEY = 0x6c6966656c696e65n;
+const MIGRATION_LOCK_KEY = 0x6c6966656c696e65n;
 
 /** The tags of the embedded migrations, in order. */
 export function embeddedPgTags(): string[] {

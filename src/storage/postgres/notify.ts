@@ -9,10 +9,10 @@
 import type { SQL } from 'bun';
 
 /** The channel the history trigger notifies. */
-export const HISTORY_CHANNEL = 'lifeline_history';
+const HISTORY_CHANNEL = 'lifeline_history';
 
 /** One committed history event, as announced. */
-export interface HistoryNotice {
+interface HistoryNotice {
   userId: string;
   seq: number;
   /** The writer's `application_name` (`lifeline/<instance id>`). */
@@ -20,7 +20,7 @@ export interface HistoryNotice {
 }
 
 /** Parses a notification payload; undefined when it is not one of ours. */
-export function parseHistoryNotice(payload: string): HistoryNotice | undefined {
+function parseHistoryNotice(payload: string): HistoryNotice | undefined {
   try {
     const value = JSON.parse(payload) as { u?: unknown; s?: unknown; o?: unknown };
     if (typeof value.u !== 'string' || typeof value.s !== 'number') return undefined;
@@ -31,7 +31,7 @@ export function parseHistoryNotice(payload: string): HistoryNotice | undefined {
 }
 
 /** Callbacks of {@link listenForHistory}. */
-export interface HistoryListener {
+interface HistoryListener {
   onNotice(notice: HistoryNotice): void;
   /**
    * The LISTEN is in place again after its connection dropped (Bun reconnects with backoff and
@@ -72,7 +72,7 @@ export interface BreakerNotice {
 }
 
 /** Parses a breaker notification payload; undefined when it is not one of ours. */
-export function parseBreakerNotice(payload: string): BreakerNotice | undefined {
+function parseBreakerNotice(payload: string): BreakerNotice | undefined {
   try {
     const value = JSON.parse(payload) as { b?: unknown; v?: unknown; o?: unknown };
     if (typeof value.b !== 'string' || typeof value.v !== 'number') return undefined;
@@ -87,7 +87,7 @@ export function parseBreakerNotice(payload: string): BreakerNotice | undefined {
 }
 
 /** Callbacks of {@link listenForBreaker}: as {@link HistoryListener}, for breaker notices. */
-export interface BreakerListener {
+interface BreakerListener {
   onNotice(notice: BreakerNotice): void;
   /** The LISTEN is back after a drop: versions written meanwhile were not announced. */
   onResubscribed(): void;

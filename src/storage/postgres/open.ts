@@ -12,9 +12,9 @@ import * as schema from './schema.ts';
 export type PgDb = BunSQLDatabase<typeof schema>;
 
 /** Default connections per pool; one instance's writes run concurrently on these. */
-export const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_POOL_SIZE = 10;
 /** Seconds to wait for a connection before the call fails `unavailable`. */
-export const CONNECT_TIMEOUT_S = 5;
+const CONNECT_TIMEOUT_S = 5;
 
 /** An open pool and the drizzle wrapper over it. */
 export interface PgHandle {
@@ -27,7 +27,7 @@ export interface PgHandle {
 }
 
 /** Options for {@link openPgPool}. */
-export interface PgPoolOptions {
+interface PgPoolOptions {
   poolSize?: number;
   /** PostgreSQL `application_name`, shown in pg_stat_activity. */
   applicationName?: string;

@@ -18,7 +18,7 @@ import {
 import { MESSAGE_COLUMNS } from './columns.ts';
 
 /** Longest error text kept per message; a reason, not a response body. */
-export const MAX_ERROR_CHARS = 1000;
+const MAX_ERROR_CHARS = 1000;
 
 const OUTBOX_COLUMNS = `${MESSAGE_COLUMNS}, m.state AS "state", m.attempts AS "attempts",
   m.last_error AS "lastError"`;

@@ -11,14 +11,14 @@ import type { SearchHit } from '../store.ts';
 import { MESSAGE_COLUMNS } from './columns.ts';
 
 /** Most words of a search query (as the SQLite adapter). */
-export const MAX_QUERY_TERMS = 32;
+const MAX_QUERY_TERMS = 32;
 /** Longer words are not indexed (PostgreSQL drops lexemes over 2,047 bytes anyway). */
-export const MAX_WORD_CHARS = 200;
+const MAX_WORD_CHARS = 200;
 /** Most characters of folded text indexed per message; keeps far below tsvector's 1 MB. */
-export const MAX_DOCUMENT_CHARS = 200_000;
+const MAX_DOCUMENT_CHARS = 200_000;
 
 /** The folded words of `text`: accents and case removed, only letters, digits, private use. */
-export function foldWords(text: string): string[] {
+function foldWords(text: string): string[] {
   const folded = text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
@@ -36,7 +36,7 @@ export function searchDocument(content: string): string {
  * Turns user text into a safe tsquery text: each distinct folded word in single quotes, OR-ed.
  * Words hold only letters and digits, so nothing in them is tsquery syntax. Null without words.
  */
-export function toTsQuery(text: string): string | null {
+function toTsQuery(text: string): string | null {
   const unique = [...new Set(foldWords(text))].slice(0, MAX_QUERY_TERMS);
   if (unique.length === 0) return null;
   return unique.map((w) => `'${w}'`).join(' | ');

@@ -74,11 +74,11 @@ import { searchThread } from './search.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './state.ts';
 
 /** Attempts of one write when it loses a race (unique violation, serialization, deadlock). */
-export const MAX_WRITE_ATTEMPTS = 5;
+const MAX_WRITE_ATTEMPTS = 5;
 const SNAPSHOT_TX = 'ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
 /** Options for {@link createPgStoreOver}. */
-export interface PgStoreOptions {
+interface PgStoreOptions {
   /** Wall clock for stored timestamps; inject a fake in tests. */
   clock?: Clock;
   logger?: Logger;

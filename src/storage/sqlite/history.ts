@@ -7,7 +7,7 @@ import type { Database } from 'bun:sqlite';
 import type { EventsSinceResult, HistoryEvent } from '../store.ts';
 
 /** Takes the user's next sequence number (1 for the first event). */
-export function nextSeq(sqlite: Database, userId: string): number {
+function nextSeq(sqlite: Database, userId: string): number {
   const row = sqlite
     .query(
       `INSERT INTO user_seq (user_id, last_seq) VALUES (?, 1)

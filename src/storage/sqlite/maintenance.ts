@@ -11,10 +11,10 @@ import type { CheckOutcome, StorageHealth } from '../store.ts';
 import { createPrivateFile, openDatabase, PRIVATE_DIR_MODE } from './open.ts';
 
 /** Most problems a consistency check reports. */
-export const MAX_CHECK_PROBLEMS = 10;
+const MAX_CHECK_PROBLEMS = 10;
 
 /** A fresh random epoch: 32 hex characters, the same form the first migration makes. */
-export function newEpoch(): string {
+function newEpoch(): string {
   return randomBytes(16).toString('hex');
 }
 

@@ -21,7 +21,7 @@ import { LifelineError } from '../../lib/errors.ts';
 import * as schema from './schema.ts';
 
 /** How long a connection waits for another process's write lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
+const BUSY_TIMEOUT_MS = 5000;
 
 /** The drizzle database type over lifeline's schema. */
 export type DrizzleDb = BunSQLiteDatabase<typeof schema>;
@@ -45,7 +45,7 @@ export interface SqliteHandle {
 }
 
 /** Applies lifeline's pragmas to a fresh connection. */
-export function applyPragmas(sqlite: Database): void {
+function applyPragmas(sqlite: Database): void {
   sqlite.run('PRAGMA journal_mode = WAL');
   // docs/design.md#memory: an acknowledged message survives power loss, so every commit is fsynced.
   sqlite.run('PRAGMA synchronous = FULL');
@@ -56,7 +56,7 @@ export function applyPragmas(sqlite: Database): void {
 /** Mode of a directory lifeline creates for the database (owner only). */
 export const PRIVATE_DIR_MODE = 0o700;
 /** Mode of the database file and its -wal and -shm companions (owner read and write). */
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_FILE_MODE = 0o600;
 
 /**
  * Creates `path` as an empty file with mode 0600 (the umask cannot widen or narrow it).

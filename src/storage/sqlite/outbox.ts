@@ -9,9 +9,9 @@ import type { ClaimOptions, OutboxBatch, OutboxMessage, OutboxStats, SearchHit }
 import { MESSAGE_COLUMNS } from './messages.ts';
 
 /** Longest error text kept per message; a reason, not a response body. */
-export const MAX_ERROR_CHARS = 1000;
+const MAX_ERROR_CHARS = 1000;
 /** Most words of a search query passed to FTS5. */
-export const MAX_QUERY_TERMS = 32;
+const MAX_QUERY_TERMS = 32;
 
 const OUTBOX_COLUMNS = `${MESSAGE_COLUMNS}, m.state AS state, m.attempts AS attempts,
   m.last_error AS lastError`;
@@ -87,7 +87,7 @@ export function selectDeadLetters(sqlite: Database, limit: number): OutboxMessag
  * string, OR-ed together. No operator, quote, `*` or `NEAR(` from the user reaches FTS5 syntax.
  * Returns null when the text has no words.
  */
-export function toFtsQuery(text: string): string | null {
+function toFtsQuery(text: string): string | null {
   const words = text.match(/[\p{L}\p{N}\p{M}\p{Co}]+/gu);
   if (words === null) return null;
   const unique = [...new Set(words.map((w) => w.toLowerCase()))].slice(0, MAX_QUERY_TERMS);

@@ -56,7 +56,7 @@ import { readSnapshotRows, writePersonalization, writePreferences } from './stat
 import { WriteQueue } from './write-queue.ts';
 
 /** Options for {@link createSqliteStore}. */
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   /** Wall clock for stored timestamps; inject a fake in tests. */
   clock?: Clock;
   logger?: Logger;

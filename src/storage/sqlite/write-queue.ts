@@ -13,7 +13,7 @@ import { classifyStorageError, unavailableError } from './errors.ts';
 import type { SqliteHandle } from './open.ts';
 
 /** A write: runs synchronously inside an open transaction and returns its result. */
-export type WriteOp<T> = (sqlite: Database) => T;
+type WriteOp<T> = (sqlite: Database) => T;
 
 interface Queued {
   op: WriteOp<unknown>;
@@ -24,7 +24,7 @@ interface Queued {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Writes per transaction at most; the rest wait for the next turn so one COMMIT stays short. */
-export const MAX_WRITES_PER_COMMIT = 512;
+const MAX_WRITES_PER_COMMIT = 512;
 
 /**
  * Serialises and batches writes on one connection; tracks storage health
