@@ -5,7 +5,7 @@
  */
 
 /** Inputs of {@link nextCooldownMs}. */
-interface CooldownInput {
+interface CooldownOptions {
   /** The first cooldown (breaker.cooldown_s in ms). */
   baseMs: number;
   /** The cap (breaker.cooldown_max_s in ms); applied before jitter. */
@@ -27,7 +27,7 @@ interface CooldownInput {
  * factor in `[1 - jitter, 1 + jitter)`, then raised to `min(minMs, max)` when that is longer.
  * The cap is applied before the jitter, so a capped cooldown still spreads out across instances.
  */
-export function nextCooldownMs(input: CooldownInput): number {
+export function nextCooldownMs(input: CooldownOptions): number {
   const grownMs = input.baseMs * input.backoff ** input.reopenCount;
   const cappedMs = Math.min(grownMs, input.maxMs);
   const factor = 1 + input.jitterRatio * (2 * input.random() - 1);

@@ -23,7 +23,7 @@ import { nestValues } from './tree.ts';
 import { validateValues } from './validate.ts';
 
 /** Everything {@link loadConfig} reads; each field defaults to the real process when omitted. */
-export interface LoadInput {
+export interface LoadOptions {
   /** Values from the command line by dotted key (`server.port` → raw text or value). */
   flags?: Record<string, unknown>;
   /** The flag each key in `flags` was given as (`server.port` → `--port`), for errors. */
@@ -95,7 +95,7 @@ function locateConfigFile(
  * Loads the effective config from every source and validates it. Never throws for bad input:
  * every problem becomes a {@link ConfigIssue} naming the key, the source and what was expected.
  */
-export function loadConfig(input: LoadInput = {}): LoadResult {
+export function loadConfig(input: LoadOptions = {}): LoadResult {
   const env = input.env ?? process.env;
   const cwd = input.cwd ?? process.cwd();
   const file = locateConfigFile(input.configPath, env, cwd);

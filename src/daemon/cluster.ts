@@ -54,7 +54,7 @@ export interface ClusterRuntime {
 }
 
 /** What {@link createCluster} needs. */
-interface ClusterInput {
+interface ClusterOptions {
   instanceId: string;
   side: PgHandle;
   store: Store;
@@ -71,7 +71,7 @@ interface ClusterInput {
 }
 
 /** Builds the fan-out now (the realtime layer needs it) and the membership to start later. */
-export function createCluster(input: ClusterInput): ClusterRuntime {
+export function createCluster(input: ClusterOptions): ClusterRuntime {
   const { side, logger, clock, instanceId } = input;
   const self = `lifeline/${instanceId}`.slice(0, 63);
   const fanout = new ClusterFanout({

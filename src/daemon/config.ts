@@ -3,7 +3,7 @@
  * database exists) the runtime overrides stored in it. Config never imports storage; this is
  * where the two meet (docs/design.md#layers).
  */
-import { type LoadInput, type LoadResult, loadConfig } from '../config/load.ts';
+import { type LoadOptions, type LoadResult, loadConfig } from '../config/load.ts';
 import { withExistingStore } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 
@@ -17,7 +17,7 @@ async function readOverrides(store: Store): Promise<Array<{ key: string; value: 
  * Loads the config from file, env and flags, then applies the overrides found in an existing
  * database. A database that cannot be read is left to preflight to report.
  */
-export async function loadEffectiveConfig(input: LoadInput): Promise<LoadResult> {
+export async function loadEffectiveConfig(input: LoadOptions): Promise<LoadResult> {
   const base = loadConfig(input);
   if (!base.config) return base;
   try {

@@ -34,7 +34,7 @@ interface Daemon {
 }
 
 /** What {@link startDaemon} needs. */
-interface StartInput {
+interface StartOptions {
   loaded: LoadResult;
   logger: Logger;
   notifier: Notifier;
@@ -49,7 +49,7 @@ type StartOutcome =
   | { kind: 'preflight_failed'; preflight: CheckRun };
 
 /** Runs preflight, migrates, builds every part, binds the port and reports ready. */
-export async function startDaemon(input: StartInput): Promise<StartOutcome> {
+export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
   const { loaded, logger } = input;
   const preflight = await runChecks(
     preflightChecks(loaded.config, loaded.issues, { checkPort: true }),

@@ -20,7 +20,7 @@ export function requestIdOf(header: string | null): string {
 }
 
 /** What {@link requestLog} needs. */
-interface RequestLogDeps {
+interface RequestLogOptions {
   logger: Logger;
   metrics: Metrics;
   draining: () => boolean;
@@ -35,7 +35,7 @@ const DRAINING: Refusal = {
 };
 
 /** Adds request ids, access logs, the request counter, the drain gate and the request gate. */
-export function requestLog(deps: RequestLogDeps) {
+export function requestLog(deps: RequestLogOptions) {
   const started = new WeakMap<Request, { id: string; atMs: number; path: string }>();
   const logged = new WeakSet<Request>();
   const record = (request: Request, route: string, status: number) => {

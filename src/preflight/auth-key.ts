@@ -19,7 +19,7 @@ const MIN_HS_SECRET_BYTES = 32;
 const MIN_RSA_MODULUS_BITS = 2048;
 
 /** The `auth.*` settings this check reads; at most one of the three keys may be set. */
-export interface AuthKeyInput {
+export interface AuthKeyCheckOptions {
   /** `auth.jwt_secret`: the HS256 secret. */
   jwtSecret?: string;
   /** `auth.jwt_public_key`: PEM text, or the path of a PEM file. */
@@ -37,11 +37,11 @@ type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 type InferredAlgorithm = { alg: JwtAlgorithm } | { problem: string };
 
 /** Builds the auth key material check. */
-export function authKeyCheck(input: AuthKeyInput): Check {
+export function authKeyCheck(input: AuthKeyCheckOptions): Check {
   return { name: AUTH_KEY_CHECK_NAME, run: () => checkAuthKey(input) };
 }
 
-async function checkAuthKey(input: AuthKeyInput): Promise<CheckOutcome> {
+async function checkAuthKey(input: AuthKeyCheckOptions): Promise<CheckOutcome> {
   const set = (['jwtSecret', 'jwtPublicKey', 'jwksFile'] as const).filter(
     (key) => (input[key] ?? '').trim() !== '',
   );

@@ -28,7 +28,7 @@ type ConfigIssueInput =
   | { key: string; message: string; source?: string; fix?: string; severity?: 'error' | 'warn' };
 
 /** Input of {@link configCheck}. */
-interface ConfigCheckInput {
+interface ConfigCheckOptions {
   /** Every issue the loader found: unknown keys, wrong types, out-of-range values. */
   issues: readonly ConfigIssueInput[];
   /** Where the config came from (a file path), for the detail and fix lines. */
@@ -39,7 +39,7 @@ interface ConfigCheckInput {
  * Reports the config loader's verdict as one row listing **every** issue, not just the first
  * (docs/design.md#conventions). It fails if any issue is an error, and warns if all are warnings.
  */
-export function configCheck(input: ConfigCheckInput): Check {
+export function configCheck(input: ConfigCheckOptions): Check {
   return {
     name: CHECK_NAMES.config,
     run: async () => {
@@ -65,7 +65,7 @@ function formatConfigIssue(issue: ConfigIssueInput): string {
 }
 
 /** Input of {@link dataDirCheck}. */
-interface DataDirCheckInput {
+interface DataDirCheckOptions {
   /** `server.data_dir`; created (mode 0700) when missing. */
   dataDir: string;
 }
@@ -74,7 +74,7 @@ interface DataDirCheckInput {
  * Confirms the data dir exists or can be created, and is really writable: it writes, fsyncs
  * and removes a probe file. Opening a directory proves nothing (docs/faults.md#p6, #p7).
  */
-export function dataDirCheck(input: DataDirCheckInput): Check {
+export function dataDirCheck(input: DataDirCheckOptions): Check {
   return {
     name: CHECK_NAMES.dataDir,
     run: async () => {
@@ -198,7 +198,7 @@ async function permissionFix(dir: string): Promise<string> {
 }
 
 /** Input of {@link portCheck}. */
-interface PortCheckInput {
+interface PortCheckOptions {
   /** `server.host`. */
   host: string;
   /** `server.port`; 0 means any free port and always passes. */
@@ -209,7 +209,7 @@ interface PortCheckInput {
  * Confirms host:port can be bound by binding it exclusively and releasing it at once, so a second
  * instance fails here instead of sharing the port (docs/design.md#listener, docs/faults.md#p9).
  */
-export function portCheck(input: PortCheckInput): Check {
+export function portCheck(input: PortCheckOptions): Check {
   return {
     name: CHECK_NAMES.port,
     run: async () => {
@@ -261,7 +261,7 @@ function formatAddress(host: string, port: number): string {
 }
 
 /** Input of {@link diskSpaceCheck}. */
-interface DiskSpaceCheckInput {
+interface DiskSpaceCheckOptions {
   /** The data dir; if missing, its nearest existing ancestor is measured. */
   dataDir: string;
   /** The floor: below it the check fails; below twice it, it warns. */
@@ -274,7 +274,7 @@ const BYTES_PER_MB = 1024 * 1024;
  * Confirms free space on the data dir's filesystem, as available to an unprivileged user, is
  * above the floor, so the daemon does not start only to refuse every write (docs/faults.md#p5).
  */
-export function diskSpaceCheck(input: DiskSpaceCheckInput): Check {
+export function diskSpaceCheck(input: DiskSpaceCheckOptions): Check {
   return {
     name: CHECK_NAMES.diskSpace,
     run: async () => {

@@ -26,7 +26,7 @@ import { toPushFrame } from './push.ts';
 const READ_LIMIT = 10_000;
 
 /** What {@link ClusterFanout} needs. */
-interface ClusterFanoutDeps {
+interface ClusterFanoutOptions {
   history: Pick<HistoryStore, 'eventsSince'>;
   /** Whether `userId` has a socket on this instance. */
   hasLocal(userId: string): boolean;
@@ -66,7 +66,7 @@ export class ClusterFanout implements Fanout {
   private readonly counts: ClusterFanoutStats = { noticesApplied: 0, readDelivered: 0, resyncs: 0 };
   private closed = false;
 
-  constructor(private readonly deps: ClusterFanoutDeps) {
+  constructor(private readonly deps: ClusterFanoutOptions) {
     this.logger = deps.logger ?? silentLogger;
     this.events = new Emitter((error, _event, [, frame]) =>
       this.logger.error('fan-out listener failed', { error, type: frame.type }),

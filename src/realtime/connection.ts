@@ -29,7 +29,7 @@ class UpgradeRefused extends LifelineError {
 }
 
 /** What the connection code needs besides the handlers' context. */
-export interface ConnectionDeps extends HandlerContext {
+export interface ConnectionOptions extends HandlerContext {
   clock: Clock;
   /** The effective config, read live (runtime tunables). */
   config(): Config;
@@ -63,7 +63,10 @@ export interface UpgradeContext {
  * Runs once per upgrade (Elysia's `upgrade` hook; `beforeHandle` runs twice, so nothing with a
  * side effect may live there). Refusals throw {@link UpgradeRefused}.
  */
-export async function checkUpgrade(deps: ConnectionDeps, context: UpgradeContext): Promise<void> {
+export async function checkUpgrade(
+  deps: ConnectionOptions,
+  context: UpgradeContext,
+): Promise<void> {
   const { request, server, set } = context;
   const origin = request.headers.get('origin');
   if (!deps.originPolicy(server?.port ?? deps.config().server.port)(origin)) {
@@ -108,7 +111,7 @@ export interface RawSocket {
  * Opens a socket: refuses a bad token with 4001 (or a refused user with 4003) before any frame,
  * registers it, then sends `rehydrate` (and the replay) as the first task of its queue.
  */
-export function openConnection(deps: ConnectionDeps, raw: RawSocket): Session | undefined {
+export function openConnection(deps: ConnectionOptions, raw: RawSocket): Session | undefined {
   const info = raw.data.request === undefined ? undefined : pendingUpgrades.get(raw.data.request);
   if (info === undefined) {
     raw.close(CLOSE.internal, 'upgrade state lost');
@@ -154,7 +157,7 @@ export function openConnection(deps: ConnectionDeps, raw: RawSocket): Session | 
 }
 
 async function sendRehydrate(
-  deps: ConnectionDeps,
+  deps: ConnectionOptions,
   session: Session,
   info: UpgradeInfo,
   startedMs: number,
@@ -201,7 +204,7 @@ async function sendRehydrate(
  * with 4008 — docs/protocol.md §8, docs/decisions.md), then validation and the handler in the
  * socket's queue.
  */
-export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknown): void {
+export function receiveFrame(deps: ConnectionOptions, session: Session, raw: unknown): void {
   if (session.closed || session.closing) return;
   const parsed = parseClientFrame(raw, {
     ...DEFAULT_FRAME_LIMITS,
@@ -233,7 +236,7 @@ export function receiveFrame(deps: ConnectionDeps, session: Session, raw: unknow
 }
 
 /** Stops all delivery to a session; safe to call more than once. */
-function forget(deps: ConnectionDeps, session: Session): void {
+function forget(deps: ConnectionOptions, session: Session): void {
   session.closed = true;
   deps.sessions.delete(session);
   deps.hub.unregister(session.socket);
@@ -244,13 +247,22 @@ function forget(deps: ConnectionDeps, session: Session): void {
 }
 
 /** Bun's close handler: counts the close code and forgets the session. */
-export function closeConnection(deps: ConnectionDeps, session: Session | undefined, code: number) {
+export function closeConnection(
+  deps: ConnectionOptions,
+  session: Session | undefined,
+  code: number,
+) {
   deps.metrics.closes.inc({ code: String(code) });
   if (session !== undefined) forget(deps, session);
 }
 
 /** Closes a socket from the server side with `code` and `reason`. */
-export function closeSession(deps: ConnectionDeps, session: Session, code: number, reason: string) {
+export function closeSession(
+  deps: ConnectionOptions,
+  session: Session,
+  code: number,
+  reason: string,
+) {
   forget(deps, session);
   try {
     session.socket.close(code, reason);
@@ -263,7 +275,7 @@ export function closeSession(deps: ConnectionDeps, session: Session, code: numbe
  * Sends `auth.expiring` once `auth.expiring_notice_s` before `exp`, and closes with 4001
  * `token_expired` at `exp + auth.leeway_s` (the tolerance used at connect; decision).
  */
-export function sweepExpiry(deps: ConnectionDeps, nowWallMs: number): void {
+export function sweepExpiry(deps: ConnectionOptions, nowWallMs: number): void {
   const { leeway_s: leewayS, expiring_notice_s: noticeS } = deps.config().auth;
   for (const session of [...deps.sessions]) {
     if (nowWallMs >= session.tokenExpMs + leewayS * 1000) {

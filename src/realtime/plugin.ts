@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { Store } from '../storage/store.ts';
 import type { Verifier } from './auth.ts';
 import {
-  type ConnectionDeps,
+  type ConnectionOptions,
   checkUpgrade,
   closeConnection,
   closeSession,
@@ -38,7 +38,7 @@ import type { Session } from './session.ts';
 import { frameBudget } from './snapshot-budget.ts';
 
 /** Inputs of {@link createRealtime}. */
-interface RealtimeDeps {
+interface RealtimeOptions {
   config: Config;
   store: Store;
   memory: MemoryPort;
@@ -102,8 +102,8 @@ interface LiveState {
   policies: Map<number, OriginPolicy>;
 }
 
-function buildContext(deps: RealtimeDeps, live: LiveState, hub: Hub): ConnectionDeps {
-  const cx: ConnectionDeps = {
+function buildContext(deps: RealtimeOptions, live: LiveState, hub: Hub): ConnectionOptions {
+  const cx: ConnectionOptions = {
     store: deps.store,
     memory: deps.memory,
     verifier: deps.verifier,
@@ -136,7 +136,7 @@ export function createHub(config: Config, logger: Logger): Hub {
 }
 
 /** Builds the realtime layer; nothing listens until the app does. */
-export function createRealtime(deps: RealtimeDeps): Realtime {
+export function createRealtime(deps: RealtimeOptions): Realtime {
   const live: LiveState = {
     config: deps.config,
     draining: false,
@@ -241,7 +241,7 @@ function policyFor(cache: Map<number, OriginPolicy>, config: Config, port: numbe
 }
 
 /** The fan-out listener: every socket of the user except the one that wrote the event. */
-function deliver(cx: ConnectionDeps, userId: string, frame: PushFrame, origin?: string): void {
+function deliver(cx: ConnectionOptions, userId: string, frame: PushFrame, origin?: string): void {
   for (const socket of cx.hub.socketsOf(userId)) {
     const session = socket.data as Session;
     if (origin !== undefined && session.connectionId === origin) continue;
@@ -250,7 +250,7 @@ function deliver(cx: ConnectionDeps, userId: string, frame: PushFrame, origin?: 
 }
 
 async function pushStatus(
-  cx: ConnectionDeps,
+  cx: ConnectionOptions,
   publish: (userId: string, type: string, payload: unknown) => Promise<number>,
   status: MemoryStatus,
 ): Promise<void> {
@@ -265,7 +265,7 @@ async function pushStatus(
   );
 }
 
-async function drainSockets(cx: ConnectionDeps, windowMs: number, random: () => number) {
+async function drainSockets(cx: ConnectionOptions, windowMs: number, random: () => number) {
   const sessions = [...cx.sessions];
   for (const session of sessions) {
     const afterMs = Math.floor(random() * Math.max(0, windowMs));
@@ -278,7 +278,7 @@ async function drainSockets(cx: ConnectionDeps, windowMs: number, random: () => 
 export type RealtimePlugin = ReturnType<typeof wsPlugin>;
 
 /** The `.ws('/ws')` route. */
-function wsPlugin(cx: ConnectionDeps) {
+function wsPlugin(cx: ConnectionOptions) {
   const byData = new WeakMap<object, Session>();
   // A refusal thrown from `upgrade` (an UpgradeRefused, carrying its status) is answered by the
   // app's error mapping (http/errors.ts) as `{error:{code,message}}` with that status.

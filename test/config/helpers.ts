@@ -3,11 +3,11 @@
  * environment so nothing from the real process leaks in.
  */
 import { writeFileSync } from 'node:fs';
-import { type LoadInput, type LoadResult, loadConfig } from '../../src/config/load.ts';
+import { type LoadOptions, type LoadResult, loadConfig } from '../../src/config/load.ts';
 import { tempDir } from '../support/temp.ts';
 
 /** Loads `toml` (written to `<tmp>/lifeline.toml`) plus `input`; returns the result and the path. */
-export function loadToml(toml: string, input: LoadInput = {}): LoadResult & { path: string } {
+export function loadToml(toml: string, input: LoadOptions = {}): LoadResult & { path: string } {
   using dir = tempDir('lifeline-config');
   const path = dir.join('lifeline.toml');
   writeFileSync(path, toml);
@@ -16,7 +16,7 @@ export function loadToml(toml: string, input: LoadInput = {}): LoadResult & { pa
 }
 
 /** Loads with no file and an empty environment, plus `input`. */
-export function loadPlain(input: LoadInput = {}): LoadResult {
+export function loadPlain(input: LoadOptions = {}): LoadResult {
   using dir = tempDir('lifeline-config');
   return loadConfig({ env: {}, isTTY: false, cwd: dir.path, ...input });
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import {
-  type AuthKeyInput,
+  type AuthKeyCheckOptions,
   authKeyCheck,
   inferPemAlgorithm,
 } from '../../src/preflight/auth-key.ts';
@@ -10,7 +10,7 @@ import type { CheckOutcome } from '../../src/preflight/check.ts';
 import { type TempDir, tempDir } from '../support/temp.ts';
 
 const ctx = { strict: false, signal: new AbortController().signal };
-const check = (input: AuthKeyInput): Promise<CheckOutcome> => authKeyCheck(input).run(ctx);
+const check = (input: AuthKeyCheckOptions): Promise<CheckOutcome> => authKeyCheck(input).run(ctx);
 
 const dirs: TempDir[] = [];
 afterEach(() => {

@@ -18,7 +18,7 @@ export const MIN_SERVER_VERSION = 13;
 export const LISTEN_ROUND_TRIP_MS = 3000;
 
 /** What the PostgreSQL checks need. */
-export interface PgCheckInput {
+export interface PgCheckOptions {
   /** storage.postgres.url; a secret, never printed unredacted. */
   url: string;
 }
@@ -52,7 +52,7 @@ async function serverFacts(handle: PgHandle) {
 }
 
 /** The `database` check on PostgreSQL: answers, supported version, primary, takes writes. */
-export function pgDatabaseCheck(input: PgCheckInput): Check {
+export function pgDatabaseCheck(input: PgCheckOptions): Check {
   return {
     name: 'database',
     async run() {
@@ -93,7 +93,7 @@ export function pgDatabaseCheck(input: PgCheckInput): Check {
 }
 
 /** The `migrations` check on PostgreSQL: applied, pending (serve applies them) or newer (fail). */
-export function pgMigrationsCheck(input: PgCheckInput): Check {
+export function pgMigrationsCheck(input: PgCheckOptions): Check {
   return {
     name: 'migrations',
     async run() {
@@ -144,7 +144,7 @@ async function roundTrip(handle: PgHandle, signal: AbortSignal | undefined): Pro
 }
 
 /** The `listen` check: the role can LISTEN and a NOTIFY comes back (cluster fan-out needs it). */
-export function pgListenCheck(input: PgCheckInput): Check {
+export function pgListenCheck(input: PgCheckOptions): Check {
   return {
     name: 'listen',
     async run(ctx) {
@@ -170,6 +170,6 @@ export function pgListenCheck(input: PgCheckInput): Check {
 }
 
 /** Every PostgreSQL check, in report order. */
-export function pgChecks(input: PgCheckInput): Check[] {
+export function pgChecks(input: PgCheckOptions): Check[] {
   return [pgDatabaseCheck(input), pgMigrationsCheck(input), pgListenCheck(input)];
 }
