@@ -4,13 +4,12 @@
  * (docs/design.md#epochs).
  */
 import { resolve } from 'node:path';
-import { formatIssue } from '../config/issue.ts';
 import { LifelineError } from '../lib/errors.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand } from './load.ts';
+import { CONFIG_FLAG, loadValidForCommand } from './load.ts';
 
 /** The backup command. */
 export const backupCommand: Command = {
@@ -22,11 +21,8 @@ export const backupCommand: Command = {
     const [target, ...extra] = args.positionals;
     if (!target || extra.length > 0)
       throw new UsageError('usage: lifeline backup FILE (one file name)');
-    const loaded = await loadForCommand(args);
-    if (!loaded.config) {
-      for (const issue of loaded.issues) printErr(formatIssue(issue));
-      return ExitCode.failed;
-    }
+    const loaded = await loadValidForCommand(args);
+    if (!loaded) return ExitCode.failed;
     const storage = await openStorage({ config: loaded.config });
     try {
       await storage.store.backupTo(resolve(target));

@@ -17,7 +17,7 @@ import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue, UsageError } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand, loadInputOf } from './load.ts';
+import { CONFIG_FLAG, loadInputOf, loadValidForCommand } from './load.ts';
 
 const USAGE =
   'lifeline config show [--json] | get KEY | set KEY VALUE | unset KEY  [--config FILE]';
@@ -31,11 +31,8 @@ export const configCommand: Command = {
   options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
   run: async (args) => {
     const [action, ...rest] = args.positionals;
-    const loaded = await loadForCommand(args);
-    if (!loaded.config) {
-      for (const issue of loaded.issues) printErr(formatIssue(issue));
-      return ExitCode.failed;
-    }
+    const loaded = await loadValidForCommand(args);
+    if (!loaded) return ExitCode.failed;
     switch (action) {
       case 'show':
         return show(loaded, args, rest);

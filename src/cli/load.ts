@@ -3,7 +3,9 @@
  */
 import { formatIssue } from '../config/issue.ts';
 import type { LoadResult } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
 import { loadEffectiveConfig } from '../daemon/config.ts';
+import { printErr } from '../lib/log.ts';
 import type { OptionSpec, ParsedArgs } from './args.ts';
 import { UsageError } from './exit.ts';
 
@@ -50,4 +52,14 @@ export async function loadForCommand(args: ParsedArgs): Promise<LoadResult> {
   );
   if (flagIssues.length > 0) throw new UsageError(flagIssues.map(formatIssue).join('\n'));
   return loaded;
+}
+
+/** {@link loadForCommand} for commands that need a valid config: prints the issues and gives undefined. */
+export async function loadValidForCommand(
+  args: ParsedArgs,
+): Promise<(LoadResult & { config: Config }) | undefined> {
+  const loaded = await loadForCommand(args);
+  if (loaded.config) return { ...loaded, config: loaded.config };
+  for (const issue of loaded.issues) printErr(formatIssue(issue));
+  return undefined;
 }

@@ -2,13 +2,12 @@
  * @module `lifeline migrate [--status]`: apply, or list, the migrations embedded in the binary.
  */
 
-import { formatIssue } from '../config/issue.ts';
-import { printErr, printOut } from '../lib/log.ts';
+import { printOut } from '../lib/log.ts';
 import type { MigrationStatus } from '../storage/migrations.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand } from './load.ts';
+import { CONFIG_FLAG, loadValidForCommand } from './load.ts';
 
 /** The migrate command. */
 export const migrateCommand: Command = {
@@ -17,11 +16,8 @@ export const migrateCommand: Command = {
   usage: 'lifeline migrate [--config FILE] [--status]',
   options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, status: { type: 'boolean' } },
   run: async (args) => {
-    const loaded = await loadForCommand(args);
-    if (!loaded.config) {
-      for (const issue of loaded.issues) printErr(formatIssue(issue));
-      return ExitCode.failed;
-    }
+    const loaded = await loadValidForCommand(args);
+    if (!loaded) return ExitCode.failed;
     const storage = await openStorage({ config: loaded.config });
     try {
       if (args.values.status) return printStatus(storage.label, await storage.status());

@@ -4,7 +4,6 @@
  * #configuration). For development and tests; production tokens come from the chat app's own
  * backend.
  */
-import { formatIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';
 import { ID_PATTERN, isValidId } from '../lib/ids.ts';
 import { printErr, printOut } from '../lib/log.ts';
@@ -12,7 +11,7 @@ import { mintToken } from '../realtime/auth.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Command } from './command.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand } from './load.ts';
+import { CONFIG_FLAG, loadValidForCommand } from './load.ts';
 
 const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -45,12 +44,8 @@ export const tokenCommand: Command = {
     if (!isValidId(user))
       throw new UsageError(`--user: the user id must match ${ID_PATTERN.source}`);
     const ttlS = parseTtl(typeof args.values.ttl === 'string' ? args.values.ttl : '1h');
-    const loaded = await loadForCommand(args);
-    const config = loaded.config;
-    if (!config) {
-      for (const issue of loaded.issues) printErr(formatIssue(issue));
-      return ExitCode.failed;
-    }
+    const config = (await loadValidForCommand(args))?.config;
+    if (!config) return ExitCode.failed;
     if (config.auth.jwt_public_key || config.auth.jwks_file) {
       printErr(
         'lifeline token: the daemon verifies with a public key; mint tokens where the private key lives',

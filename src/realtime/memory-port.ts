@@ -3,20 +3,11 @@
  * docs/design.md#ports): guarded message commits, searches through the breaker, and the status with its changes.
  * The daemon adapts the memory layer's service to it; tests implement it over a Store.
  */
-import type { StoredMessage } from '../storage/store.ts';
-import type { MemoryStatus, MessageRole } from './protocol.ts';
+import type { NewMessage, StoredMessage } from '../storage/store.ts';
+import type { MemoryStatus } from './protocol.ts';
 
 /** A message to guard and commit to the log/outbox (delivered to the memory service later). */
-export interface MemorySubmission {
-  userId: string;
-  threadId: string;
-  /** The message UUID; the dedupe key (docs/design.md#duplicate-ids). */
-  id: string;
-  role: MessageRole;
-  /** Stored and delivered byte for byte (docs/design.md#content-rules). */
-  content: string;
-  metadata?: unknown;
-}
+export type MemorySubmission = Omit<NewMessage, 'deliveredAtCommit'>;
 
 /**
  * Outcome of {@link MemoryPort.submit}; only `ok` means committed. A new message comes back as

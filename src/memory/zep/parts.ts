@@ -7,6 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 
+/** The role types Zep v2 and v3 accept; any other role goes as `norole`. */
+export const ZEP_ROLES: ReadonlySet<string> = new Set([
+  'norole',
+  'system',
+  'assistant',
+  'user',
+  'function',
+  'tool',
+]);
+
 /** How a server counts a content limit: UTF-8 bytes (v2, safe either way) or code points (v3). */
 type ContentUnit = 'utf8_bytes' | 'code_points';
 

@@ -9,7 +9,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect } from './dialect.ts';
 import { parseJsonWith, sessionBody, sessionRoutes, wireMetadata } from './dialect.ts';
-import { partUuid, splitContent as splitParts } from './parts.ts';
+import { partUuid, splitContent as splitParts, ZEP_ROLES } from './parts.ts';
 
 const PREFIX = '/api/v2';
 
@@ -20,15 +20,6 @@ const V2_MAX_MESSAGES = 30;
  * a part within 2,500 bytes is accepted (decision: split long content, never truncate it).
  */
 const V2_MAX_CONTENT_BYTES = 2500;
-
-const ROLE_TYPES: ReadonlySet<string> = new Set([
-  'norole',
-  'system',
-  'assistant',
-  'user',
-  'function',
-  'tool',
-]);
 
 const V2Message = Type.Object({
   uuid: Type.Optional(Type.String()),
@@ -76,7 +67,7 @@ export { partUuid };
 function toWire(messages: MemoryMessage[]): unknown[] {
   const wire: unknown[] = [];
   for (const m of messages) {
-    const roleType = ROLE_TYPES.has(m.role) ? m.role : 'norole';
+    const roleType = ZEP_ROLES.has(m.role) ? m.role : 'norole';
     const parts = splitContent(m.content);
     const base = wireMetadata(m.metadata);
     for (const [index, content] of parts.entries()) {

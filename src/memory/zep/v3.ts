@@ -10,7 +10,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect, ZepRoutes } from './dialect.ts';
 import { parseJsonWith, wireMetadata } from './dialect.ts';
-import { partUuid, splitContent } from './parts.ts';
+import { partUuid, splitContent, ZEP_ROLES } from './parts.ts';
 
 const PREFIX = '/api/v2';
 
@@ -28,15 +28,6 @@ const PART_OF_KEY = 'lifeline_message_uuid';
 const PART_KEY = 'lifeline_part';
 /** Where the client's own metadata goes when it and the part keys would exceed 10 keys. */
 const FOLDED_METADATA_KEY = 'lifeline_metadata';
-
-const ROLES: ReadonlySet<string> = new Set([
-  'norole',
-  'system',
-  'assistant',
-  'user',
-  'function',
-  'tool',
-]);
 
 const V3Message = Type.Object({
   uuid: Type.Optional(Type.String()),
@@ -91,7 +82,7 @@ function partMetadata(
 function toWire(messages: MemoryMessage[], maxChars: number): unknown[] {
   const wire: unknown[] = [];
   for (const m of messages) {
-    const known = ROLES.has(m.role);
+    const known = ZEP_ROLES.has(m.role);
     const parts = splitContent(m.content, maxChars, 'code_points');
     const base = wireMetadata(m.metadata);
     for (const [index, content] of parts.entries()) {
