@@ -208,12 +208,6 @@ function lineProblems(): string[] {
 }
 
 /**
- * Files the message-pipeline branch reshapes (one pipeline, the daemon's build and adapters, the
- * typed HTTP chain); their dead exports (http/api.ts: checkId, checkJson) go when it lands.
- */
-const RESHAPING = new Set(['src/http/api.ts']);
-
-/**
  * Exports only tests reach: pure helpers tested directly instead of through their shipped caller.
  * Each should be tested through the shipped API and lose its export; this list may only shrink
  * (an entry that is no longer reported fails the test too).
@@ -248,7 +242,7 @@ const TESTED_DIRECTLY = new Set([
 
 /** Exports nothing outside their file uses (tests aside), as `file:line: name …` lines. */
 function deadExports(): string[] {
-  const reported = unusedExports(ROOT).filter((item) => !RESHAPING.has(item.file));
+  const reported = unusedExports(ROOT);
   const problems = reported
     .filter((item) => !(item.testsOnly && TESTED_DIRECTLY.has(`${item.file}:${item.name}`)))
     .map(

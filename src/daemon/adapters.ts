@@ -25,7 +25,7 @@ const TRANSITIONS_KEPT = 50;
  * The memory service's circuit and the outbox as operators see them: the one formatter behind
  * `/readyz` (which shows a subset) and the admin status.
  */
-export async function circuitView(
+async function circuitView(
   memory: Pick<MemoryService, 'circuit'>,
   store: Pick<Store, 'outboxStats'>,
 ) {

@@ -42,7 +42,7 @@ const security = [{ apiKey: [] }];
 /**
  * Throws 400 unless `value` is a usable id (docs/design.md#ids-and-limits; reserved names refused).
  */
-export function checkId(name: string, value: string): string {
+function checkId(name: string, value: string): string {
   if (!isAcceptableId(value)) {
     throw new HttpError(
       400,
@@ -62,7 +62,7 @@ export function requireObject(path: string, value: unknown): Record<string, unkn
 }
 
 /** Throws 400 for free-form JSON that is too deep, too large, or holds lone surrogates or NUL. */
-export function checkJson(path: string, value: unknown, maxBytes: number): void {
+function checkJson(path: string, value: unknown, maxBytes: number): void {
   const limit = DEFAULT_FRAME_LIMITS.maxDepth;
   if (nestingDepth(value, limit) > limit) {
     throw new HttpError(400, 'bad_request', `${path}: nested deeper than ${limit} levels`);

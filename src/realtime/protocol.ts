@@ -319,19 +319,15 @@ const ReconnectFrame = Type.Object({
   after_ms: Type.Integer({ minimum: 0 }),
 });
 
-type AckFrame = Static<typeof AckFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
 export type MemoryResultFrame = Static<typeof MemoryResultFrame>;
 export type ThreadStateFrame = Static<typeof ThreadStateFrame>;
 export type AuthOkFrame = Static<typeof AuthOkFrame>;
-type PongFrame = Static<typeof PongFrame>;
 type PreferencesPush = Static<typeof PreferencesPush>;
 type PersonalizationPush = Static<typeof PersonalizationPush>;
 type MessagePush = Static<typeof MessagePush>;
 type MemoryPush = Static<typeof MemoryPush>;
 export type EventPush = Static<typeof EventPush>;
-type AuthExpiringFrame = Static<typeof AuthExpiringFrame>;
-type ReconnectFrame = Static<typeof ReconnectFrame>;
 
 /** Every server frame model, by `type` (`message` is the push; the client's is {@link MessageFrame}). */
 export const SERVER_FRAMES = {
