@@ -109,7 +109,7 @@ export function recordTransitions(memory: MemoryService, now: () => number = Dat
 }
 
 /** Inputs of {@link adminPortOf}. */
-export interface AdminInputs {
+export interface AdminPortOptions {
   memory: MemoryService;
   store: Store;
   runtime: RuntimeConfig;
@@ -124,7 +124,7 @@ export interface AdminInputs {
 }
 
 /** The admin API's view of the daemon. */
-export function adminPortOf(inputs: AdminInputs): AdminPort {
+export function adminPortOf(inputs: AdminPortOptions): AdminPort {
   const { memory, store, runtime } = inputs;
   return {
     async status() {

@@ -25,7 +25,7 @@ import { requireApiKey } from './auth-key.ts';
 import { HttpError } from './errors.ts';
 
 /** What the API routes need. */
-export interface ApiDeps {
+export interface ApiOptions {
   /** `auth.api_key`, read per request. */
   apiKey: () => string | undefined;
   store: Pick<Store, 'setPreferences' | 'setPersonalization' | 'threadOwner'>;
@@ -82,19 +82,19 @@ const forbidden = () =>
 
 const doc = (summary: string) => ({ detail: { summary, tags: ['api'], security } });
 
-function guarded(name: string, deps: ApiDeps) {
+function guarded(name: string, deps: ApiOptions) {
   return new Elysia({ name }).onBeforeHandle(({ request }) =>
     requireApiKey(request.headers.get('authorization'), deps.apiKey()),
   );
 }
 
 /** The `/api/v1` routes except admin. */
-export function apiRoutes(deps: ApiDeps) {
+export function apiRoutes(deps: ApiOptions) {
   return new Elysia({ name: 'lifeline.api' }).use(userRoutes(deps)).use(threadRoutes(deps));
 }
 
 /** Routes under `/api/v1/users/:user`. */
-function userRoutes(deps: ApiDeps) {
+function userRoutes(deps: ApiOptions) {
   return guarded('lifeline.api.users', deps)
     .put(
       '/api/v1/users/:user/preferences',
@@ -135,7 +135,7 @@ function userRoutes(deps: ApiDeps) {
 }
 
 /** Routes under `/api/v1/threads/:thread`. */
-function threadRoutes(deps: ApiDeps) {
+function threadRoutes(deps: ApiOptions) {
   return guarded('lifeline.api.threads', deps)
     .post(
       '/api/v1/threads/:thread/messages',
@@ -168,7 +168,7 @@ function threadRoutes(deps: ApiDeps) {
     );
 }
 
-async function putPreferences(deps: ApiDeps, user: string, body: unknown) {
+async function putPreferences(deps: ApiOptions, user: string, body: unknown) {
   const userId = checkId('user', user);
   const preferences = requireObject('body', body);
   checkJson('body', preferences, DEFAULT_FRAME_LIMITS.maxObjectBytes);
@@ -177,7 +177,7 @@ async function putPreferences(deps: ApiDeps, user: string, body: unknown) {
   return { seq };
 }
 
-async function putPersonalization(deps: ApiDeps, user: string, thread: string, body: unknown) {
+async function putPersonalization(deps: ApiOptions, user: string, thread: string, body: unknown) {
   const userId = checkId('user', user);
   const threadId = checkId('thread', thread);
   const state = requireObject('body', body);
@@ -189,7 +189,7 @@ async function putPersonalization(deps: ApiDeps, user: string, thread: string, b
   return { seq: result.seq };
 }
 
-async function postEvent(deps: ApiDeps, user: string, body: { event: string; data?: unknown }) {
+async function postEvent(deps: ApiOptions, user: string, body: { event: string; data?: unknown }) {
   const userId = checkId('user', user);
   if (!EVENT_NAME.test(body.event)) {
     throw new HttpError(
@@ -212,7 +212,7 @@ interface MessageBody {
 }
 
 async function postMessage(
-  deps: ApiDeps,
+  deps: ApiOptions,
   thread: string,
   body: MessageBody,
   set: { status?: number | string },
@@ -249,7 +249,7 @@ async function postMessage(
 }
 
 async function searchMemory(
-  deps: ApiDeps,
+  deps: ApiOptions,
   thread: string,
   query: { query: string; limit?: string },
 ) {

@@ -7,12 +7,12 @@ import type { Metrics } from '../metrics/registry.ts';
 import { toErrorAnswer } from './errors.ts';
 import { healthRoutes, type Readiness } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
-import { createGate, type GateDeps } from './request-gate.ts';
+import { createGate, type GateOptions } from './request-gate.ts';
 import { requestLog } from './request-log.ts';
 import { statusPageRoutes } from './status-page.ts';
 
 /** What the app needs from the daemon. */
-export interface AppDeps {
+export interface AppOptions {
   readiness: Readiness;
   metrics: Metrics;
   logger: Logger;
@@ -21,7 +21,7 @@ export interface AppDeps {
    * The request gate's inputs (src/http/request-gate.ts). Without them (unit tests of the app) no
    * request is refused before its route, and bodies are parsed by Elysia.
    */
-  gate?: GateDeps;
+  gate?: GateOptions;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface AppDeps {
  * health, metrics and the status page. The daemon continues the chain with `.use()` for realtime,
  * the API and admin (daemon/build.ts), so the app keeps one inferred type; `listen` is its job.
  */
-export function createApp(deps: AppDeps) {
+export function createApp(deps: AppOptions) {
   const draining = () => deps.readiness.phase() === 'draining';
   const gate = deps.gate === undefined ? undefined : createGate(deps.gate);
   // The gate reads the raw path from Bun's own router (request-gate.ts), so Elysia's copy of the

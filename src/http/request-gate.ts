@@ -28,7 +28,7 @@ const HOSTLESS = new Set(['/healthz', '/readyz']);
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 
 /** What the gate needs; read per request. */
-export interface GateDeps {
+export interface GateOptions {
   /** `auth.api_key` (undefined when unset: `/api/` routes answer 503). */
   apiKey: () => string | undefined;
   /** The largest JSON body a route takes, in bytes (`server.max_payload_bytes`). */
@@ -48,7 +48,7 @@ export interface Refusal {
  * The gate: the listener's routes, the check the request log runs first thing for every request
  * (request-log.ts, so refusals are logged and counted like any answer), and the body parser.
  */
-export function createGate(deps: GateDeps) {
+export function createGate(deps: GateOptions) {
   const unsplit = new WeakSet<Request>();
   return {
     /** Bun.serve routes that hand every request to `fetch` with its raw segments in `params`. */
@@ -88,7 +88,7 @@ function segmentRoutes(fetch: Handler, mark: (request: Request) => void) {
 }
 
 /** The first rule `request` breaks, in the order a client would want to hear them, or none. */
-export function checkRequest(request: Request, deps: GateDeps): Refusal | undefined {
+export function checkRequest(request: Request, deps: GateOptions): Refusal | undefined {
   const params = (request as { params?: Record<string, string> }).params;
   if (params !== undefined) {
     for (const segment of Object.values(params)) {
@@ -144,7 +144,7 @@ function headerSize(request: Request): number {
   return bytes;
 }
 
-function keyRefusal(request: Request, deps: GateDeps): Refusal | undefined {
+function keyRefusal(request: Request, deps: GateOptions): Refusal | undefined {
   try {
     requireApiKey(request.headers.get('authorization'), deps.apiKey());
     return undefined;

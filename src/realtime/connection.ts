@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { LifelineError } from '../lib/errors.ts';
 import { type ExtractedToken, extractToken, type VerifyResult } from './auth.ts';
-import { type HandlerContext, handleFrame, newConnectionId, reply } from './handlers.ts';
+import { type HandlerOptions, handleFrame, newConnectionId, reply } from './handlers.ts';
 import type { UpgradeLimiter } from './limits.ts';
 import type { OriginPolicy } from './origin.ts';
 import { CLOSE, errorFrame, isAcceptableId, SUBPROTOCOL } from './protocol.ts';
@@ -29,7 +29,7 @@ class UpgradeRefused extends LifelineError {
 }
 
 /** What the connection code needs besides the handlers' context. */
-export interface ConnectionOptions extends HandlerContext {
+export interface ConnectionOptions extends HandlerOptions {
   clock: Clock;
   /** The effective config, read live (runtime tunables). */
   config(): Config;

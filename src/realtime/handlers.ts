@@ -34,7 +34,7 @@ import type { Session } from './session.ts';
 import { baseBytes, fitThreads, readThreadOf } from './snapshot-budget.ts';
 
 /** What the handlers need; built once by the realtime factory. */
-export interface HandlerContext {
+export interface HandlerOptions {
   store: Store;
   memory: MemoryPort;
   verifier: Verifier;
@@ -52,13 +52,13 @@ export interface HandlerContext {
 }
 
 /** Sends one reply or notice and counts it. */
-export function reply(ctx: HandlerContext, session: Session, frame: ServerFrame): void {
+export function reply(ctx: HandlerOptions, session: Session, frame: ServerFrame): void {
   if (frame.type === 'error') ctx.metrics.rejected.inc({ reason: frame.code });
   if (ctx.hub.send(session.socket, frame)) ctx.metrics.messagesOut.inc({ type: frame.type });
 }
 
 function fail(
-  ctx: HandlerContext,
+  ctx: HandlerOptions,
   session: Session,
   code: ErrorCode,
   message: string,
@@ -68,7 +68,7 @@ function fail(
 }
 
 /** Maps a thrown storage error to the client's code; anything unexpected is logged. */
-function failFromError(ctx: HandlerContext, session: Session, error: unknown, id?: string): void {
+function failFromError(ctx: HandlerOptions, session: Session, error: unknown, id?: string): void {
   if (error instanceof LifelineError && error.code === 'unavailable') {
     fail(ctx, session, 'unavailable', 'storage is unavailable; nothing was stored', id);
     return;
@@ -79,7 +79,7 @@ function failFromError(ctx: HandlerContext, session: Session, error: unknown, id
 
 /** Handles one valid frame. Never throws. */
 export async function handleFrame(
-  ctx: HandlerContext,
+  ctx: HandlerOptions,
   session: Session,
   frame: ClientFrame,
 ): Promise<void> {
@@ -109,7 +109,7 @@ export async function handleFrame(
   }
 }
 
-async function handleMessage(ctx: HandlerContext, session: Session, frame: MessageFrame) {
+async function handleMessage(ctx: HandlerOptions, session: Session, frame: MessageFrame) {
   const result = await commitMessage(
     ctx,
     {
@@ -138,7 +138,7 @@ async function handleMessage(ctx: HandlerContext, session: Session, frame: Messa
 }
 
 /** True when the user may read the thread; answers `forbidden_thread` otherwise. */
-async function mayRead(ctx: HandlerContext, session: Session, threadId: string, id?: string) {
+async function mayRead(ctx: HandlerOptions, session: Session, threadId: string, id?: string) {
   const owner = await ctx.store.threadOwner(threadId);
   if (owner !== null && owner !== session.userId) {
     fail(ctx, session, 'forbidden_thread', 'the thread belongs to another user', id);
@@ -152,7 +152,7 @@ async function mayRead(ctx: HandlerContext, session: Session, threadId: string, 
  * it are not held up (docs/faults.md#m2); at most one search per socket is in flight — a second
  * `memory.query` waits in the queue for the first (decision).
  */
-async function handleMemoryQuery(ctx: HandlerContext, session: Session, frame: MemoryQueryFrame) {
+async function handleMemoryQuery(ctx: HandlerOptions, session: Session, frame: MemoryQueryFrame) {
   const access = await mayRead(ctx, session, frame.thread_id, frame.id);
   if (!access.allowed) return;
   const answer = (results: ReturnType<typeof memoryResultView>[], degraded: boolean) =>
@@ -183,7 +183,7 @@ async function handleMemoryQuery(ctx: HandlerContext, session: Session, frame: M
 }
 
 async function handlePreferences(
-  ctx: HandlerContext,
+  ctx: HandlerOptions,
   session: Session,
   frame: PreferencesSetFrame,
 ) {
@@ -197,7 +197,7 @@ async function handlePreferences(
 }
 
 async function handlePersonalization(
-  ctx: HandlerContext,
+  ctx: HandlerOptions,
   session: Session,
   frame: PersonalizationSetFrame,
 ) {
@@ -219,7 +219,7 @@ async function handlePersonalization(
  * Answers `thread.state`: the thread's newest messages, or with `before` the page below that seq
  * (at least one message per page, so paging always moves on), within the frame budget.
  */
-async function handleJoin(ctx: HandlerContext, session: Session, frame: ThreadJoinFrame) {
+async function handleJoin(ctx: HandlerOptions, session: Session, frame: ThreadJoinFrame) {
   const access = await mayRead(ctx, session, frame.thread_id, frame.id);
   if (!access.allowed) return;
   const head = {
@@ -248,7 +248,7 @@ async function handleJoin(ctx: HandlerContext, session: Session, frame: ThreadJo
 }
 
 /** Swaps the token; another user's valid token → 4003, a bad one → 4001 (docs/faults.md#a15). */
-async function handleRefresh(ctx: HandlerContext, session: Session, frame: AuthRefreshFrame) {
+async function handleRefresh(ctx: HandlerOptions, session: Session, frame: AuthRefreshFrame) {
   const result = await ctx.verifier.verify(frame.token);
   if (!result.ok) return ctx.close(session, CLOSE.refreshToken, result.reason);
   if (result.userId !== session.userId) {
