@@ -18,7 +18,7 @@ import { answer, failure, rejected } from '../client.ts';
 import { checkMessageList } from '../guards.ts';
 import { classifyStatus, isAlreadyExists, type StatusClass } from './classify.ts';
 import type { ZepApiVersion, ZepDialect } from './dialect.ts';
-import { type HttpResult, type RequestExtras, ZepHttp } from './http.ts';
+import { type HttpResult, type RequestOptions, ZepHttp } from './http.ts';
 import { WritePacer } from './pacing.ts';
 import { zepV1 } from './v1.ts';
 import { zepV2 } from './v2.ts';
@@ -273,7 +273,7 @@ export class ZepBackend implements MemoryBackend {
   private async send(
     method: string,
     path: string,
-    extras: RequestExtras = {},
+    extras: RequestOptions = {},
   ): Promise<Classified> {
     const result = await this.http.request(method, path, extras);
     if (result.kind !== 'response') return { cls: result, text: '', status: 0 };

@@ -33,7 +33,7 @@ interface ZepHttpOptions {
 export type HttpResult = { kind: 'response'; response: HttpResponse } | Failure;
 
 /** Per-call extras. */
-export interface RequestExtras {
+export interface RequestOptions {
   query?: Record<string, string | number>;
   /** Sent as JSON. */
   body?: unknown;
@@ -76,7 +76,7 @@ export class ZepHttp {
   }
 
   /** Sends one request; `path` must start with `/` and carry the pinned prefix. */
-  async request(method: string, path: string, extras: RequestExtras = {}): Promise<HttpResult> {
+  async request(method: string, path: string, extras: RequestOptions = {}): Promise<HttpResult> {
     const timeout = AbortSignal.timeout(this.timeoutMsValue);
     const cancel = new AbortController();
     const signals = [timeout, cancel.signal];
@@ -118,7 +118,7 @@ export class ZepHttp {
     }
   }
 
-  private urlOf(path: string, query: RequestExtras['query']): string {
+  private urlOf(path: string, query: RequestOptions['query']): string {
     if (query === undefined || Object.keys(query).length === 0) return `${this.baseUrl}${path}`;
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) params.set(key, String(value));
