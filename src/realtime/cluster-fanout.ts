@@ -38,16 +38,6 @@ interface ClusterFanoutOptions {
   logger?: Logger;
 }
 
-/** Counters for metrics and tests. */
-interface ClusterFanoutStats {
-  /** Notices from other instances that led to a history read. */
-  noticesApplied: number;
-  /** Frames delivered from history reads (remote events and gap fills). */
-  readDelivered: number;
-  /** Catch-ups of every local user after the notification stream came back. */
-  resyncs: number;
-}
-
 interface UserState {
   /** Highest seq handed to the hub for this user. */
   cursor: number;
@@ -63,7 +53,6 @@ export class ClusterFanout implements Fanout {
   private readonly events: Emitter<{ push: Parameters<FanoutListener> }>;
   private readonly users = new Map<string, UserState>();
   private readonly logger: Logger;
-  private readonly counts: ClusterFanoutStats = { noticesApplied: 0, readDelivered: 0, resyncs: 0 };
   private closed = false;
 
   constructor(private readonly deps: ClusterFanoutOptions) {
@@ -120,13 +109,11 @@ export class ClusterFanout implements Fanout {
       this.users.set(userId, user);
     }
     if (seq <= user.cursor) return Promise.resolve();
-    this.counts.noticesApplied += 1;
     return this.catchUp(userId, user);
   }
 
   /** Notices may have been lost (the listening connection dropped): catch every local user up. */
   async resync(): Promise<void> {
-    this.counts.resyncs += 1;
     this.prune();
     await Promise.all([...this.users].map(([userId, user]) => this.catchUp(userId, user)));
   }
@@ -145,11 +132,6 @@ export class ClusterFanout implements Fanout {
     for (const userId of [...this.users.keys()]) {
       if (!this.deps.hasLocal(userId)) this.users.delete(userId);
     }
-  }
-
-  /** Current counters. */
-  stats(): ClusterFanoutStats & { trackedUsers: number } {
-    return { ...this.counts, trackedUsers: this.users.size };
   }
 
   private async catchUp(userId: string, user: UserState): Promise<void> {
@@ -193,7 +175,6 @@ export class ClusterFanout implements Fanout {
       const origin = user.origins.get(event.seq);
       user.origins.delete(event.seq);
       if (frame === undefined) continue;
-      this.counts.readDelivered += 1;
       this.emit(userId, frame, origin);
     }
     for (const seq of user.origins.keys()) if (seq <= user.cursor) user.origins.delete(seq);

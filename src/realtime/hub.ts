@@ -39,18 +39,6 @@ const DEFAULT_MAX_BUFFERED_BYTES = 1_048_576;
 /** Default cap on frames buffered while a snapshot is read (history.max_events is 1000). */
 const DEFAULT_MAX_PENDING_FRAMES = 1_024;
 
-/** Counters for metrics and tests. */
-interface HubStats {
-  connections: number;
-  users: number;
-  /** Sockets closed with 4008 because they could not keep up. */
-  slowConsumerCloses: number;
-  /** Sockets refused because the user already had `socketsPerUser`. */
-  capRejections: number;
-  /** Pushes not sent because the socket already had an event with that `seq` or later. */
-  staleDropped: number;
-}
-
 interface Pending {
   frame: ServerFrame;
   text: string;
@@ -71,7 +59,6 @@ export class Hub {
   private maxBufferedBytes: number;
   private readonly maxPendingFrames: number;
   private readonly logger: Logger;
-  private readonly counts = { slowConsumerCloses: 0, capRejections: 0, staleDropped: 0 };
 
   constructor(private readonly options: HubOptions) {
     assert(options.socketsPerUser >= 1, 'socketsPerUser must be at least 1');
@@ -88,7 +75,6 @@ export class Hub {
     assert(!this.entries.has(socket), 'a socket is registered once');
     const sockets = this.users.get(userId) ?? new Set<SocketLike>();
     if (sockets.size >= this.options.socketsPerUser) {
-      this.counts.capRejections += 1;
       closeQuietly(socket, CLOSE.rateLimited, 'too many connections for this user');
       return false;
     }
@@ -160,11 +146,6 @@ export class Hub {
     return [...(this.users.get(userId) ?? [])];
   }
 
-  /** Current counters. */
-  stats(): HubStats {
-    return { connections: this.entries.size, users: this.users.size, ...this.counts };
-  }
-
   private sendPrepared(
     socket: SocketLike,
     entry: Entry,
@@ -180,10 +161,7 @@ export class Hub {
       return true;
     }
     const seq = isPushFrame(frame) ? frame.seq : undefined;
-    if (seq !== undefined && seq <= entry.lastSentSeq) {
-      this.counts.staleDropped += 1;
-      return false;
-    }
+    if (seq !== undefined && seq <= entry.lastSentSeq) return false;
     if (!this.write(socket, entry, text)) return false;
     if (seq !== undefined) entry.lastSentSeq = seq;
     return true;
@@ -211,7 +189,6 @@ export class Hub {
   private closeSlow(socket: SocketLike, why: string): void {
     const userId = this.entries.get(socket)?.userId;
     this.unregister(socket);
-    this.counts.slowConsumerCloses += 1;
     this.logger.warn('closing a slow consumer', { user_id: userId, why });
     closeQuietly(socket, CLOSE.rateLimited, 'slow consumer');
   }
