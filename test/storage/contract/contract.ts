@@ -33,16 +33,13 @@ export interface ContractDb extends AsyncDisposable {
 /** Makes a fresh {@link ContractDb}; `clock` drives stored wall times. */
 export type MakeStore = (options?: { clock?: Clock }) => Promise<ContractDb>;
 
-/**
- * Registers the whole contract under `describe(name)`. `sharedLeases`: several instances share the
- * database, so the cross-store lease cases run (PostgreSQL; SQLite is one process).
- */
-export function storeContract(name: string, make: MakeStore, sharedLeases = false): void {
+/** Registers the whole contract under `describe(name)`. */
+export function storeContract(name: string, make: MakeStore): void {
   describe(`store contract: ${name}`, () => {
     messagesContract(make);
     historyContract(make);
     outboxContract(make);
-    leasesContract(make, sharedLeases);
+    leasesContract(make);
     adminContract(make);
     failureContract(make);
     groupCommitContract(make);

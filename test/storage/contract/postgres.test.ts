@@ -22,27 +22,23 @@ describe.skipIf(!postgresTestsEnabled('the PostgreSQL store contract'))('postgre
     await server?.stop();
   });
 
-  storeContract(
-    'postgres',
-    async (options) => {
-      const pg = server!;
-      const name = databaseName();
-      const url = await pg.createDatabase(name);
-      const store = await createPgStore({ url, clock: options?.clock, probeIntervalMs: 50 });
-      const contract: ContractDb = {
-        store,
-        failingContentChars: 10,
-        // Another pool on the same database: what a second lifeline instance is.
-        openSecond: () => createPgStore({ url, clock: options?.clock, poolSize: 4 }),
-        breakStorage: () => pg.stopServer(),
-        restoreStorage: () => pg.startServer(),
-        async [Symbol.asyncDispose]() {
-          await store.close();
-          await pg.dropDatabase(name);
-        },
-      };
-      return contract;
-    },
-    true,
-  );
+  storeContract('postgres', async (options) => {
+    const pg = server!;
+    const name = databaseName();
+    const url = await pg.createDatabase(name);
+    const store = await createPgStore({ url, clock: options?.clock, probeIntervalMs: 50 });
+    const contract: ContractDb = {
+      store,
+      failingContentChars: 10,
+      // Another pool on the same database: what a second lifeline instance is.
+      openSecond: () => createPgStore({ url, clock: options?.clock, poolSize: 4 }),
+      breakStorage: () => pg.stopServer(),
+      restoreStorage: () => pg.startServer(),
+      async [Symbol.asyncDispose]() {
+        await store.close();
+        await pg.dropDatabase(name);
+      },
+    };
+    return contract;
+  });
 });
