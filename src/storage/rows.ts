@@ -1,9 +1,17 @@
 /**
  * @module Row mappers both engines share: a message row as each engine's SQL selects it (its
  * MESSAGE_COLUMNS, metadata still JSON text) becomes a {@link StoredMessage} / {@link
- * OutboxMessage} of the store contract.
+ * OutboxMessage} of the store contract; the breaker, override and audit rows (the same columns in
+ * both schemas) map to and from theirs.
  */
-import type { NewMessage, OutboxMessage, StoredMessage } from './store.ts';
+import type {
+  AuditEntry,
+  NewMessage,
+  OutboxMessage,
+  RuntimeOverride,
+  StoredBreakerState,
+  StoredMessage,
+} from './store.ts';
 
 /** A message as it will be written: the row (seq aside) and its metadata as stored JSON text. */
 export interface MessageWrite {
@@ -66,4 +74,66 @@ export function toOutboxMessage(row: OutboxRow): OutboxMessage {
     attempts: row.attempts,
     lastError: row.lastError,
   };
+}
+
+/** The `breaker_state` columns both schemas share, as drizzle reads and writes them. */
+interface BreakerRow {
+  state: string;
+  consecutiveFailures: number;
+  openedAt: number | null;
+  nextProbeAt: number | null;
+  reopenCount: number;
+  lastError: string | null;
+  reason: string | null;
+}
+
+/** A `breaker_state` row as the store contract's snapshot. */
+export function toStoredBreakerState(row: BreakerRow): StoredBreakerState {
+  return {
+    state: row.state,
+    consecutiveFailures: row.consecutiveFailures,
+    openedAtWallMs: row.openedAt,
+    nextProbeAtWallMs: row.nextProbeAt,
+    reopenCount: row.reopenCount,
+    lastError: row.lastError,
+    reason: row.reason,
+  };
+}
+
+/** The columns a breaker snapshot saved at `nowWallMs` writes. */
+export function breakerRowOf(
+  s: StoredBreakerState,
+  nowWallMs: number,
+): BreakerRow & { updatedAt: number } {
+  return {
+    state: s.state,
+    consecutiveFailures: s.consecutiveFailures,
+    openedAt: s.openedAtWallMs,
+    nextProbeAt: s.nextProbeAtWallMs,
+    reopenCount: s.reopenCount,
+    lastError: s.lastError,
+    reason: s.reason,
+    updatedAt: nowWallMs,
+  };
+}
+
+/** A `runtime_overrides` row as the contract's override. */
+export function toRuntimeOverride(r: {
+  key: string;
+  valueJson: string;
+  actor: string;
+  updatedAt: number;
+}): RuntimeOverride {
+  return { key: r.key, valueJson: r.valueJson, actor: r.actor, updatedAtWallMs: r.updatedAt };
+}
+
+/** A `runtime_config_audit` row as the contract's audit entry. */
+export function toAuditEntry(r: {
+  key: string;
+  oldJson: string | null;
+  newJson: string | null;
+  actor: string;
+  at: number;
+}): AuditEntry {
+  return { key: r.key, oldJson: r.oldJson, newJson: r.newJson, actor: r.actor, atWallMs: r.at };
 }

@@ -6,6 +6,7 @@
  * the previous one committed, and the audit chain is old → new in commit order.
  */
 import { desc, eq, sql } from 'drizzle-orm';
+import { breakerRowOf, toAuditEntry, toRuntimeOverride, toStoredBreakerState } from '../rows.ts';
 import type { AuditEntry, OverridePlan, RuntimeOverride, StoredBreakerState } from '../store.ts';
 import type { PgDb } from './open.ts';
 import { breakerState, runtimeConfigAudit, runtimeOverrides } from './schema.ts';
@@ -19,15 +20,7 @@ export async function selectBreakerState(
 ): Promise<StoredBreakerState | null> {
   const [row] = await db.select().from(breakerState).where(eq(breakerState.backend, backend));
   if (row === undefined) return null;
-  return {
-    state: row.state,
-    consecutiveFailures: row.consecutiveFailures,
-    openedAtWallMs: row.openedAt,
-    nextProbeAtWallMs: row.nextProbeAt,
-    reopenCount: row.reopenCount,
-    lastError: row.lastError,
-    reason: row.reason,
-  };
+  return toStoredBreakerState(row);
 }
 
 /** Replaces one backend's breaker snapshot. */
@@ -37,16 +30,7 @@ export async function upsertBreakerState(
   s: StoredBreakerState,
   nowWallMs: number,
 ): Promise<void> {
-  const values = {
-    state: s.state,
-    consecutiveFailures: s.consecutiveFailures,
-    openedAt: s.openedAtWallMs,
-    nextProbeAt: s.nextProbeAtWallMs,
-    reopenCount: s.reopenCount,
-    lastError: s.lastError,
-    reason: s.reason,
-    updatedAt: nowWallMs,
-  };
+  const values = breakerRowOf(s, nowWallMs);
   // Every write bumps the version, so instances sharing the row (cluster mode) adopt it.
   await db
     .insert(breakerState)
@@ -60,12 +44,7 @@ export async function upsertBreakerState(
 /** Every runtime override, by key. */
 export async function selectOverrides(db: PgDb | Tx): Promise<RuntimeOverride[]> {
   const rows = await db.select().from(runtimeOverrides).orderBy(runtimeOverrides.key);
-  return rows.map((r) => ({
-    key: r.key,
-    valueJson: r.valueJson,
-    actor: r.actor,
-    updatedAtWallMs: r.updatedAt,
-  }));
+  return rows.map(toRuntimeOverride);
 }
 
 /**
@@ -114,11 +93,5 @@ export async function selectAuditTrail(db: PgDb, limit: number): Promise<AuditEn
     .from(runtimeConfigAudit)
     .orderBy(desc(runtimeConfigAudit.id))
     .limit(Math.max(0, limit));
-  return rows.map((r) => ({
-    key: r.key,
-    oldJson: r.oldJson,
-    newJson: r.newJson,
-    actor: r.actor,
-    atWallMs: r.at,
-  }));
+  return rows.map(toAuditEntry);
 }

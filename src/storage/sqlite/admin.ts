@@ -3,6 +3,7 @@
  * Cold paths, so they use drizzle's query builder over the schema.
  */
 import { desc, eq } from 'drizzle-orm';
+import { breakerRowOf, toAuditEntry, toRuntimeOverride, toStoredBreakerState } from '../rows.ts';
 import type { AuditEntry, OverridePlan, RuntimeOverride, StoredBreakerState } from '../store.ts';
 import type { DrizzleDb } from './open.ts';
 import { breakerState, runtimeConfigAudit, runtimeOverrides } from './schema.ts';
@@ -11,15 +12,7 @@ import { breakerState, runtimeConfigAudit, runtimeOverrides } from './schema.ts'
 export function selectBreakerState(db: DrizzleDb, backend: string): StoredBreakerState | null {
   const row = db.select().from(breakerState).where(eq(breakerState.backend, backend)).get();
   if (row === undefined) return null;
-  return {
-    state: row.state,
-    consecutiveFailures: row.consecutiveFailures,
-    openedAtWallMs: row.openedAt,
-    nextProbeAtWallMs: row.nextProbeAt,
-    reopenCount: row.reopenCount,
-    lastError: row.lastError,
-    reason: row.reason,
-  };
+  return toStoredBreakerState(row);
 }
 
 /** Replaces one backend's breaker snapshot. */
@@ -29,16 +22,7 @@ export function upsertBreakerState(
   s: StoredBreakerState,
   nowWallMs: number,
 ): void {
-  const values = {
-    state: s.state,
-    consecutiveFailures: s.consecutiveFailures,
-    openedAt: s.openedAtWallMs,
-    nextProbeAt: s.nextProbeAtWallMs,
-    reopenCount: s.reopenCount,
-    lastError: s.lastError,
-    reason: s.reason,
-    updatedAt: nowWallMs,
-  };
+  const values = breakerRowOf(s, nowWallMs);
   db.insert(breakerState)
     .values({ backend, ...values })
     .onConflictDoUpdate({ target: breakerState.backend, set: values })
@@ -52,12 +36,7 @@ export function selectOverrides(db: DrizzleDb): RuntimeOverride[] {
     .from(runtimeOverrides)
     .orderBy(runtimeOverrides.key)
     .all()
-    .map((r) => ({
-      key: r.key,
-      valueJson: r.valueJson,
-      actor: r.actor,
-      updatedAtWallMs: r.updatedAt,
-    }));
+    .map(toRuntimeOverride);
 }
 
 /**
@@ -105,11 +84,5 @@ export function selectAuditTrail(db: DrizzleDb, limit: number): AuditEntry[] {
     .orderBy(desc(runtimeConfigAudit.id))
     .limit(Math.max(0, limit))
     .all()
-    .map((r) => ({
-      key: r.key,
-      oldJson: r.oldJson,
-      newJson: r.newJson,
-      actor: r.actor,
-      atWallMs: r.at,
-    }));
+    .map(toAuditEntry);
 }
