@@ -1,11 +1,12 @@
 /**
  * @module Row mappers both engines share: a message row as each engine's SQL selects it (its
  * MESSAGE_COLUMNS, metadata still JSON text) becomes a {@link StoredMessage} / {@link
- * OutboxMessage} of the store contract; the breaker, override and audit rows (the same columns in
+ * OutboxMessage} of the store contract, history rows a replay; the breaker, override and audit rows (the same columns in
  * both schemas) map to and from theirs.
  */
 import type {
   AuditEntry,
+  EventsSinceResult,
   NewMessage,
   OutboxMessage,
   RuntimeOverride,
@@ -136,4 +137,32 @@ export function toAuditEntry(r: {
   at: number;
 }): AuditEntry {
   return { key: r.key, oldJson: r.oldJson, newJson: r.newJson, actor: r.actor, atWallMs: r.at };
+}
+
+/** A history row as each engine's replay query selects it, payload still JSON text. */
+export interface EventRow {
+  seq: number;
+  type: string;
+  payload: string;
+  createdAtWallMs: number;
+}
+
+/**
+ * The replay of `(sinceSeq, currentSeq]` from the rows read, in seq order: `gone` unless every
+ * seq in that range is still there (a trimmed gap makes replay impossible).
+ */
+export function replayOf(
+  rows: readonly EventRow[],
+  sinceSeq: number,
+  currentSeq: number,
+): EventsSinceResult {
+  if (rows.length !== currentSeq - sinceSeq || rows[0]?.seq !== sinceSeq + 1)
+    return { kind: 'gone' };
+  const events = rows.map((r) => ({
+    seq: r.seq,
+    type: r.type,
+    payload: JSON.parse(r.payload) as unknown,
+    createdAtWallMs: r.createdAtWallMs,
+  }));
+  return { kind: 'ok', events };
 }

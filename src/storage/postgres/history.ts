@@ -6,7 +6,8 @@
  * seq and never leave a gap.
  */
 import type { SQL } from 'bun';
-import type { EventsSinceResult, HistoryEvent } from '../store.ts';
+import { type EventRow, replayOf } from '../rows.ts';
+import type { EventsSinceResult } from '../store.ts';
 
 /** The user's last sequence number, 0 when the user has no events yet. */
 export async function currentSeq(q: SQL, userId: string): Promise<number> {
@@ -75,13 +76,6 @@ export async function recordEvents(q: SQL, events: EventParams[]): Promise<numbe
   return seqs;
 }
 
-interface EventRow {
-  seq: number;
-  type: string;
-  payload: string;
-  createdAtWallMs: number;
-}
-
 /**
  * Events after `sinceSeq`, all of them or `gone` (same rules as the SQLite adapter). Run inside a
  * REPEATABLE READ transaction so the bounds and the rows come from one snapshot.
@@ -101,16 +95,8 @@ export async function readEventsSince(
       created_at::float8 AS "createdAtWallMs"
     FROM history WHERE user_id = ${userId} AND seq > ${sinceSeq} AND seq <= ${current}
     ORDER BY seq`) as EventRow[];
-  // Every seq in (since, current] must still be there; a trimmed gap means replay is impossible.
   // Rows above `current` (committed by another writer since it was read) are left for next time.
-  if (rows.length !== current - sinceSeq || rows[0]?.seq !== sinceSeq + 1) return { kind: 'gone' };
-  const events: HistoryEvent[] = rows.map((r) => ({
-    seq: r.seq,
-    type: r.type,
-    payload: JSON.parse(r.payload) as unknown,
-    createdAtWallMs: r.createdAtWallMs,
-  }));
-  return { kind: 'ok', events };
+  return replayOf(rows, sinceSeq, current);
 }
 
 /** Deletes events older than `ttlMs` and beyond the newest `maxEvents` per user; returns how many. */

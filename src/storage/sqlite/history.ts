@@ -4,7 +4,8 @@
  * the change it announces commit together.
  */
 import type { Database } from 'bun:sqlite';
-import type { EventsSinceResult, HistoryEvent } from '../store.ts';
+import { type EventRow, replayOf } from '../rows.ts';
+import type { EventsSinceResult } from '../store.ts';
 
 /** Takes the user's next sequence number (1 for the first event). */
 function nextSeq(sqlite: Database, userId: string): number {
@@ -43,13 +44,6 @@ export function recordEvent(
   return seq;
 }
 
-interface EventRow {
-  seq: number;
-  type: string;
-  payload: string;
-  createdAtWallMs: number;
-}
-
 /**
  * Events after `sinceSeq`, all of them or `gone`: gone when `sinceSeq` is ahead of the current seq,
  * older than the retained history, or more than `maxEvents` behind (docs/design.md#epochs). Run
@@ -72,15 +66,7 @@ export function readEventsSince(
        WHERE user_id = ? AND seq > ? ORDER BY seq`,
     )
     .all(userId, sinceSeq) as EventRow[];
-  // Every seq in (since, current] must still be there; a trimmed gap means replay is impossible.
-  if (rows.length !== current - sinceSeq || rows[0]?.seq !== sinceSeq + 1) return { kind: 'gone' };
-  const events: HistoryEvent[] = rows.map((r) => ({
-    seq: r.seq,
-    type: r.type,
-    payload: JSON.parse(r.payload) as unknown,
-    createdAtWallMs: r.createdAtWallMs,
-  }));
-  return { kind: 'ok', events };
+  return replayOf(rows, sinceSeq, current);
 }
 
 /** Deletes events older than `ttlMs` and beyond the newest `maxEvents` per user; returns how many. */
