@@ -99,6 +99,23 @@ const issueAt = (key: string, sourceOf: SourceOf, message: string, fix?: string)
     ? { key, source: sourceOf(key), message }
     : { key, source: sourceOf(key), message, fix };
 
+/**
+ * `key` must be set when `choice` is `value` (reported where `choice` was set); the fix offers
+ * setting it or choosing `other`.
+ */
+function requiredWhen(key: string, choice: string, value: string, other: string) {
+  const rule: Rule = (get, src) =>
+    get(choice) === value && get(key) === undefined
+      ? issueAt(
+          key,
+          () => src(choice),
+          `${key} is required when ${choice} is "${value}"`,
+          `set ${key}, or ${choice} = "${other}"`,
+        )
+      : undefined;
+  return { keys: [choice, key], rule };
+}
+
 /** Rules relating several keys; each runs only when the keys it reads passed their own checks. */
 const CROSS_RULES: Array<{ keys: string[]; rule: Rule }> = [
   {
@@ -154,30 +171,8 @@ const CROSS_RULES: Array<{ keys: string[]; rule: Rule }> = [
       );
     },
   },
-  {
-    keys: ['memory.backend', 'memory.zep.base_url'],
-    rule: (get, src) =>
-      get('memory.backend') === 'zep' && get('memory.zep.base_url') === undefined
-        ? issueAt(
-            'memory.zep.base_url',
-            () => src('memory.backend'),
-            'memory.zep.base_url is required when memory.backend is "zep"',
-            'set memory.zep.base_url, or memory.backend = "local"',
-          )
-        : undefined,
-  },
-  {
-    keys: ['storage.backend', 'storage.postgres.url'],
-    rule: (get, src) =>
-      get('storage.backend') === 'postgres' && get('storage.postgres.url') === undefined
-        ? issueAt(
-            'storage.postgres.url',
-            () => src('storage.backend'),
-            'storage.postgres.url is required when storage.backend is "postgres"',
-            'set storage.postgres.url, or storage.backend = "sqlite"',
-          )
-        : undefined,
-  },
+  requiredWhen('memory.zep.base_url', 'memory.backend', 'zep', 'local'),
+  requiredWhen('storage.postgres.url', 'storage.backend', 'postgres', 'sqlite'),
 ];
 
 /**
