@@ -128,6 +128,48 @@ export const configSchema = Type.Object({
       ),
     }),
   }),
+  assistant: Type.Object({
+    backend: oneOf(
+      ['none', 'http', 'demo'] as const,
+      'none',
+      'Who answers user messages: none (no turns), http (POST assistant.url) or demo (the built-in word-by-word assistant, no network).',
+    ),
+    url: optionalStr(
+      'The assistant endpoint (http or https), required when assistant.backend = "http".',
+    ),
+    secret: optionalStr(
+      'Standard Webhooks signing secret (whsec_…), required when assistant.backend = "http".',
+      secret,
+    ),
+    first_byte_timeout_ms: int(
+      30000,
+      100,
+      600000,
+      'An attempt fails when the assistant sends nothing for this long after the request.',
+    ),
+    idle_timeout_ms: int(30000, 100, 600000, 'An attempt fails after this long between chunks.'),
+    max_reply_bytes: int(
+      MIB,
+      1024,
+      64 * MIB,
+      'Longest reply in UTF-8 bytes; longer fails with too_large.',
+    ),
+    turn_ttl_s: int(
+      600,
+      10,
+      86400,
+      'A turn not answered this long after its message ends expired.',
+    ),
+    max_attempts: int(8, 1, 100, 'Attempts per turn before it ends failed.'),
+    max_in_flight: int(64, 1, 10000, 'Turns streaming at once, across all threads.'),
+    history_messages: int(20, 1, 500, 'Messages of the thread sent with a turn, oldest first.'),
+    memory_results: int(5, 0, 100, 'Memory search results sent with a turn (0 = none).'),
+    on_new_message: oneOf(
+      ['queue', 'interrupt'] as const,
+      'queue',
+      'queue: a thread’s turns run one at a time, in order; interrupt: a new user message cancels the running turn.',
+    ),
+  }),
   breaker: Type.Object({
     failure_threshold: int(5, 1, 1000, 'Consecutive failures that open the circuit.', tunable),
     cooldown_s: int(30, 1, 86400, 'Open → half-open after this.', tunable),

@@ -70,6 +70,14 @@ const FORMAT_RULES: Record<string, (value: unknown) => string | undefined> = {
     hasProtocol(value as string, ['http:', 'https:'])
       ? undefined
       : 'memory.zep.base_url must be an http:// or https:// URL',
+  'assistant.url': (value) =>
+    hasProtocol(value as string, ['http:', 'https:'])
+      ? undefined
+      : 'assistant.url must be an http:// or https:// URL',
+  'assistant.secret': (value) =>
+    /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value as string)
+      ? undefined
+      : 'assistant.secret must be a Standard Webhooks secret: whsec_ followed by base64',
   'storage.postgres.url': (value) =>
     hasProtocol(value as string, ['postgres:', 'postgresql:'])
       ? undefined
@@ -173,6 +181,20 @@ const CROSS_RULES: Array<{ keys: string[]; rule: Rule }> = [
   },
   requiredWhen('memory.zep.base_url', 'memory.backend', 'zep', 'local'),
   requiredWhen('storage.postgres.url', 'storage.backend', 'postgres', 'sqlite'),
+  {
+    keys: ['assistant.backend', 'assistant.url', 'assistant.secret'],
+    rule: (get, src) => {
+      if (get('assistant.backend') !== 'http') return undefined;
+      const missing = ['assistant.url', 'assistant.secret'].filter((key) => get(key) === undefined);
+      if (missing.length === 0) return undefined;
+      return issueAt(
+        missing[0]!,
+        () => src('assistant.backend'),
+        `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when assistant.backend is "http"`,
+        'set assistant.url and assistant.secret (whsec_…), or assistant.backend = "none" or "demo"',
+      );
+    },
+  },
 ];
 
 /**

@@ -87,7 +87,13 @@ describe('parseOverrideValue', () => {
       configKeys()
         .filter((spec) => spec.secret)
         .map((spec) => spec.key),
-    ).toEqual(['storage.postgres.url', 'auth.jwt_secret', 'auth.api_key', 'memory.zep.api_key']);
+    ).toEqual([
+      'storage.postgres.url',
+      'auth.jwt_secret',
+      'auth.api_key',
+      'memory.zep.api_key',
+      'assistant.secret',
+    ]);
   });
 
   test('checkOverrideValue accepts typed values and text alike', () => {

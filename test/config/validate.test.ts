@@ -167,6 +167,20 @@ describe('cross-key rules', () => {
       line: 2,
       words: ['storage.postgres.url is required when storage.backend is "postgres"'],
     },
+    {
+      rule: 'http assistant without url and secret',
+      toml: '[assistant]\nbackend = "http"\n',
+      key: 'assistant.url',
+      line: 2,
+      words: ['assistant.url and assistant.secret are required when assistant.backend is "http"'],
+    },
+    {
+      rule: 'http assistant without secret',
+      toml: '[assistant]\nbackend = "http"\nurl = "https://agent.example.com/turn"\n',
+      key: 'assistant.secret',
+      line: 2,
+      words: ['assistant.secret is required when assistant.backend is "http"'],
+    },
   ])('$rule is an issue', ({ toml, key, line, words }) => {
     const result = loadToml(toml);
     expect(result.config).toBeUndefined();
@@ -174,6 +188,38 @@ describe('cross-key rules', () => {
     expect(result.issues[0]?.source).toBe(`${result.path}:${line}`);
     expect(result.issues[0]?.fix).toBeDefined();
     for (const word of words) expect(result.issues[0]?.message).toContain(word);
+  });
+
+  test('an assistant secret that is not whsec_ base64 is an issue that never shows it', () => {
+    const toml =
+      '[assistant]\nbackend = "http"\nurl = "https://a.example"\nsecret = "hunter2-secret"\n';
+    const result = loadToml(toml);
+    expect(result.config).toBeUndefined();
+    expect(result.issues.map((issue) => issue.key)).toEqual(['assistant.secret']);
+    expect(result.issues[0]?.message).toContain('whsec_');
+    expect(JSON.stringify(result.issues)).not.toContain('hunter2');
+  });
+
+  test('an http assistant with url and a whsec_ secret, and the demo assistant, are accepted', () => {
+    const http = loadToml(
+      '[assistant]\nbackend = "http"\nurl = "https://a.example/turn"\nsecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\n',
+    );
+    expect(http.issues).toEqual([]);
+    expect(http.config?.assistant.backend).toBe('http');
+    const demo = loadToml('[assistant]\nbackend = "demo"\n');
+    expect(demo.issues).toEqual([]);
+    expect(demo.config?.assistant).toMatchObject({
+      backend: 'demo',
+      first_byte_timeout_ms: 30000,
+      idle_timeout_ms: 30000,
+      max_reply_bytes: 1048576,
+      turn_ttl_s: 600,
+      max_attempts: 8,
+      max_in_flight: 64,
+      history_messages: 20,
+      memory_results: 5,
+      on_new_message: 'queue',
+    });
   });
 
   test('counts the secret in UTF-8 bytes', () => {
