@@ -5,6 +5,7 @@
  * failure (disk full, I/O error, read-only) rejects with LifelineError code `unavailable`
  * (docs/design.md#storage-failure).
  */
+import type { MessageTurnFields, TurnLink, TurnStore } from './turns.ts';
 
 /** Roles a client may give a message (Zep's role types minus `norole`/`function`; decision). */
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
@@ -15,7 +16,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 type DeliveryState = 'pending' | 'delivered' | 'dead';
 
 /** A message to commit to the log/outbox. */
-export interface NewMessage {
+export interface NewMessage extends MessageTurnFields {
   userId: string;
   threadId: string;
   /** The client's UUID; the dedupe key (docs/design.md#duplicate-ids). */
@@ -38,8 +39,8 @@ export interface NewMessage {
  * of the first write.
  */
 export type AppendResult =
-  | { kind: 'ok'; seq: number; duplicate: false; message: StoredMessage }
-  | { kind: 'ok'; seq: number; duplicate: true }
+  | ({ kind: 'ok'; seq: number; duplicate: false; message: StoredMessage } & TurnLink)
+  | ({ kind: 'ok'; seq: number; duplicate: true } & TurnLink)
   | { kind: 'forbidden_thread' }
   /** The id already exists for another user or thread. */
   | { kind: 'conflict' };
@@ -377,7 +378,8 @@ export interface Store
     LocalMemoryStore,
     BreakerStateStore,
     RuntimeConfigStore,
-    MaintenanceStore {
+    MaintenanceStore,
+    TurnStore {
   /** Cluster mode: the breaker state every instance shares; absent on SQLite (one process). */
   readonly sharedBreaker?: SharedBreakerStore;
   /** Waits for queued writes, then checkpoints and closes. */

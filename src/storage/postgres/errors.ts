@@ -4,7 +4,7 @@
  * read-only standby, I/O error, login refused) become LifelineError `unavailable`
  * (docs/design.md#storage-failure); anything else (a bug, a constraint) passes through unchanged.
  */
-import type { LifelineError } from '../../lib/errors.ts';
+import { LifelineError } from '../../lib/errors.ts';
 import { type StorageFailure, storageUnavailable } from '../errors.ts';
 
 /** Bun.SQL's own codes for a connection that could not be made or was lost. */
@@ -87,4 +87,9 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable PostgreSQL URL)';
   }
+}
+
+/** A failure of the storage itself (mapped to `unavailable`), not of one write. */
+export function isStorageFailure(error: unknown): boolean {
+  return error instanceof LifelineError && error.code === 'unavailable';
 }

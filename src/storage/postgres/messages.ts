@@ -66,6 +66,11 @@ export function messageParams(m: NewMessage, nowWallMs: number): MessageParams {
   };
 }
 
+/** Rows locked by an append: the user's seq counter, then the thread (sorted in that order). */
+export function lockKeyOfMessage(m: MessageParams): string {
+  return `${m.userId}\u0000${m.threadId}`;
+}
+
 function appendResultOf(m: MessageParams, kind: string, seq: number | null): AppendResult {
   switch (kind) {
     case 'ok':

@@ -7,6 +7,7 @@ import m3 from '../../../migrations-pg/0003_cluster_leases.sql' with { type: 'te
 import m4 from '../../../migrations-pg/0004_cluster_members.sql' with { type: 'text' };
 import m5 from '../../../migrations-pg/0005_breaker_notify.sql' with { type: 'text' };
 import m6 from '../../../migrations-pg/0006_append_event_function.sql' with { type: 'text' };
+import m7 from '../../../migrations-pg/0007_assistant_turns.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
@@ -17,6 +18,7 @@ export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: str
   { idx: 4, when: 1795553849960, tag: '0004_cluster_members', breakpoints: true },
   { idx: 5, when: 1795555603595, tag: '0005_breaker_notify', breakpoints: true },
   { idx: 6, when: 1795556007627, tag: '0006_append_event_function', breakpoints: true },
+  { idx: 7, when: 1796298211435, tag: '0007_assistant_turns', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
@@ -28,4 +30,5 @@ export const sqlByTag: Record<string, string> = {
   '0004_cluster_members': m4,
   '0005_breaker_notify': m5,
   '0006_append_event_function': m6,
+  '0007_assistant_turns': m7,
 };

@@ -16,6 +16,7 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { TURN_STATUSES } from '../turns.ts';
 
 const tsvector = customType<{ data: string }>({
   dataType: () => 'tsvector',
@@ -176,3 +177,29 @@ export const clusterMembers = pgTable('cluster_members', {
   startedAt: ms('started_at').notNull(),
   lastSeen: ms('last_seen').notNull(),
 });
+
+/** Assistant turns: the same table as the SQLite schema.ts `turns`. */
+export const turns = pgTable(
+  'turns',
+  {
+    turnId: text('turn_id').primaryKey(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    messageSeq: bigint('message_seq', { mode: 'number' }).notNull(),
+    status: text('status', { enum: TURN_STATUSES }).notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    replyId: text('reply_id'),
+    text: text('text').notNull().default(''),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    nextAttemptAt: ms('next_attempt_at'),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('turns_message').on(t.messageId),
+    index('turns_open').on(t.status, t.threadId, t.messageSeq),
+  ],
+);

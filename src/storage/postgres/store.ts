@@ -42,7 +42,7 @@ import {
 } from './admin.ts';
 import { GroupCommit, inLockOrder } from './batch.ts';
 import { casSharedBreaker, selectSharedBreaker, takeProbeTicket } from './breaker.ts';
-import { classifyPgError, isRetryable, pgUnavailableError } from './errors.ts';
+import { classifyPgError, isRetryable, isStorageFailure, pgUnavailableError } from './errors.ts';
 import { DEFAULT_PROBE_INTERVAL_MS, PgHealth } from './health.ts';
 import {
   deleteOldEvents,
@@ -56,6 +56,7 @@ import {
   deleteMessagesOfThread,
   insertMessage,
   insertMessages,
+  lockKeyOfMessage,
   type MessageParams,
   messageParams,
   selectRecentMessages,
@@ -72,6 +73,7 @@ import {
 } from './outbox.ts';
 import { searchThread } from './search.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './state.ts';
+import * as turns from './turns.ts';
 
 /** Attempts of one write when it loses a race (unique violation, serialization, deadlock). */
 const MAX_WRITE_ATTEMPTS = 5;
@@ -94,16 +96,6 @@ interface PgStoreOptions {
 /** Builds the store over an open pool (migrated by the caller); the store owns the pool now. */
 export function createPgStoreOver(handle: PgHandle, options: PgStoreOptions = {}): Store {
   return new PgStore(handle, options);
-}
-
-/** A failure of the storage itself (mapped to `unavailable`), not of one write. */
-function isStorageFailure(error: unknown): boolean {
-  return error instanceof LifelineError && error.code === 'unavailable';
-}
-
-/** Rows locked by an append: the user's seq counter, then the thread (sorted in that order). */
-function lockKeyOfMessage(m: MessageParams): string {
-  return `${m.userId}\u0000${m.threadId}`;
 }
 
 class PgStore implements Store {
@@ -239,10 +231,17 @@ class PgStore implements Store {
   }
 
   appendMessage(message: NewMessage): Promise<AppendResult> {
-    return this.track(async () =>
-      this.messageCommits.submit(messageParams(message, this.clock.wallMs())),
-    );
+    return this.track(async () => {
+      const params = messageParams(message, this.clock.wallMs());
+      if (!turns.touchesTurns(message)) return this.messageCommits.submit(params);
+      return this.attempt((tx) => turns.appendWithTurn(tx, params, message), false);
+    });
   }
+
+  readonly readTurn: Store['readTurn'] = (id) => this.read((q) => turns.selectTurn(q, id));
+  readonly openTurns: Store['openTurns'] = (n) => this.read((q) => turns.selectOpenTurns(q, n));
+  readonly updateTurn: Store['updateTurn'] = (id, update) =>
+    this.write((q) => turns.writeTurnUpdate(q, id, update, this.clock.wallMs()), true);
 
   threadOwner(threadId: string): Promise<string | null> {
     return this.read((q) => selectThreadOwner(q, threadId));

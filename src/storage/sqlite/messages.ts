@@ -8,6 +8,7 @@ import { messageEventPayload } from '../events.ts';
 import { type MessageRow, messageWriteOf, toStoredMessage } from '../rows.ts';
 import type { AppendResult, NewMessage, StoredMessage } from '../store.ts';
 import { recordEvent } from './history.ts';
+import { insertTurn, selectTurnIdOfMessage, writeTurnUpdate } from './turns.ts';
 
 /** Columns of a message row as a {@link StoredMessage}-shaped record (metadata still JSON text). */
 export const MESSAGE_COLUMNS = `m.id AS id, m.thread_id AS threadId, m.user_id AS userId,
@@ -48,7 +49,8 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
     .get(m.id) as { threadId: string; userId: string; seq: number } | null;
   if (existing !== null) {
     if (existing.userId === m.userId && existing.threadId === m.threadId) {
-      return { kind: 'ok', seq: existing.seq, duplicate: true };
+      const turnId = selectTurnIdOfMessage(sqlite, m.id);
+      return { kind: 'ok', seq: existing.seq, duplicate: true, ...(turnId && { turnId }) };
     }
     const owner = selectThreadOwner(sqlite, m.threadId);
     return owner !== null && owner !== m.userId
@@ -74,7 +76,12 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
       m.deliveredAtCommit ? 'delivered' : 'pending',
       m.deliveredAtCommit ? nowWallMs : null,
     );
-  return { kind: 'ok', seq, duplicate: false, message: { ...row, seq } };
+  if (m.completesTurn !== undefined) {
+    writeTurnUpdate(sqlite, m.completesTurn, { status: 'complete', text: m.content }, nowWallMs);
+  }
+  const result: AppendResult = { kind: 'ok', seq, duplicate: false, message: { ...row, seq } };
+  if (m.createTurn) result.turnId = insertTurn(sqlite, m, seq, nowWallMs);
+  return result;
 }
 
 /** The last `limit` messages of a thread, oldest first. */

@@ -4,6 +4,7 @@ import m0 from '../../../migrations/0000_init.sql' with { type: 'text' };
 import m1 from '../../../migrations/0001_local_memory_fts.sql' with { type: 'text' };
 import m2 from '../../../migrations/0002_breaker_reason.sql' with { type: 'text' };
 import m3 from '../../../migrations/0003_outbox_counts.sql' with { type: 'text' };
+import m4 from '../../../migrations/0004_assistant_turns.sql' with { type: 'text' };
 
 /** The drizzle-kit journal entries, in order. */
 export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: string; breakpoints: boolean }> = [
@@ -11,6 +12,7 @@ export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: str
   { idx: 1, when: 1795550549595, tag: '0001_local_memory_fts', breakpoints: true },
   { idx: 2, when: 1795550762000, tag: '0002_breaker_reason', breakpoints: true },
   { idx: 3, when: 1795556959930, tag: '0003_outbox_counts', breakpoints: true },
+  { idx: 4, when: 1796298210687, tag: '0004_assistant_turns', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */
@@ -19,4 +21,5 @@ export const sqlByTag: Record<string, string> = {
   '0001_local_memory_fts': m1,
   '0002_breaker_reason': m2,
   '0003_outbox_counts': m3,
+  '0004_assistant_turns': m4,
 };

@@ -11,6 +11,7 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
+import { TURN_STATUSES } from '../turns.ts';
 
 /**
  * Key/value facts about this database file; `epoch` is made at first migration
@@ -139,4 +140,35 @@ export const history = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.seq] }), index('history_created').on(t.createdAt)],
+);
+
+/**
+ * Assistant turns (docs/decisions.md "Assistant turns, first slice"): one per user message
+ * committed while an assistant is configured, written in the message's transaction. `message_seq`
+ * (the user message's seq) orders a thread's turns; `text` is the reply so far, persisted as it
+ * streams so a restart can retry the attempt.
+ */
+export const turns = sqliteTable(
+  'turns',
+  {
+    turnId: text('turn_id').primaryKey(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    messageSeq: integer('message_seq').notNull(),
+    status: text('status', { enum: TURN_STATUSES }).notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    replyId: text('reply_id'),
+    text: text('text').notNull().default(''),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    nextAttemptAt: integer('next_attempt_at'),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('turns_message').on(t.messageId),
+    index('turns_open').on(t.status, t.threadId, t.messageSeq),
+  ],
 );

@@ -28,6 +28,7 @@ import {
   setOverridePlan,
   unsetOverridePlan,
 } from '../store.ts';
+import type { StoredTurn, TurnUpdate } from '../turns.ts';
 import {
   applyOverridePlan,
   selectAuditTrail,
@@ -53,6 +54,7 @@ import {
   updateDelivery,
 } from './outbox.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './state.ts';
+import { selectOpenTurns, selectTurn, writeTurnUpdate } from './turns.ts';
 import { WriteQueue } from './write-queue.ts';
 
 /** Options for {@link createSqliteStore}. */
@@ -101,6 +103,18 @@ class SqliteStore implements Store {
 
   appendMessage(message: NewMessage): Promise<AppendResult> {
     return this.writes.submit((db) => insertMessage(db, message, this.clock.wallMs()));
+  }
+
+  readTurn(turnId: string): Promise<StoredTurn | null> {
+    return this.read(() => selectTurn(this.sqlite, turnId));
+  }
+
+  openTurns(limit: number): Promise<StoredTurn[]> {
+    return this.read(() => selectOpenTurns(this.sqlite, limit));
+  }
+
+  updateTurn(turnId: string, update: TurnUpdate): Promise<boolean> {
+    return this.writes.submit((db) => writeTurnUpdate(db, turnId, update, this.clock.wallMs()));
   }
 
   threadOwner(threadId: string): Promise<string | null> {

@@ -14,6 +14,7 @@ import { historyContract } from './history.ts';
 import { leasesContract } from './leases.ts';
 import { messagesContract } from './messages.ts';
 import { outboxContract } from './outbox.ts';
+import { turnsContract } from './turns.ts';
 
 /** A fresh, migrated, empty store and what the contract needs around it. */
 export interface ContractDb extends AsyncDisposable {
@@ -43,6 +44,7 @@ export function storeContract(name: string, make: MakeStore): void {
     adminContract(make);
     failureContract(make);
     groupCommitContract(make);
+    turnsContract(make);
   });
 }
 
