@@ -234,7 +234,11 @@ async function postMessage(
   switch (result.kind) {
     case 'ok':
       set.status = result.duplicate ? 200 : 201;
-      return { id, seq: result.seq };
+      return {
+        id,
+        seq: result.seq,
+        ...(result.turnId === undefined ? {} : { turn_id: result.turnId }),
+      };
     case 'rejected':
       throw new HttpError(400, result.code, result.message);
     case 'forbidden_thread':

@@ -14,6 +14,7 @@ import type { OriginPolicy } from './origin.ts';
 import { CLOSE, errorFrame, isAcceptableId, SUBPROTOCOL } from './protocol.ts';
 import { isoTime } from './push.ts';
 import { type ResumeRequest, readReplay, readState, resumeOf, threadIdsOf } from './rehydrate.ts';
+import { withReplies } from './replies.ts';
 import { Session } from './session.ts';
 import { DEFAULT_FRAME_LIMITS, parseClientFrame } from './validate-frame.ts';
 
@@ -188,7 +189,7 @@ async function sendRehydrate(
         token_expires_at: isoTime(session.tokenExpMs),
       },
     };
-    if (deps.hub.completeSnapshot(session.socket, frame, replay ?? [])) {
+    if (deps.hub.completeSnapshot(session.socket, withReplies(frame, deps.turns), replay ?? [])) {
       deps.metrics.messagesOut.inc({ type: 'rehydrate' });
       deps.metrics.rehydrateSeconds.observe((performance.now() - startedMs) / 1000);
     }

@@ -9,6 +9,7 @@ import { LifelineError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Store } from '../storage/store.ts';
+import type { AssistantPort } from './assistant-port.ts';
 import type { Verifier } from './auth.ts';
 import type { Hub } from './hub.ts';
 import type { MemoryPort } from './memory-port.ts';
@@ -49,6 +50,8 @@ export interface HandlerOptions {
   fanOut(userId: string, frame: PushFrame, origin?: string): Promise<void>;
   /** Closes a socket with a code and reason, and forgets it. */
   close(session: Session, code: number, reason: string): void;
+  /** The assistant, when `assistant.backend` is not `none` (the pipeline creates turns then). */
+  turns?: AssistantPort;
 }
 
 /** Sends one reply or notice and counts it. */
@@ -122,7 +125,13 @@ async function handleMessage(ctx: HandlerOptions, session: Session, frame: Messa
     },
     {
       origin: session.connectionId,
-      onCommitted: (seq) => reply(ctx, session, { type: 'ack', id: frame.id, seq }),
+      onCommitted: (seq, turnId) =>
+        reply(ctx, session, {
+          type: 'ack',
+          id: frame.id,
+          seq,
+          ...(turnId === undefined ? {} : { turn_id: turnId }),
+        }),
     },
   );
   switch (result.kind) {

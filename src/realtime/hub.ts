@@ -7,7 +7,8 @@
  * 1. `register` the socket first; pushes that arrive from then on are buffered;
  * 2. read the snapshot (its `seq` is the last event it covers);
  * 3. `completeSnapshot` sends the `rehydrate` frame, the replayed events, then the buffered frames,
- *    dropping every push whose `seq` is not above what the socket already has.
+ *    dropping every push whose `seq` is not above what the socket already has, and every
+ *    `reply.delta` whose text the rehydrate's open replies already hold (replies.ts).
  *
  * After that, pushed `seq` values on one socket strictly increase.
  */
@@ -21,6 +22,7 @@ import {
   type RehydrateFrame,
   type ServerFrame,
 } from './protocol.ts';
+import { coveredOffsets, isCoveredDelta } from './replies.ts';
 import type { SocketLike } from './socket.ts';
 
 /** Options for {@link Hub}. */
@@ -107,7 +109,9 @@ export class Hub {
     entry.lastSentSeq = Math.max(rehydrate.seq, replayedSeq);
     const buffered = entry.pending;
     entry.pending = [];
+    const covered = coveredOffsets(rehydrate);
     for (const { frame, text } of buffered) {
+      if (isCoveredDelta(frame, covered)) continue;
       if (!this.sendPrepared(socket, entry, frame, text)) {
         if (!this.entries.has(socket)) return false;
       }

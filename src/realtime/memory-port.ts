@@ -4,6 +4,7 @@
  * The daemon adapts the memory layer's service to it; tests implement it over a Store.
  */
 import type { NewMessage, StoredMessage } from '../storage/store.ts';
+import type { TurnLink } from '../storage/turns.ts';
 import type { MemoryStatus } from './protocol.ts';
 
 /** A message to guard and commit to the log/outbox (delivered to the memory service later). */
@@ -16,8 +17,8 @@ export type MemorySubmission = Omit<NewMessage, 'deliveredAtCommit'>;
  * (docs/design.md#storage-failure).
  */
 export type MemorySubmitResult =
-  | { kind: 'ok'; seq: number; duplicate: false; message: StoredMessage }
-  | { kind: 'ok'; seq: number; duplicate: true }
+  | ({ kind: 'ok'; seq: number; duplicate: false; message: StoredMessage } & TurnLink)
+  | ({ kind: 'ok'; seq: number; duplicate: true } & TurnLink)
   | { kind: 'rejected'; code: 'empty_message' | 'bad_request' | 'too_large'; message: string }
   | { kind: 'forbidden_thread' }
   /** The message id exists for another user or thread. */

@@ -12,6 +12,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Store } from '../storage/store.ts';
+import type { AssistantPort } from './assistant-port.ts';
 import type { Verifier } from './auth.ts';
 import {
   type ConnectionOptions,
@@ -55,6 +56,8 @@ interface RealtimeOptions {
   random?: () => number;
   /** How often token expiry is checked, in ms (default 1000). */
   expirySweepMs?: number;
+  /** The assistant (src/assistant), when `assistant.backend` is not `none`. */
+  assistant?: AssistantPort;
 }
 
 /** Bun's WebSocket settings for `listen({ websocket })`. */
@@ -122,6 +125,7 @@ function buildContext(deps: RealtimeOptions, live: LiveState, hub: Hub): Connect
     draining: () => live.draining,
     authorize: deps.authorize ?? (() => true),
     epoch: epochReader(deps.store),
+    ...(deps.assistant === undefined ? {} : { turns: deps.assistant }),
   };
   return cx;
 }

@@ -8,6 +8,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from '../lib/ids.ts';
 import { MEMORY_STATUSES, type MemoryStatus } from '../memory/status.ts';
 import { MESSAGE_ROLES, type MessageRole } from '../storage/store.ts';
+import * as reply from './reply-protocol.ts';
 import { SEARCH_LIMIT_SCHEMA } from './search-limit.ts';
 
 /** The only subprotocol the server answers with (docs/design.md#token-rules). */
@@ -30,27 +31,8 @@ export const ERROR_CODES = [
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Close codes by meaning (docs/design.md#errors-and-close-codes; RFC 6455 §7.4.1 for 1xxx). */
-export const CLOSE = {
-  /** Normal closure. */
-  normal: 1000,
-  /** The server is going away (not a restart). */
-  goingAway: 1001,
-  /** Policy violation (e.g. the client did not offer `lifeline.v1`). */
-  policy: 1008,
-  /** A frame over `server.max_payload_bytes` (Bun sends this itself). */
-  tooBig: 1009,
-  /** An internal error; reconnect with backoff. */
-  internal: 1011,
-  /** Service restart; reconnect after the `reconnect.after_ms` hint. */
-  restart: 1012,
-  /** The token is invalid or expired: refresh it, then reconnect. */
-  refreshToken: 4001,
-  /** Valid token but not allowed (or the identity changed on `auth.refresh`): do not retry. */
-  forbidden: 4003,
-  /** Rate limit, too many sockets for the user, or a slow consumer: back off, then reconnect. */
-  rateLimited: 4008,
-} as const;
+// The close codes live in close-codes.ts (re-exported here).
+export { CLOSE, type CloseCode } from './close-codes.ts';
 
 /** Close reasons sent with 4001 (docs/design.md#websocket). */
 export type TokenFailure = 'token_invalid' | 'token_expired';
@@ -200,6 +182,7 @@ const PageFields = { truncated: Type.Optional(Type.Literal(true)), before: Type.
 export const ThreadView = Type.Object({
   personalization: JsonObject,
   messages: Type.Array(MessageView),
+  replies: Type.Optional(Type.Array(reply.ReplyView)),
   ...PageFields,
 });
 export type ThreadView = Static<typeof ThreadView>;
@@ -220,6 +203,7 @@ export const RehydrateFrame = Type.Object({
   preferences: JsonObject,
   threads: Type.Record(Type.String(), ThreadView),
   memory: Type.Object({ status: MemoryStatusSchema }),
+  assistant: Type.Optional(reply.AssistantView),
 });
 export type RehydrateFrame = Static<typeof RehydrateFrame>;
 
@@ -232,6 +216,7 @@ const AckFrame = Type.Object({
   type: Type.Literal('ack'),
   id: Type.Optional(Type.String()),
   seq: Seq,
+  turn_id: Type.Optional(Type.String()),
 });
 /** `error`: the frame was refused; nothing was persisted. */
 export const ErrorFrame = Type.Object({
@@ -345,6 +330,7 @@ export const SERVER_FRAMES = {
   'auth.expiring': AuthExpiringFrame,
   event: EventPush,
   reconnect: ReconnectFrame,
+  ...reply.REPLY_FRAMES,
 } as const;
 
 /** A pushed event: carries `seq`, is kept in the history and replayed on resume. */
@@ -353,7 +339,8 @@ export type PushFrame =
   | PersonalizationPush
   | MessagePush
   | MemoryPush
-  | EventPush;
+  | EventPush
+  | reply.ReplyPush;
 /** Any frame the server sends, discriminated by `type`: one model per entry of {@link SERVER_FRAMES}. */
 export type ServerFrame = Static<(typeof SERVER_FRAMES)[keyof typeof SERVER_FRAMES]>;
 
@@ -362,11 +349,8 @@ export function isPushFrame(frame: ServerFrame): frame is PushFrame {
   return PUSH_TYPES.has(frame.type);
 }
 const PUSH_TYPES: ReadonlySet<string> = new Set([
-  'preferences',
-  'personalization',
-  'message',
-  'memory',
-  'event',
+  ...['preferences', 'personalization', 'message', 'memory', 'event'],
+  ...reply.REPLY_PUSH_TYPES,
 ]);
 
 /** Builds an `error` frame, echoing `id` only when there is one. */

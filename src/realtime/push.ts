@@ -6,6 +6,7 @@
  * Stored payloads: storage writes `preferences`, `personalization` and `message` itself
  * (storage/events.ts); `memory` {status} and `event` {event, data} are given by their writers.
  */
+import { Value } from '@sinclair/typebox/value';
 import { assert } from '../lib/assert.ts';
 import { messageEventPayload } from '../storage/events.ts';
 import type { StoredMessage } from '../storage/store.ts';
@@ -17,6 +18,7 @@ import {
   type MessageView,
   type PushFrame,
 } from './protocol.ts';
+import { REPLY_FRAMES } from './reply-protocol.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -84,6 +86,11 @@ export function toPushFrame(type: string, seq: number, payload: unknown): PushFr
     case 'event':
       if (typeof payload.event !== 'string') return undefined;
       return { type, seq, event: payload.event, data: payload.data ?? null };
+    case 'reply.start':
+    case 'reply.end': {
+      const frame = { ...payload, type, seq };
+      return Value.Check(REPLY_FRAMES[type], frame) ? (frame as PushFrame) : undefined;
+    }
     default:
       return undefined;
   }

@@ -203,3 +203,58 @@ describe('Hub: closing', () => {
     expect(hub.register('u1', broken)).toBe(false);
   });
 });
+
+describe('reply deltas around the snapshot (docs/protocol.md §5.5)', () => {
+  const delta = (offset: number, text: string): ServerFrame => ({
+    type: 'reply.delta',
+    turn_id: 'turn1',
+    thread_id: 't1',
+    reply_id: 'r1',
+    offset,
+    text,
+  });
+
+  test('deltas buffered before the snapshot that its reply text holds are dropped, later ones sent', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    hub.deliver('u1', delta(0, 'Hello '));
+    hub.deliver('u1', delta(6, 'there '));
+    hub.deliver('u1', delta(12, 'friend'));
+    const frame: RehydrateFrame = {
+      ...rehydrate(3),
+      threads: {
+        t1: {
+          personalization: {},
+          messages: [],
+          replies: [
+            {
+              turn_id: 'turn1',
+              reply_id: 'r1',
+              status: 'streaming',
+              text: 'Hello there ',
+              offset: 12,
+            },
+          ],
+        },
+      },
+      assistant: { status: 'ok' },
+    };
+    expect(hub.completeSnapshot(socket, frame)).toBe(true);
+    hub.deliver('u1', delta(18, '!'));
+    expect(socket.sent.map((f) => (f.type === 'reply.delta' ? f.offset : f.type))).toEqual([
+      'rehydrate',
+      12,
+      18,
+    ]);
+  });
+
+  test('deltas of a reply the snapshot does not show are all sent', () => {
+    const hub = new Hub({ socketsPerUser: 4 });
+    const socket = new FakeSocket();
+    hub.register('u1', socket);
+    hub.deliver('u1', delta(0, 'Hello '));
+    expect(hub.completeSnapshot(socket, rehydrate(3))).toBe(true);
+    expect(socket.sent.map((f) => f.type)).toEqual(['rehydrate', 'reply.delta']);
+  });
+});

@@ -69,6 +69,9 @@ describe('protocol constants (docs/design.md#websocket)', () => {
       'preferences',
       'reconnect',
       'rehydrate',
+      'reply.delta',
+      'reply.end',
+      'reply.start',
       'thread.state',
     ]);
   });
@@ -77,7 +80,15 @@ describe('protocol constants (docs/design.md#websocket)', () => {
     const pushes = Object.keys(SERVER_FRAMES).filter((type) =>
       isPushFrame({ type } as ServerFrame),
     );
-    expect(pushes.sort()).toEqual(['event', 'memory', 'message', 'personalization', 'preferences']);
+    expect(pushes.sort()).toEqual([
+      'event',
+      'memory',
+      'message',
+      'personalization',
+      'preferences',
+      'reply.end',
+      'reply.start',
+    ]);
   });
 
   test('errorFrame leaves id out unless given', () => {
