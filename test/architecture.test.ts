@@ -27,9 +27,11 @@ const LAYERS: Record<string, number> = {
   breaker: 4,
   memory: 5,
   realtime: 6,
-  http: 7,
-  daemon: 8,
-  cli: 9,
+  /** Above realtime: the turn runner commits replies through its pipeline and pushes frames. */
+  assistant: 7,
+  http: 8,
+  daemon: 9,
+  cli: 10,
 };
 /** breaker/ is pure: it may import lib/ only (docs/design.md#layers). */
 const ONLY_LIB = new Set(['breaker']);

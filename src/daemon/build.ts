@@ -29,6 +29,7 @@ import {
 import { CLOSE } from '../realtime/protocol.ts';
 import type { StorageHandle } from '../storage/open-storage.ts';
 import { adminPortOf, memoryPortOf, readinessOf, recordTransitions } from './adapters.ts';
+import { assistantOf } from './assistant.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
 import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
@@ -75,16 +76,19 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
   const memoryPort = memoryPortOf(memory);
   const hub = createHub(config, logger);
   const cluster = clusterOf(input, hub, memory);
+  const fanout = cluster?.fanout ?? new InProcessFanout(logger);
+  const assistant = assistantOf({ ...input, memory: memoryPort, fanout, hub });
   const realtime = createRealtime({
     config,
     store: cluster === undefined ? store : observingSnapshots(store, cluster.fanout),
     memory: memoryPort,
     verifier: await verifierOf(config, storage.devJwtSecret, input.clock),
     hub,
-    fanout: cluster?.fanout ?? new InProcessFanout(logger),
+    fanout,
     metrics,
     logger,
     clock: input.clock,
+    ...(assistant === undefined ? {} : { assistant }),
   });
   if (cluster !== undefined) instanceInfo(metrics, cluster.instanceId);
   runtime.onChange((next) => applyLive(next, memory, realtime, logger));
@@ -102,6 +106,9 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
   });
   const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster });
   memory.start();
+  void assistant
+    ?.start()
+    .catch((error: unknown) => logger.error('assistant start failed', { error }));
   return {
     app,
     memory,
@@ -110,6 +117,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     phase,
     cluster,
     beforeClose: async (deadlineMs) => {
+      await assistant?.stop();
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
       // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
       // 503 (every other route answers 503 too, docs/design.md#operations).

@@ -4,6 +4,7 @@
  * 127.0.0.1. `await using h = await startRealtime()`.
  */
 import type { AnyElysia } from 'elysia';
+import { TurnRunner, type TurnRunnerOptions } from '../../src/assistant/runner.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createApp } from '../../src/http/app.ts';
@@ -14,6 +15,7 @@ import { hasLoneSurrogate, hasNul, isBlank, utf8Bytes } from '../../src/lib/text
 import { createMetrics, type Metrics } from '../../src/metrics/registry.ts';
 import { createVerifier, mintToken, type VerifierOptions } from '../../src/realtime/auth.ts';
 import { InProcessFanout } from '../../src/realtime/fanout.ts';
+import type { Hub } from '../../src/realtime/hub.ts';
 import type {
   MemoryPort,
   MemorySearchHit,
@@ -95,6 +97,11 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Extra plugins (API, admin) built from the harness parts. */
   plugins?: (parts: HarnessParts) => unknown[];
+  /**
+   * Runs the demo assistant (`assistant.backend = "demo"` unless `configure` set another) with
+   * these runner settings.
+   */
+  assistant?: Partial<Pick<TurnRunnerOptions, 'wordDelayMs' | 'persistEveryMs' | 'retryDelayMs'>>;
 }
 
 /** What plugins are built from. */
@@ -105,6 +112,8 @@ export interface HarnessParts {
   realtime: Realtime;
   metrics: Metrics;
   clock: Clock;
+  /** The demo assistant's runner, when {@link HarnessOptions.assistant} was given. */
+  assistant?: TurnRunner;
 }
 
 /** A running server. */
@@ -129,6 +138,34 @@ export function defaultConfig(): Config {
   return loaded.config;
 }
 
+/** The demo runner over the harness's parts, when asked for. */
+function assistantFor(
+  options: HarnessOptions,
+  parts: {
+    config: Config;
+    store: Store;
+    memory: StoreMemory;
+    hub: Hub;
+    fanout: InProcessFanout;
+    clock: Clock;
+  },
+): TurnRunner | undefined {
+  if (options.assistant === undefined) return undefined;
+  if (parts.config.assistant.backend === 'none') parts.config.assistant.backend = 'demo';
+  return new TurnRunner({
+    store: parts.store,
+    memory: parts.memory,
+    fanOut: (userId, frame) => parts.fanout.publish(userId, frame),
+    deliver: (userId, frame) => {
+      parts.hub.deliver(userId, frame);
+    },
+    config: () => parts.config,
+    clock: parts.clock,
+    logger: options.logger ?? silentLogger,
+    ...options.assistant,
+  });
+}
+
 /** Starts a server on a free port. */
 export async function startRealtime(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? systemClock;
@@ -144,19 +181,31 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
     leewayS: options.verifier?.leewayS ?? config.auth.leeway_s,
     clock,
   });
+  const hub = createHub(config, options.logger ?? silentLogger);
+  const fanout = new InProcessFanout();
+  const assistant = assistantFor(options, { config, store, memory, hub, fanout, clock });
   const realtime = createRealtime({
     config,
     store,
     memory,
     verifier,
-    hub: createHub(config, options.logger ?? silentLogger),
-    fanout: new InProcessFanout(),
+    hub,
+    fanout,
+    ...(assistant === undefined ? {} : { assistant }),
     metrics,
     logger: options.logger ?? silentLogger,
     clock,
     ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
   });
-  const parts: HarnessParts = { config, store, memory, realtime, metrics, clock };
+  const parts: HarnessParts = {
+    config,
+    store,
+    memory,
+    realtime,
+    metrics,
+    clock,
+    ...(assistant === undefined ? {} : { assistant }),
+  };
   const app = createApp({
     readiness: {
       phase: () => 'ready',
@@ -191,6 +240,7 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
       return `${wsUrl}?${params}`;
     },
     async [Symbol.asyncDispose]() {
+      await assistant?.stop();
       realtime.stop();
       await app.stop(true);
       await db[Symbol.asyncDispose]();
