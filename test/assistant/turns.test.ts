@@ -190,6 +190,22 @@ describe('assistant turns (demo backend)', () => {
     });
   }
 
+  test('a thread’s turns run one at a time, in message order', async () => {
+    await using h = await start({ assistant: { wordDelayMs: 1 } });
+    const { client } = await connect(await h.urlFor('u1', { thread: 't1' }));
+    const sent = [userMessage('first'), userMessage('second'), userMessage('third')];
+    for (const frame of sent) client.send(frame);
+    const seen: string[] = [];
+    while (seen.filter((entry) => entry.startsWith('end')).length < sent.length) {
+      const frame = await client.next<Frame>();
+      const index = sent.findIndex((m) => m.id === frame.message_id);
+      if (frame.type === 'reply.start') seen.push(`start ${index}`);
+      if (frame.type === 'reply.end') seen.push(`end ${seen.at(-1)?.split(' ')[1]}`);
+    }
+    expect(seen).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
+    await client.close();
+  });
+
   test('an attempt interrupted by a restart is retried with a new reply id; one assistant message', async () => {
     await using h = await start();
     const id = crypto.randomUUID();
