@@ -19,7 +19,7 @@ export function demoReply(content: string, memories: readonly string[]): string 
 }
 
 /** `text` cut into words, each with the spaces after it: their concatenation is `text`. */
-export function wordsOf(text: string): string[] {
+function wordsOf(text: string): string[] {
   return text.match(/\s*\S+\s*/gu) ?? [];
 }
 

@@ -127,6 +127,22 @@ export class Hub {
   }
 
   /** Forgets a socket (call from the close handler); safe to call twice. */
+  /**
+   * Sends a frame to every socket of `userId`, serialised once (the assistant's live `reply.delta`
+   * path); returns how many sockets took it.
+   */
+  deliver(userId: string, frame: ServerFrame): number {
+    const sockets = this.users.get(userId);
+    if (sockets === undefined) return 0;
+    const text = JSON.stringify(frame);
+    let delivered = 0;
+    for (const socket of [...sockets]) {
+      const entry = this.entries.get(socket);
+      if (entry !== undefined && this.sendPrepared(socket, entry, frame, text)) delivered += 1;
+    }
+    return delivered;
+  }
+
   unregister(socket: SocketLike): void {
     const entry = this.entries.get(socket);
     if (entry === undefined) return;

@@ -59,13 +59,12 @@ export const ReplyEndPush = Type.Object({
 export type ReplyEndPush = Static<typeof ReplyEndPush>;
 
 /** `reply.delta`: more reply text; `offset` is the UTF-8 byte length of the text before it. */
-export const ReplyDeltaFrame = Type.Object({
+const ReplyDeltaFrame = Type.Object({
   type: Type.Literal('reply.delta'),
   ...ReplyIds,
   offset: Type.Integer({ minimum: 0 }),
   text: Type.String(),
 });
-export type ReplyDeltaFrame = Static<typeof ReplyDeltaFrame>;
 
 /** An open reply in `rehydrate`: the text so far, `offset` its UTF-8 byte length. */
 export const ReplyView = Type.Object({

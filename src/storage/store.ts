@@ -1,7 +1,6 @@
 /**
- * @module The storage interfaces the rest of lifeline codes against. Every method is asynchronous
- * so a PostgreSQL adapter can be added for cluster mode (docs/design.md#operations) without
- * touching callers. Each write resolves only after its transaction is durably committed; a storage
+ * @module The storage interfaces the rest of lifeline codes against, all asynchronous (one contract
+ * for SQLite and PostgreSQL, docs/design.md#operations). Each write resolves only after its transaction is durably committed; a storage
  * failure (disk full, I/O error, read-only) rejects with LifelineError code `unavailable`
  * (docs/design.md#storage-failure).
  */

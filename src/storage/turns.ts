@@ -92,7 +92,7 @@ export const TURN_COLUMN_LIST: ReadonlyArray<[column: string, field: keyof Store
 ];
 
 /** The columns an update may set, by field. */
-export const TURN_UPDATE_COLUMNS: Record<keyof TurnUpdate, string> = {
+const TURN_UPDATE_COLUMNS: Record<keyof TurnUpdate, string> = {
   status: 'status',
   attempt: 'attempt',
   replyId: 'reply_id',
