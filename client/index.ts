@@ -277,10 +277,10 @@ class Client implements LifelineClient, ConnectionHost {
     this.events.emit('push', { frame, replayed: outcome === 'replayed' });
   }
 
-  private handleAck(frame: { id?: string; seq: number }): void {
+  private handleAck(frame: { id?: string; seq?: number }): void {
     if (frame.id === undefined) return;
     const waiter = this.waiters.get(frame.id);
-    if (waiter?.frame.type === 'message') {
+    if (waiter?.frame.type === 'message' && frame.seq !== undefined) {
       const message = waiter.frame as MessageFrame;
       this.queue.remove(message.id);
       const createdAt = new Date(this.timers.now()).toISOString();

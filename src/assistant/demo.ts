@@ -4,12 +4,13 @@
  * sees a streamed, resumable answer with nothing else to run (docs/decisions.md "Assistant turns,
  * first slice").
  */
+import type { AttemptSource } from './source.ts';
 
 /** About 20 words a second. */
-export const DEMO_WORD_DELAY_MS = 50;
+const DEMO_WORD_DELAY_MS = 50;
 
 /** The demo's whole reply to `content`, given the contents of the memory hits. */
-export function demoReply(content: string, memories: readonly string[]): string {
+function demoReply(content: string, memories: readonly string[]): string {
   const said = content.trim().replace(/\s+/g, ' ');
   const recall =
     memories.length === 0
@@ -23,24 +24,31 @@ function wordsOf(text: string): string[] {
   return text.match(/\s*\S+\s*/gu) ?? [];
 }
 
-/** A source of reply chunks; resolves each chunk after its pace delay, or undefined at the end. */
-export interface ReplyStream {
-  next(): Promise<string | undefined>;
+/** The demo assistant as an {@link AttemptSource}: the reply word by word, every `delayMs`. */
+export function demoSource(delayMs: number = DEMO_WORD_DELAY_MS): AttemptSource {
+  return async (_turnId, body, onText, signal) => {
+    const memories = body.memory.results
+      .map((hit) => hit.content)
+      .filter((content): content is string => typeof content === 'string');
+    for (const word of wordsOf(demoReply(body.message.content, memories))) {
+      if (delayMs > 0) await pause(delayMs, signal);
+      if (signal.aborted) return { kind: 'aborted' };
+      await onText(word);
+    }
+    return { kind: 'complete' };
+  };
 }
 
-/** Streams `text` word by word, one word every `delayMs` (0: as fast as the event loop). */
-export function demoStream(
-  text: string,
-  delayMs: number,
-  sleep: (ms: number) => Promise<void>,
-): ReplyStream {
-  const words = wordsOf(text);
-  let index = 0;
-  return {
-    async next() {
-      if (index >= words.length) return undefined;
-      if (delayMs > 0) await sleep(delayMs);
-      return words[index++];
-    },
-  };
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

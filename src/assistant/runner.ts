@@ -1,55 +1,48 @@
 /**
- * @module The turn runner (docs/protocol.md "Assistant replies"): takes the queued turns of each
- * thread one at a time, in message order, threads in parallel up to `assistant.max_in_flight`, and
- * streams each reply to every tab of the user: `reply.start` (history), `reply.delta` (live only,
- * through the hub), then the reply committed as an `assistant` message through the one message
- * pipeline (ending its turn in the same transaction) and `reply.end` (history). The text so far is
- * persisted at most every `persistEveryMs`, so a restart retries the attempt (attempt + 1, new
- * reply id) and `rehydrate` shows the text so far from memory.
+ * @module The turn runner (docs/assistant.md "A turn"): takes the open turns of each thread one at
+ * a time, in message order, threads in parallel up to `assistant.max_in_flight`. Before each attempt
+ * it checks the turn's time to live and attempt budget, waits out the retry schedule, and asks the
+ * assistant's circuit for a permit (an open circuit uses up no attempts). An attempt that fails
+ * because the assistant is unavailable is retried (retry.ts); every other end is final. With
+ * `on_new_message = "interrupt"` a new user message cancels the thread's earlier open turns.
  *
  * The layer sits between realtime (whose pipeline, frames and hub it uses) and http.
  */
 import type { Config } from '../config/schema.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { Logger } from '../lib/log.ts';
 import { utf8Bytes } from '../lib/text.ts';
 import type { AssistantPort } from '../realtime/assistant-port.ts';
-import type { MemoryPort } from '../realtime/memory-port.ts';
-import { commitMessage, type MessagePipelineOptions } from '../realtime/message-pipeline.ts';
-import type { PushFrame, ServerFrame } from '../realtime/protocol.ts';
-import { messageView, toPushFrame } from '../realtime/push.ts';
-import type { AssistantStatus, ReplyEndStatus, ReplyView } from '../realtime/reply-protocol.ts';
+import type { AssistantStatus, ReplyView } from '../realtime/reply-protocol.ts';
 import type { Store } from '../storage/store.ts';
 import type { StoredTurn } from '../storage/turns.ts';
-import { DEMO_WORD_DELAY_MS, demoReply, demoStream } from './demo.ts';
+import {
+  endTurn,
+  endWithReply,
+  type LiveReply,
+  replySink,
+  runSource,
+  startAttempt,
+  type TurnContext,
+} from './attempt.ts';
+import type { AssistantCircuit, CircuitPermit } from './circuit.ts';
+import { retryDelayMs } from './retry.ts';
+import type { AttemptEnd, AttemptSource } from './source.ts';
+import { buildTurnRequest, type TurnRequestOptions } from './turn-request.ts';
+import { TurnWaits } from './waits.ts';
 
 /** What the runner needs. */
-export interface TurnRunnerOptions {
-  store: Pick<Store, 'readTurn' | 'openTurns' | 'updateTurn' | 'appendEvent' | 'recentMessages'>;
-  memory: Pick<MemoryPort, 'submit' | 'search'>;
-  /** Publishes a history event (reply.start, reply.end, the reply message) to the user's sockets. */
-  fanOut(userId: string, frame: PushFrame): Promise<void>;
-  /** Sends a live frame (reply.delta) to every socket of the user (the hub's deliver). */
-  deliver(userId: string, frame: ServerFrame): void;
+export interface TurnRunnerOptions extends TurnContext {
+  store: TurnContext['store'] & Pick<Store, 'readTurn' | 'openTurns' | 'readSnapshot'>;
+  memory: TurnContext['memory'] & TurnRequestOptions['memory'];
   config(): Config;
-  clock: Clock;
-  logger: Logger;
-  /** Pause between demo words (default {@link DEMO_WORD_DELAY_MS}; tests set their own). */
-  wordDelayMs?: number;
-  /** Longest time the streamed text goes unpersisted (default 250 ms). */
-  persistEveryMs?: number;
-  /** Waits between retries of a failed attempt (default 1 s). */
-  retryDelayMs?: number;
-}
-
-/** An attempt in progress: what `rehydrate` shows of it. */
-interface LiveReply {
-  userId: string;
-  threadId: string;
-  turnId: string;
-  replyId: string;
-  text: string;
-  offset: number;
+  /** What answers: the HTTP backend or the demo. */
+  source: AttemptSource;
+  /** The assistant's circuit (the HTTP backend); absent for the demo, which cannot be down. */
+  circuit?: AssistantCircuit;
+  /** The daemon's own base URL, for `reply_url` (read per request: the port may be picked late). */
+  baseUrl(): string;
+  /** Called when a deferred turn is cancelled (the HTTP backend announces it). */
+  onDeferredCancel?(turnId: string): void;
+  random?: () => number;
 }
 
 interface ThreadQueue {
@@ -59,16 +52,22 @@ interface ThreadQueue {
   running: boolean;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Why a turn's controller was aborted. */
+type StopReason = 'cancel' | 'stop';
 
-/** The demo assistant's turn runner; implements the realtime layer's {@link AssistantPort}. */
+/** Runs turns; implements the realtime layer's {@link AssistantPort}. */
 export class TurnRunner implements AssistantPort {
   private readonly threads = new Map<string, ThreadQueue>();
+  /** Replies of turns being worked on, by turn id. */
   private readonly live = new Map<string, LiveReply>();
+  /** The controller of each turn being worked on (waiting or streaming). */
+  private readonly controllers = new Map<string, AbortController>();
   private readonly ready: string[] = [];
   private inFlight = 0;
   private stopped = false;
   private readonly idle = new Set<Promise<void>>();
+  /** Deferred turns waiting for their upload (uploads.ts drives them). */
+  readonly waits = new TurnWaits();
 
   constructor(private readonly options: TurnRunnerOptions) {}
 
@@ -77,12 +76,21 @@ export class TurnRunner implements AssistantPort {
   }
 
   status(): AssistantStatus {
-    return this.enabled() ? 'ok' : 'none';
+    if (!this.enabled()) return 'none';
+    return this.options.circuit?.status() ?? 'ok';
+  }
+
+  /** Called on each change of {@link status} (the circuit's). */
+  onStatusChange(listener: (status: AssistantStatus) => void): () => void {
+    return this.options.circuit?.onStatusChange(listener) ?? (() => {});
   }
 
   queued(userId: string, threadId: string, turnId: string): void {
     if (this.stopped) return;
     const queue = this.threads.get(threadId) ?? { userId, waiting: new Set(), running: false };
+    if (this.options.config().assistant.on_new_message === 'interrupt') {
+      for (const earlier of queue.waiting) void this.cancel(userId, earlier);
+    }
     queue.waiting.add(turnId);
     this.threads.set(threadId, queue);
     this.schedule(threadId);
@@ -91,26 +99,52 @@ export class TurnRunner implements AssistantPort {
   replies(userId: string, threadIds: readonly string[]): Record<string, ReplyView[]> {
     const out: Record<string, ReplyView[]> = {};
     for (const threadId of threadIds) {
-      const views: ReplyView[] = [];
-      for (const reply of this.live.values()) {
-        if (reply.threadId !== threadId || reply.userId !== userId) continue;
-        views.push({
-          turn_id: reply.turnId,
-          reply_id: reply.replyId,
-          status: 'streaming',
-          text: reply.text,
-          offset: reply.offset,
-        });
-      }
       const queue = this.threads.get(threadId);
-      if (queue?.userId === userId) {
-        for (const turnId of queue.waiting) {
-          views.push({ turn_id: turnId, status: 'queued', text: '', offset: 0 });
-        }
-      }
+      if (queue?.userId !== userId) continue;
+      const views: ReplyView[] = [];
+      for (const turnId of queue.waiting) views.push(this.viewOf(turnId));
       if (views.length > 0) out[threadId] = views;
     }
     return out;
+  }
+
+  /** The live view of an open turn this runner holds, or undefined. */
+  liveReply(turnId: string): LiveReply | undefined {
+    return this.live.get(turnId);
+  }
+
+  private viewOf(turnId: string): ReplyView {
+    const reply = this.live.get(turnId);
+    if (reply === undefined || reply.status === 'queued') {
+      return { turn_id: turnId, status: 'queued', text: '', offset: 0 };
+    }
+    const { replyId, text, offset } = reply;
+    return { turn_id: turnId, reply_id: replyId, status: 'streaming', text, offset };
+  }
+
+  /**
+   * Cancels a turn of `userId`: `forbidden` for another user's turn, `unknown` for none, `done` when
+   * it had already ended (idempotent), else `cancelled` (its `reply.end` follows).
+   */
+  async cancel(
+    userId: string,
+    turnId: string,
+  ): Promise<'cancelled' | 'done' | 'forbidden' | 'unknown'> {
+    const turn = await this.options.store.readTurn(turnId);
+    if (turn === null) return 'unknown';
+    if (turn.userId !== userId) return 'forbidden';
+    if (turn.status !== 'queued' && turn.status !== 'streaming' && turn.status !== 'deferred') {
+      return 'done';
+    }
+    const controller = this.controllers.get(turnId);
+    if (controller !== undefined) {
+      controller.abort('cancel' satisfies StopReason);
+      return 'cancelled';
+    }
+    // Not being worked on (waiting behind an earlier turn of its thread): end it here.
+    this.threads.get(turn.threadId)?.waiting.delete(turnId);
+    await endTurn(this.options, turn, turn.replyId, 'cancelled', turn.text);
+    return 'cancelled';
   }
 
   /** Picks up the turns left open by the last run (interrupted attempts are retried). */
@@ -123,6 +157,8 @@ export class TurnRunner implements AssistantPort {
   /** Stops taking turns; a streaming attempt stops where it is and is retried on the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const controller of this.controllers.values())
+      controller.abort('stop' satisfies StopReason);
     await Promise.allSettled([...this.idle]);
   }
 
@@ -135,7 +171,7 @@ export class TurnRunner implements AssistantPort {
     }
     queue.running = true;
     this.inFlight += 1;
-    const run = this.drainThread(threadId, queue).finally(() => {
+    const run = this.drainThread(queue).finally(() => {
       this.idle.delete(run);
       queue.running = false;
       this.inFlight -= 1;
@@ -148,163 +184,197 @@ export class TurnRunner implements AssistantPort {
   }
 
   /** Runs the thread's waiting turns, lowest message seq first, until none is left. */
-  private async drainThread(threadId: string, queue: ThreadQueue): Promise<void> {
+  private async drainThread(queue: ThreadQueue): Promise<void> {
     while (!this.stopped && queue.waiting.size > 0) {
       const turns: StoredTurn[] = [];
-      for (const turnId of queue.waiting) {
+      for (const turnId of [...queue.waiting]) {
         const turn = await this.options.store.readTurn(turnId);
-        if (turn === null || (turn.status !== 'queued' && turn.status !== 'streaming')) {
-          queue.waiting.delete(turnId);
-        } else turns.push(turn);
+        const open =
+          turn?.status === 'queued' || turn?.status === 'streaming' || turn?.status === 'deferred';
+        if (turn === null || !open) queue.waiting.delete(turnId);
+        else turns.push(turn);
       }
       turns.sort((a, b) => a.messageSeq - b.messageSeq);
       const turn = turns[0];
       if (turn === undefined) return;
-      const done = await this.runTurn(turn).catch((error: unknown) => {
-        this.options.logger.error('assistant turn failed', {
-          error,
-          turn_id: turn.turnId,
-          threadId,
-        });
-        return false;
-      });
-      if (done) queue.waiting.delete(turn.turnId);
-      else if (!this.stopped) await sleep(this.options.retryDelayMs ?? 1000);
-    }
-  }
-
-  /** One attempt of `turn`; true when the turn ended (false: retry it). */
-  private async runTurn(turn: StoredTurn): Promise<boolean> {
-    const { store, config } = this.options;
-    const attempt = turn.attempt + 1;
-    if (attempt > config().assistant.max_attempts) {
-      await this.endTurn(turn, crypto.randomUUID(), 'failed', '', 'gave up after max_attempts');
-      return true;
-    }
-    const replyId = crypto.randomUUID();
-    await store.updateTurn(turn.turnId, { status: 'streaming', attempt, replyId, text: '' });
-    await this.push(turn.userId, 'reply.start', {
-      turn_id: turn.turnId,
-      thread_id: turn.threadId,
-      reply_id: replyId,
-      message_id: turn.messageId,
-    });
-    const reply: LiveReply = { ...turn, replyId, text: '', offset: 0 };
-    this.live.set(turn.turnId, reply);
-    try {
-      if (!(await this.stream(turn, reply))) return false;
-      if (reply.text === '') return await this.endTurn(turn, replyId, 'empty', '');
-      return await this.complete(turn, reply);
-    } finally {
-      this.live.delete(turn.turnId);
-    }
-  }
-
-  /** Streams the demo reply into `reply`; false when stopped midway. */
-  private async stream(turn: StoredTurn, reply: LiveReply): Promise<boolean> {
-    const { store, memory, config, clock } = this.options;
-    const history = await store.recentMessages(turn.threadId, config().assistant.history_messages);
-    const asked = history.find((m) => m.id === turn.messageId)?.content ?? '';
-    const limit = config().assistant.memory_results;
-    const found =
-      limit === 0 || asked.trim() === ''
-        ? { results: [] }
-        : await memory.search({
-            userId: turn.userId,
-            threadId: turn.threadId,
-            query: asked,
-            limit,
-          });
-    const memories = found.results
-      .filter((hit) => hit.uuid !== turn.messageId)
-      .map((h) => h.content);
-    const source = demoStream(
-      demoReply(asked, memories),
-      this.options.wordDelayMs ?? DEMO_WORD_DELAY_MS,
-      sleep,
-    );
-    let persistedAt = clock.monoMs();
-    for (let chunk = await source.next(); chunk !== undefined; chunk = await source.next()) {
-      if (this.stopped) return false;
-      this.options.deliver(turn.userId, {
-        type: 'reply.delta',
-        turn_id: turn.turnId,
-        thread_id: turn.threadId,
-        reply_id: reply.replyId,
-        offset: reply.offset,
-        text: chunk,
-      });
-      reply.text += chunk;
-      reply.offset += utf8Bytes(chunk);
-      if (clock.monoMs() - persistedAt >= (this.options.persistEveryMs ?? 250)) {
-        persistedAt = clock.monoMs();
-        await store.updateTurn(turn.turnId, { text: reply.text });
+      const controller = new AbortController();
+      this.controllers.set(turn.turnId, controller);
+      try {
+        await this.runTurn(turn, controller.signal);
+      } catch (error) {
+        // A storage failure: the turn stays open and is taken again after a pause.
+        this.options.logger.error('assistant turn failed', { error, turn_id: turn.turnId });
+        await this.waits.sleep(1000, controller.signal);
+      } finally {
+        this.controllers.delete(turn.turnId);
+        this.live.delete(turn.turnId);
       }
+      if (!this.stopped && !(await this.stillOpen(turn.turnId))) queue.waiting.delete(turn.turnId);
     }
-    return !this.stopped;
   }
 
-  /** Commits the reply as an assistant message (ending the turn) and pushes `reply.end`. */
-  private async complete(turn: StoredTurn, reply: LiveReply): Promise<boolean> {
-    const pipeline: MessagePipelineOptions = {
-      memory: this.options.memory,
-      fanOut: (userId, frame) => this.options.fanOut(userId, frame),
-    };
-    const result = await commitMessage(pipeline, {
-      userId: turn.userId,
-      threadId: turn.threadId,
-      id: reply.replyId,
-      role: 'assistant',
-      content: reply.text,
-      completesTurn: turn.turnId,
-    });
-    if (result.kind !== 'ok') {
-      return this.endTurn(
-        turn,
-        reply.replyId,
-        'failed',
-        reply.text,
-        `reply refused: ${result.kind}`,
-      );
-    }
-    const message = result.duplicate ? undefined : messageView(result.message);
-    await this.push(turn.userId, 'reply.end', {
-      turn_id: turn.turnId,
-      thread_id: turn.threadId,
-      reply_id: reply.replyId,
-      status: 'complete',
-      ...(message === undefined ? {} : { message }),
-    });
-    return true;
+  private async stillOpen(turnId: string): Promise<boolean> {
+    const turn = await this.options.store.readTurn(turnId);
+    return turn?.status === 'queued' || turn?.status === 'streaming' || turn?.status === 'deferred';
   }
 
-  /** Ends a turn without a committed reply. */
-  private async endTurn(
+  /** Works on `turn` until it ends or the runner stops. */
+  private async runTurn(initial: StoredTurn, signal: AbortSignal): Promise<void> {
+    let turn = initial;
+    // A deferred turn keeps the text uploaded so far (an upload resumes from its offset).
+    const kept = turn.status === 'deferred' ? turn.text : '';
+    this.live.set(turn.turnId, {
+      ...turn,
+      replyId: turn.replyId ?? '',
+      text: kept,
+      offset: utf8Bytes(kept),
+      status: 'queued',
+    });
+    for (;;) {
+      if (signal.aborted) return this.aborted(turn, signal);
+      const { assistant } = this.options.config();
+      const expiresAt = turn.createdAtWallMs + assistant.turn_ttl_s * 1000;
+      const now = this.options.clock.wallMs();
+      if (now >= expiresAt) {
+        return endTurn(this.options, turn, turn.replyId, 'expired', turn.text, {
+          code: 'expired',
+          message: `no reply within assistant.turn_ttl_s (${assistant.turn_ttl_s} s)`,
+        });
+      }
+      if (turn.status === 'deferred') return this.awaitUpload(turn, expiresAt, signal);
+      if (turn.attempt >= assistant.max_attempts) {
+        return endTurn(this.options, turn, turn.replyId, 'failed', turn.text, {
+          code: 'max_attempts',
+          message: `the assistant did not answer in ${turn.attempt} attempts (assistant.max_attempts)`,
+        });
+      }
+      const notBefore = Math.min(turn.nextAttemptAtWallMs ?? 0, expiresAt);
+      if (notBefore > now) {
+        await this.waits.sleep(notBefore - now, signal);
+        continue;
+      }
+      const permit =
+        this.options.circuit === undefined ? NO_CIRCUIT : this.options.circuit.acquire();
+      if (permit === null) {
+        await this.waits.sleep(
+          Math.min(this.options.circuit?.waitMs() ?? 250, expiresAt - now),
+          signal,
+        );
+        continue;
+      }
+      const next = await this.attempt(turn, permit, signal);
+      if (next === null) return;
+      turn = next;
+    }
+  }
+
+  /** One attempt; the turn as it stands when it must be tried again, else null (it ended). */
+  private async attempt(
     turn: StoredTurn,
-    replyId: string,
-    status: ReplyEndStatus,
-    text: string,
-    error?: string,
-  ): Promise<boolean> {
-    await this.options.store.updateTurn(turn.turnId, { status, text, error: error ?? null });
-    await this.push(turn.userId, 'reply.end', {
-      turn_id: turn.turnId,
-      thread_id: turn.threadId,
-      reply_id: replyId,
-      status,
-      ...(error === undefined ? {} : { error: { code: status, message: error } }),
-    });
-    return true;
+    permit: CircuitPermit,
+    signal: AbortSignal,
+  ): Promise<StoredTurn | null> {
+    const attempt = turn.attempt + 1;
+    const body = await buildTurnRequest(
+      { ...this.options, config: this.options.config(), baseUrl: this.options.baseUrl() },
+      turn,
+      attempt,
+    );
+    if (body === null) {
+      permit.succeeded();
+      await endTurn(this.options, turn, turn.replyId, 'failed', '', {
+        code: 'message_gone',
+        message: 'the message this turn answers is no longer stored',
+      });
+      return null;
+    }
+    const reply = await startAttempt(this.options, turn, attempt);
+    this.live.set(turn.turnId, reply);
+    const sink = replySink(this.options, reply, () => permit.succeeded());
+    const end = await runSource(this.options.source, body, sink, signal);
+    const started = { ...turn, attempt, replyId: reply.replyId, text: reply.text };
+    return this.settle(started, reply, end, permit, signal);
   }
 
-  /** Records a history event and pushes it. */
-  private async push(
-    userId: string,
-    type: string,
-    payload: Record<string, unknown>,
+  /** Acts on how an attempt ended. */
+  private async settle(
+    turn: StoredTurn,
+    reply: LiveReply,
+    end: AttemptEnd,
+    permit: CircuitPermit,
+    signal: AbortSignal,
+  ): Promise<StoredTurn | null> {
+    const cx = this.options;
+    if (end.kind === 'unavailable') {
+      permit.failed(end.message, end.retryAfterMs);
+      const wait = retryDelayMs(turn.attempt, end.retryAfterMs, cx.random);
+      const nextAttemptAtWallMs = cx.clock.wallMs() + wait;
+      await cx.store.updateTurn(turn.turnId, {
+        status: 'queued',
+        nextAttemptAtWallMs,
+        text: '',
+        error: `unavailable: ${end.message}`,
+      });
+      cx.logger.warn('assistant attempt failed; retrying', {
+        turn_id: turn.turnId,
+        attempt: turn.attempt,
+        retry_in_ms: wait,
+        error: end.message,
+      });
+      reply.status = 'queued';
+      return { ...turn, status: 'queued', nextAttemptAtWallMs, text: '' };
+    }
+    if (end.kind === 'failed' && end.code === 'idle_timeout') permit.failed(end.message);
+    else permit.succeeded();
+    switch (end.kind) {
+      case 'complete':
+        await endWithReply(cx, turn, reply, 'complete', end.metadata);
+        return null;
+      case 'empty':
+        await endTurn(cx, turn, reply.replyId, 'empty', '');
+        return null;
+      case 'cancelled':
+        await endWithReply(cx, turn, reply, 'cancelled');
+        return null;
+      case 'failed':
+        await endTurn(cx, turn, reply.replyId, 'failed', reply.text, {
+          code: end.code,
+          message: end.status === undefined ? end.message : `${end.message} (HTTP ${end.status})`,
+        });
+        return null;
+      case 'deferred':
+        await cx.store.updateTurn(turn.turnId, { status: 'deferred', text: '' });
+        reply.status = 'queued';
+        return { ...turn, status: 'deferred', text: '' };
+      case 'aborted':
+        await this.aborted(turn, signal, reply);
+        return null;
+    }
+  }
+
+  /** The turn's controller fired: a cancel ends it, a stop leaves it for the next start. */
+  private async aborted(turn: StoredTurn, signal: AbortSignal, reply?: LiveReply): Promise<void> {
+    if (signal.reason !== 'cancel') return;
+    if (turn.status === 'deferred') this.options.onDeferredCancel?.(turn.turnId);
+    if (reply !== undefined) return endWithReply(this.options, turn, reply, 'cancelled');
+    return endTurn(this.options, turn, turn.replyId, 'cancelled', '');
+  }
+
+  /** A deferred turn: waits for its upload (uploads.ts), its expiry or a cancel. */
+  private async awaitUpload(
+    turn: StoredTurn,
+    expiresAt: number,
+    signal: AbortSignal,
   ): Promise<void> {
-    const seq = await this.options.store.appendEvent(userId, type, payload);
-    const frame = toPushFrame(type, seq, payload);
-    if (frame !== undefined) await this.options.fanOut(userId, frame);
+    const outcome = await this.waits.upload(
+      turn.turnId,
+      expiresAt - this.options.clock.wallMs(),
+      signal,
+    );
+    if (outcome === 'timeout') return; // the loop's next pass ends it expired
+    if (outcome === 'aborted') return this.aborted(turn, signal, this.live.get(turn.turnId));
   }
 }
+
+/** The permit of a source that has no circuit. */
+const NO_CIRCUIT: CircuitPermit = { succeeded: () => {}, failed: () => {} };

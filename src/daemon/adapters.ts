@@ -88,6 +88,7 @@ export function memoryPortOf(memory: MemoryService): MemoryPort {
         })),
       };
     },
+    context: (userId, threadId) => memory.context(userId, threadId),
     status: () => memory.status(),
     onStatusChange: (listener) => memory.onStatusChange((status) => listener(status)),
   };

@@ -77,7 +77,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
   const hub = createHub(config, logger);
   const cluster = clusterOf(input, hub, memory);
   const fanout = cluster?.fanout ?? new InProcessFanout(logger);
-  const assistant = assistantOf({ ...input, memory: memoryPort, fanout, hub });
+  const assistant = await assistantOf({ ...input, memory: memoryPort, fanout, hub });
   const realtime = createRealtime({
     config,
     store: cluster === undefined ? store : observingSnapshots(store, cluster.fanout),

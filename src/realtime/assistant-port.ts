@@ -16,4 +16,11 @@ export interface AssistantPort extends TurnQueuePort {
    * shows and the deltas the socket gets after it (the hub drops buffered ones it covers).
    */
   replies(userId: string, threadIds: readonly string[]): Record<string, ReplyView[]>;
+  /**
+   * Cancels a turn of `userId`: `forbidden` for another user's turn, `unknown` for none, `done`
+   * when it had already ended (idempotent), else `cancelled` (its `reply.end` follows).
+   */
+  cancel(userId: string, turnId: string): Promise<'cancelled' | 'done' | 'forbidden' | 'unknown'>;
+  /** Called on each change of {@link status}; returns the unsubscribe function. */
+  onStatusChange(listener: (status: AssistantStatus) => void): () => void;
 }

@@ -25,6 +25,7 @@ import {
   type PersonalizationSetFrame,
   type PreferencesSetFrame,
   type PushFrame,
+  type ReplyCancelFrame,
   type ServerFrame,
   type ThreadJoinFrame,
   type ThreadView,
@@ -100,6 +101,8 @@ export async function handleFrame(
         return await handleJoin(ctx, session, frame);
       case 'auth.refresh':
         return await handleRefresh(ctx, session, frame);
+      case 'reply.cancel':
+        return await handleCancel(ctx, session, frame);
       case 'ping':
         return reply(
           ctx,
@@ -279,4 +282,28 @@ function ackOf(id: string | undefined, seq: number): ServerFrame {
 /** A fresh connection id. */
 export function newConnectionId(): string {
   return randomUUID();
+}
+
+async function handleCancel(ctx: HandlerContext, session: Session, frame: ReplyCancelFrame) {
+  if (ctx.turns === undefined) {
+    return fail(
+      ctx,
+      session,
+      'bad_request',
+      'no assistant is configured (assistant.backend = "none")',
+      frame.id,
+    );
+  }
+  const outcome = await ctx.turns.cancel(session.userId, frame.turn_id);
+  if (outcome === 'forbidden') {
+    return fail(ctx, session, 'forbidden_thread', 'that turn belongs to another user', frame.id);
+  }
+  if (outcome === 'unknown') {
+    return fail(ctx, session, 'bad_request', `turn_id: no turn ${frame.turn_id}`, frame.id);
+  }
+  reply(ctx, session, {
+    type: 'ack',
+    ...(frame.id === undefined ? {} : { id: frame.id }),
+    turn_id: frame.turn_id,
+  });
 }

@@ -52,6 +52,14 @@ export interface MemoryPort {
   submit(message: MemorySubmission): Promise<MemorySubmitResult>;
   /** Searches through the breaker: `[]` with `degraded: true` at once while the circuit is open. */
   search(query: MemorySearchQuery): Promise<{ results: MemorySearchHit[]; degraded: boolean }>;
+  /**
+   * The backend's prompt-ready user context for a thread (Zep v3), through the breaker: `null`
+   * when the backend has none, with `degraded: true` while the circuit is open or the call failed.
+   */
+  context?(
+    userId: string,
+    threadId: string,
+  ): Promise<{ context: string | null; degraded: boolean }>;
   /** The status now, for `rehydrate`. */
   status(): MemoryStatus;
   /** Called on every status change; returns the unsubscribe function. */

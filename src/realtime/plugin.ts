@@ -35,6 +35,7 @@ import { createOriginPolicy, type OriginPolicy } from './origin.ts';
 import { CLOSE, type MemoryStatus, type PushFrame } from './protocol.ts';
 import { toPushFrame } from './push.ts';
 import { epochReader, readState, type StateView } from './rehydrate.ts';
+import type { AssistantStatus } from './reply-protocol.ts';
 import type { Session } from './session.ts';
 import { frameBudget } from './snapshot-budget.ts';
 
@@ -164,7 +165,11 @@ export function createRealtime(deps: RealtimeOptions): Realtime {
   const stopStatus = deps.memory.onStatusChange((status) => {
     if (status === live.lastStatus) return;
     live.lastStatus = status;
-    void pushStatus(cx, publish, status);
+    void pushStatus(cx, publish, 'memory', status);
+  });
+  // The same for the assistant's circuit: `assistant {status}` to every connected user.
+  const stopAssistant = deps.assistant?.onStatusChange((status) => {
+    void pushStatus(cx, publish, 'assistant', status);
   });
   const sweep = () => sweepExpiry(cx, deps.clock.wallMs());
   const timer = setInterval(sweep, deps.expirySweepMs ?? 1000);
@@ -199,6 +204,7 @@ export function createRealtime(deps: RealtimeOptions): Realtime {
       clearInterval(timer);
       unsubscribe();
       stopStatus();
+      stopAssistant?.();
     },
   };
 }
@@ -256,14 +262,15 @@ function deliver(cx: ConnectionOptions, userId: string, frame: PushFrame, origin
 async function pushStatus(
   cx: ConnectionOptions,
   publish: (userId: string, type: string, payload: unknown) => Promise<number>,
-  status: MemoryStatus,
+  type: 'memory' | 'assistant',
+  status: MemoryStatus | AssistantStatus,
 ): Promise<void> {
   const users = new Set([...cx.sessions].map((session) => session.userId));
   await Promise.all(
     [...users].map((userId) =>
-      publish(userId, 'memory', { status }).catch((error: unknown) => {
+      publish(userId, type, { status }).catch((error: unknown) => {
         // The next rehydrate carries the status; a failed push must not fail the others.
-        cx.logger.warn('memory status push not stored', { error, user_id: userId });
+        cx.logger.warn(`${type} status push not stored`, { error, user_id: userId });
       }),
     ),
   );

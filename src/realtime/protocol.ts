@@ -120,6 +120,10 @@ export const ThreadJoinFrame = clientFrame('thread.join', {
 export const AuthRefreshFrame = clientFrame('auth.refresh', { token: Type.String() });
 /** `ping`: answered with `pong`. */
 const PingFrame = clientFrame('ping', {});
+/** `reply.cancel`: stop a reply of the user's (docs/protocol.md "Assistant replies"). */
+export const ReplyCancelFrame = clientFrame('reply.cancel', {
+  turn_id: Type.String({ pattern: UUID_PATTERN.source, errorMessage: 'expected a turn UUID' }),
+});
 
 /** Every client frame model, by `type`. */
 export const CLIENT_FRAMES = {
@@ -130,6 +134,7 @@ export const CLIENT_FRAMES = {
   'thread.join': ThreadJoinFrame,
   'auth.refresh': AuthRefreshFrame,
   ping: PingFrame,
+  'reply.cancel': ReplyCancelFrame,
 } as const;
 
 export type MessageFrame = Static<typeof MessageFrame>;
@@ -139,6 +144,7 @@ export type PersonalizationSetFrame = Static<typeof PersonalizationSetFrame>;
 export type ThreadJoinFrame = Static<typeof ThreadJoinFrame>;
 export type AuthRefreshFrame = Static<typeof AuthRefreshFrame>;
 type PingFrame = Static<typeof PingFrame>;
+export type ReplyCancelFrame = Static<typeof ReplyCancelFrame>;
 /** Any valid client frame, discriminated by `type`. */
 export type ClientFrame =
   | MessageFrame
@@ -147,7 +153,8 @@ export type ClientFrame =
   | PersonalizationSetFrame
   | ThreadJoinFrame
   | AuthRefreshFrame
-  | PingFrame;
+  | PingFrame
+  | ReplyCancelFrame;
 
 // ---------------------------------------------------------------------------------------------
 // Server → client: shared shapes
@@ -215,7 +222,8 @@ export type RehydrateFrame = Static<typeof RehydrateFrame>;
 const AckFrame = Type.Object({
   type: Type.Literal('ack'),
   id: Type.Optional(Type.String()),
-  seq: Seq,
+  /** The write's seq; absent in the ack of a `reply.cancel` (its `reply.end` carries one). */
+  seq: Type.Optional(Seq),
   turn_id: Type.Optional(Type.String()),
 });
 /** `error`: the frame was refused; nothing was persisted. */

@@ -87,7 +87,8 @@ export function toPushFrame(type: string, seq: number, payload: unknown): PushFr
       if (typeof payload.event !== 'string') return undefined;
       return { type, seq, event: payload.event, data: payload.data ?? null };
     case 'reply.start':
-    case 'reply.end': {
+    case 'reply.end':
+    case 'assistant': {
       const frame = { ...payload, type, seq };
       return Value.Check(REPLY_FRAMES[type], frame) ? (frame as PushFrame) : undefined;
     }

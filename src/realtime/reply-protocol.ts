@@ -19,7 +19,7 @@ export const REPLY_END_STATUSES = ['complete', 'cancelled', 'failed', 'expired',
 export type ReplyEndStatus = (typeof REPLY_END_STATUSES)[number];
 
 /** The pushed (history) reply frame types. */
-export const REPLY_PUSH_TYPES = ['reply.start', 'reply.end'] as const;
+export const REPLY_PUSH_TYPES = ['reply.start', 'reply.end', 'assistant'] as const;
 
 const ReplyIds = {
   turn_id: Type.String(),
@@ -54,6 +54,8 @@ export const ReplyEndPush = Type.Object({
   ...ReplyIds,
   status: Type.Union(REPLY_END_STATUSES.map((status) => Type.Literal(status))),
   message: Type.Optional(ReplyMessage),
+  /** The text streamed before a reply ended without being committed (failed, expired). */
+  text: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 export type ReplyEndPush = Static<typeof ReplyEndPush>;
@@ -82,12 +84,20 @@ export const AssistantView = Type.Object({
   status: Type.Union(ASSISTANT_STATUSES.map((status) => Type.Literal(status))),
 });
 
+/** `assistant`: the assistant's circuit changed (a history event, like `memory`). */
+const AssistantPush = Type.Object({
+  type: Type.Literal('assistant'),
+  seq: Seq,
+  status: Type.Union(ASSISTANT_STATUSES.map((status) => Type.Literal(status))),
+});
+
 /** A pushed reply frame. */
-export type ReplyPush = ReplyStartPush | ReplyEndPush;
+export type ReplyPush = ReplyStartPush | ReplyEndPush | Static<typeof AssistantPush>;
 
 /** The reply frame models, by `type` (protocol.ts SERVER_FRAMES includes them). */
 export const REPLY_FRAMES = {
   'reply.start': ReplyStartPush,
   'reply.end': ReplyEndPush,
   'reply.delta': ReplyDeltaFrame,
+  assistant: AssistantPush,
 } as const;

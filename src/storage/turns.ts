@@ -6,10 +6,14 @@
  * {@link TurnStore}.
  */
 
-/** Every status a turn can have; `queued` and `streaming` are open, the rest are final. */
+/**
+ * Every status a turn can have; `queued`, `streaming` and `deferred` (the backend answered 202 and
+ * uploads the reply later) are open, the rest are final.
+ */
 export const TURN_STATUSES = [
   'queued',
   'streaming',
+  'deferred',
   'complete',
   'cancelled',
   'failed',
@@ -46,8 +50,10 @@ export interface StoredTurn {
 export interface MessageTurnFields {
   /** Create a queued turn for this message in its transaction (a user message, assistant on). */
   createTurn?: boolean;
-  /** This message is the reply of that turn: the turn ends `complete` in the same transaction. */
+  /** This message is the reply of that turn: the turn ends in the same transaction. */
   completesTurn?: string;
+  /** How that turn ends: `complete` (default), or `cancelled` for a reply stopped midway. */
+  completesAs?: 'complete' | 'cancelled';
 }
 
 /** What an append answers about turns: the message's turn, new or (on a resend) the first one. */
@@ -68,7 +74,7 @@ export interface TurnUpdate {
 /** Turns, read and updated by the turn runner. */
 export interface TurnStore {
   readTurn(turnId: string): Promise<StoredTurn | null>;
-  /** Queued and streaming turns, each thread's in order (by message seq), oldest thread first. */
+  /** Open turns (queued, streaming, deferred), each thread's in order (by message seq), oldest thread first. */
   openTurns(limit: number): Promise<StoredTurn[]>;
   /** Applies `update` (and updated_at = now); false when there is no such turn. */
   updateTurn(turnId: string, update: TurnUpdate): Promise<boolean>;

@@ -4,6 +4,7 @@
  * 127.0.0.1. `await using h = await startRealtime()`.
  */
 import type { AnyElysia } from 'elysia';
+import { demoSource } from '../../src/assistant/demo.ts';
 import { TurnRunner, type TurnRunnerOptions } from '../../src/assistant/runner.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -101,7 +102,12 @@ export interface HarnessOptions {
    * Runs the demo assistant (`assistant.backend = "demo"` unless `configure` set another) with
    * these runner settings.
    */
-  assistant?: Partial<Pick<TurnRunnerOptions, 'wordDelayMs' | 'persistEveryMs' | 'retryDelayMs'>>;
+  assistant?: Partial<
+    Pick<TurnRunnerOptions, 'persistEveryMs' | 'source' | 'circuit' | 'random'>
+  > & {
+    /** The demo's pause between words (when no `source` is given). */
+    wordDelayMs?: number;
+  };
 }
 
 /** What plugins are built from. */
@@ -148,6 +154,7 @@ function assistantFor(
     hub: Hub;
     fanout: InProcessFanout;
     clock: Clock;
+    baseUrl: () => string;
   },
 ): TurnRunner | undefined {
   if (options.assistant === undefined) return undefined;
@@ -162,7 +169,13 @@ function assistantFor(
     config: () => parts.config,
     clock: parts.clock,
     logger: options.logger ?? silentLogger,
-    ...options.assistant,
+    source: options.assistant.source ?? demoSource(options.assistant.wordDelayMs),
+    baseUrl: parts.baseUrl,
+    ...(options.assistant.persistEveryMs === undefined
+      ? {}
+      : { persistEveryMs: options.assistant.persistEveryMs }),
+    ...(options.assistant.circuit === undefined ? {} : { circuit: options.assistant.circuit }),
+    ...(options.assistant.random === undefined ? {} : { random: options.assistant.random }),
   });
 }
 
@@ -183,7 +196,16 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
   });
   const hub = createHub(config, options.logger ?? silentLogger);
   const fanout = new InProcessFanout();
-  const assistant = assistantFor(options, { config, store, memory, hub, fanout, clock });
+  let baseUrl = 'http://127.0.0.1:0';
+  const assistant = assistantFor(options, {
+    config,
+    store,
+    memory,
+    hub,
+    fanout,
+    clock,
+    baseUrl: () => baseUrl,
+  });
   const realtime = createRealtime({
     config,
     store,
@@ -225,6 +247,7 @@ export async function startRealtime(options: HarnessOptions = {}): Promise<Harne
     websocket: realtime.websocketOptions,
   });
   const port = app.server?.port ?? 0;
+  baseUrl = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
   const token = (userId: string, ttlS = 3600) =>
     mintToken({ secret: TEST_SECRET, userId, ttlS, clock });

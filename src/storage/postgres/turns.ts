@@ -37,7 +37,7 @@ export async function appendWithTurn(
     await writeTurnUpdate(
       tx,
       m.completesTurn,
-      { status: 'complete', text: m.content },
+      { status: m.completesAs ?? 'complete', text: m.content },
       params.nowWallMs,
     );
   }
@@ -81,7 +81,7 @@ export async function selectTurn(q: SQL, turnId: string): Promise<StoredTurn | n
 /** Open turns, oldest first. */
 export async function selectOpenTurns(q: SQL, limit: number): Promise<StoredTurn[]> {
   const rows = (await q.unsafe(
-    `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming')
+    `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming', 'deferred')
      ORDER BY created_at, message_seq LIMIT $1`,
     [limit],
   )) as StoredTurn[];

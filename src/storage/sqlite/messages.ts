@@ -77,7 +77,12 @@ export function insertMessage(sqlite: Database, m: NewMessage, nowWallMs: number
       m.deliveredAtCommit ? nowWallMs : null,
     );
   if (m.completesTurn !== undefined) {
-    writeTurnUpdate(sqlite, m.completesTurn, { status: 'complete', text: m.content }, nowWallMs);
+    writeTurnUpdate(
+      sqlite,
+      m.completesTurn,
+      { status: m.completesAs ?? 'complete', text: m.content },
+      nowWallMs,
+    );
   }
   const result: AppendResult = { kind: 'ok', seq, duplicate: false, message: { ...row, seq } };
   if (m.createTurn) result.turnId = insertTurn(sqlite, m, seq, nowWallMs);

@@ -59,7 +59,7 @@ export function selectTurn(sqlite: Database, turnId: string): StoredTurn | null 
 export function selectOpenTurns(sqlite: Database, limit: number): StoredTurn[] {
   return sqlite
     .query(
-      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming')
+      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming', 'deferred')
        ORDER BY created_at, message_seq LIMIT ?`,
     )
     .all(limit) as StoredTurn[];

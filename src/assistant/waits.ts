@@ -1,0 +1,48 @@
+/**
+ * @module The runner's waits: a sleep that a turn's cancel (or the runner's stop) cuts short, and
+ * the wait of a deferred turn for its upload (docs/assistant.md "Deferred replies").
+ */
+
+/** How a wait for an upload ended. */
+export type UploadWait = 'done' | 'timeout' | 'aborted';
+
+/** Waits, by turn. */
+export class TurnWaits {
+  private readonly uploads = new Map<string, (outcome: UploadWait) => void>();
+
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Waits until {@link finish} is called for `turnId`, `ms` pass, or `signal` aborts. */
+  upload(turnId: string, ms: number, signal: AbortSignal): Promise<UploadWait> {
+    return new Promise((resolve) => {
+      const settle = (outcome: UploadWait) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (this.uploads.get(turnId) === settle) this.uploads.delete(turnId);
+        resolve(outcome);
+      };
+      const onAbort = () => settle('aborted');
+      const timer = setTimeout(() => settle('timeout'), Math.max(0, ms));
+      if (signal.aborted) return settle('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.uploads.set(turnId, settle);
+    });
+  }
+
+  /** Ends the upload wait of `turnId` (its reply was uploaded and the turn ended). */
+  finish(turnId: string): void {
+    this.uploads.get(turnId)?.('done');
+  }
+}
