@@ -68,6 +68,41 @@ describe('readAnswer by content type', () => {
     expect(run.text).toBe('visible');
   });
 
+  test('text/event-stream: data: [DONE] alone completes; the space after data: is optional', async () => {
+    const run = await read('text/event-stream', [
+      'data:{"type":"text-delta","id":"t","delta":"a"}\n\n',
+      'data: {"type":"text-delta","id":"t","delta":"b"}\n\n',
+      'data: [DONE]\n\n',
+      'data: {"type":"text-delta","id":"t","delta":"after done"}\n\n',
+    ]);
+    expect(run.end).toEqual({ kind: 'complete' });
+    expect(run.text).toBe('ab');
+  });
+
+  test('text/event-stream: a line that never ends stops the read at the bound, not at the end of the body', async () => {
+    let pulls = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls += 1;
+        controller.enqueue(
+          new TextEncoder().encode(
+            pulls === 1 ? 'data: {"type":"text-delta","delta":"' : 'z'.repeat(4096),
+          ),
+        );
+      },
+    });
+    const end = await readAnswer(
+      'text/event-stream',
+      endless,
+      { maxReplyBytes: 4096, idleTimeoutMs: 5000 },
+      () => {},
+      new AbortController().signal,
+    );
+    expect(end).toMatchObject({ kind: 'failed', code: 'too_large' });
+    // 4 KiB + 64 KiB of line is 17 chunks of 4 KiB: the read stops there (and cancels the body).
+    expect(pulls).toBeLessThan(25);
+  });
+
   test('text/event-stream: a data line that is not JSON, or a part without a string delta, is a bad answer', async () => {
     expect((await read('text/event-stream', ['data: hello\n\n'])).end).toMatchObject({
       kind: 'failed',
@@ -161,15 +196,25 @@ describe('property: any split of an SSE body gives the same text', () => {
   const deltaArb = fc.string({ unit: 'binary', minLength: 0, maxLength: 12 });
   const endingArb = fc.constantFrom('\n', '\r\n', '\r');
 
-  test('deltas, line endings and cut offsets arbitrary → the same complete text', async () => {
+  /** One event; `multiLine` spreads the part's JSON over several `data:` lines (joined with LF). */
+  function event(part: unknown, ending: string, multiLine: boolean): string {
+    const json = multiLine ? JSON.stringify(part, null, 1) : JSON.stringify(part);
+    return `${json
+      .split('\n')
+      .map((line) => `data: ${line}${ending}`)
+      .join('')}${ending}`;
+  }
+
+  test('deltas, line endings, data lines per event and cut offsets arbitrary → the same complete text', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(deltaArb, { minLength: 1, maxLength: 12 }),
         endingArb,
+        fc.boolean(),
         fc.array(fc.nat(), { maxLength: 20 }),
-        async (deltas, ending, offsets) => {
+        async (deltas, ending, multiLine, offsets) => {
           const body = uiParts(deltas)
-            .map((part) => `data: ${JSON.stringify(part)}${ending}${ending}`)
+            .map((part) => event(part, ending, multiLine))
             .join('');
           const chunks = cutAt(new TextEncoder().encode(body), offsets);
           const run = await read('text/event-stream', chunks);

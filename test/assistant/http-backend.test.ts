@@ -354,6 +354,24 @@ describe('limits and cancellation', () => {
     expect(request.aborted).toBe(true);
   });
 
+  test('our signal while waiting for the headers: aborted at once, not at the first-byte timeout', async () => {
+    await backend.setMode({ kind: 'no-headers' });
+    const before = backend.requests.length;
+    const controller = new AbortController();
+    const pending = deliverTurn(
+      options({ firstByteTimeoutMs: 600_000 }),
+      'turn_wait',
+      TURN,
+      () => {},
+      controller.signal,
+    );
+    while (backend.requests.length === before) await Bun.sleep(5);
+    controller.abort();
+    expect(await pending).toEqual({ kind: 'aborted' });
+    await last().abortedPromise;
+    expect(last().aborted).toBe(true);
+  });
+
   test('an already-aborted signal sends nothing', async () => {
     const before = backend.requests.length;
     const controller = new AbortController();
