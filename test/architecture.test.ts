@@ -228,7 +228,6 @@ const TESTED_DIRECTLY = new Set([
   'src/http/request-log.ts:requestIdOf',
   'src/http/status-page.ts:statusPageCsp',
   'src/memory/zep/classify.ts:isRouteNotFound',
-  'src/memory/zep/classify.ts:parseRetryAfterMs',
   'src/memory/zep/v2.ts:splitContent',
   'src/memory/zep/v2.ts:partUuid',
   'src/preflight/auth-key.ts:inferPemAlgorithm',

@@ -4,37 +4,16 @@
  * (http-backend.ts) and the demo assistant (demo.ts) are the two sources; the runner treats them
  * alike (docs/assistant.md).
  */
+import type { AttemptEnd, OnText } from './answer-types.ts';
 
-/** How one attempt ended (docs/assistant.md "The assistant answers"). */
-export type AttemptEnd =
-  /** The reply is whole: a `finish` part, `[DONE]`, the end of a text/plain body, a JSON answer. */
-  | { kind: 'complete'; metadata?: Record<string, unknown> }
-  /** 204, or a reply with no text at all. */
-  | { kind: 'empty' }
-  /** 202: the backend answers later with POST /api/v1/turns/:turn_id/reply. */
-  | { kind: 'deferred' }
-  /** The backend sent an `abort` part. */
-  | { kind: 'cancelled' }
-  /** Ends the turn without retry. */
-  | {
-      kind: 'failed';
-      code: 'rejected' | 'too_large' | 'idle_timeout' | 'assistant_error' | 'bad_answer';
-      message: string;
-      status?: number;
-    }
-  /** A failure of the assistant service: counts on its circuit; the turn is retried. */
-  | { kind: 'unavailable'; message: string; status?: number; retryAfterMs?: number }
-  /** Our own signal fired (cancel, interrupt, shutdown). */
-  | { kind: 'aborted' };
-
-/** Hands reply text on; awaited, so a slow consumer slows the stream down. */
-export type TextSink = (text: string) => void | Promise<void>;
+/** How one attempt ended (answer-types.ts, shared with the HTTP reader). */
+export type { AttemptEnd } from './answer-types.ts';
 
 /** One attempt of a turn: POSTs `body` (or plays the demo) and streams the reply into `onText`. */
 export type AttemptSource = (
   turnId: string,
   body: TurnRequestBody,
-  onText: TextSink,
+  onText: OnText,
   signal: AbortSignal,
 ) => Promise<AttemptEnd>;
 

@@ -5,11 +5,15 @@
  */
 import { AssistantCircuit } from '../assistant/circuit.ts';
 import { demoSource } from '../assistant/demo.ts';
+import {
+  type AssistantHttpOptions,
+  announceCancel,
+  deliverTurn,
+} from '../assistant/http-backend.ts';
 import { TurnRunner } from '../assistant/runner.ts';
 import type { AttemptSource } from '../assistant/source.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
-import { LifelineError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Fanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
@@ -54,14 +58,19 @@ export async function assistantOf(parts: AssistantParts): Promise<TurnRunner | u
   const backend = config.assistant.backend;
   if (backend === 'none') return undefined;
   const logger = parts.logger.child({ component: 'assistant' });
-  const source: AttemptSource = demoSource();
+  let source: AttemptSource = demoSource();
   let circuit: AssistantCircuit | undefined;
+  let onDeferredCancel: ((turnId: string) => void) | undefined;
   if (backend === 'http') {
-    throw new LifelineError(
-      'config_invalid',
-      'assistant.backend = "http" is not available in this version of lifeline',
-      { fix: 'use assistant.backend = "demo" or "none"' },
-    );
+    const http = () => httpOptionsOf(parts.runtime.config);
+    circuit = await assistantCircuitOf(parts);
+    source = (turnId, body, onText, signal) => deliverTurn(http(), turnId, body, onText, signal);
+    onDeferredCancel = (turnId) => {
+      void announceCancel(http(), turnId, AbortSignal.timeout(10_000)).then((answer) => {
+        if (!answer.ok)
+          logger.warn('turn.cancelled not delivered', { turn_id: turnId, error: answer.message });
+      });
+    };
   }
   return new TurnRunner({
     store: parts.storage.store,
@@ -75,12 +84,24 @@ export async function assistantOf(parts: AssistantParts): Promise<TurnRunner | u
     logger,
     source,
     ...(circuit === undefined ? {} : { circuit }),
+    ...(onDeferredCancel === undefined ? {} : { onDeferredCancel }),
     baseUrl: () => baseUrlOf(parts.runtime.config),
   });
 }
 
-/** Exposed for the http backend wiring (next step): the circuit over the store. */
-export async function assistantCircuitOf(parts: AssistantParts): Promise<AssistantCircuit> {
+/** The HTTP backend's settings, read from the live config on every request. */
+export function httpOptionsOf(config: Config): AssistantHttpOptions {
+  return {
+    url: config.assistant.url ?? '',
+    secret: config.assistant.secret ?? '',
+    firstByteTimeoutMs: config.assistant.first_byte_timeout_ms,
+    idleTimeoutMs: config.assistant.idle_timeout_ms,
+    maxReplyBytes: config.assistant.max_reply_bytes,
+  };
+}
+
+/** The assistant's circuit, loaded from the store. */
+async function assistantCircuitOf(parts: AssistantParts): Promise<AssistantCircuit> {
   return AssistantCircuit.open({
     store: parts.storage.store,
     settings: circuitSettingsOf(parts.runtime.config),

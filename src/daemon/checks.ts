@@ -3,6 +3,8 @@
  * this same list through the same runner, so a check cannot pass in one and fail in the other
  * (Caddy's validate-is-startup-minus-start; docs/design.md#check-equals-startup).
  */
+
+import { assistantCheck } from '../assistant/checks.ts';
 import type { ConfigIssue } from '../config/issue.ts';
 import type { Config } from '../config/schema.ts';
 import { assetsCheck } from '../http/checks.ts';
@@ -10,6 +12,7 @@ import { authKeyCheck } from '../preflight/auth-key.ts';
 import { type Check, fail } from '../preflight/check.ts';
 import { configCheck, portCheck } from '../preflight/checks.ts';
 import { storageChecks } from '../storage/open-storage.ts';
+import { httpOptionsOf } from './assistant.ts';
 import { usesDevKey } from './auth.ts';
 import { memoryPreflightCheck } from './memory.ts';
 
@@ -39,6 +42,7 @@ export function preflightChecks(
   if (options.checkPort)
     checks.push(portCheck({ host: config.server.host, port: config.server.port }));
   checks.push(...engine.disk, memoryPreflightCheck(config), assetsCheck());
+  if (config.assistant.backend === 'http') checks.push(assistantCheck(httpOptionsOf(config)));
   return checks;
 }
 

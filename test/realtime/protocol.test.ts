@@ -53,10 +53,12 @@ describe('protocol constants (docs/design.md#websocket)', () => {
       'personalization.set',
       'ping',
       'preferences.set',
+      'reply.cancel',
       'thread.join',
     ]);
     expect(Object.keys(SERVER_FRAMES).sort()).toEqual([
       'ack',
+      'assistant',
       'auth.expiring',
       'auth.ok',
       'error',
@@ -81,6 +83,7 @@ describe('protocol constants (docs/design.md#websocket)', () => {
       isPushFrame({ type } as ServerFrame),
     );
     expect(pushes.sort()).toEqual([
+      'assistant',
       'event',
       'memory',
       'message',

@@ -69,7 +69,7 @@ export function parseRetryAfterMs(value: string | null, nowWallMs: number): numb
 }
 
 /** One line from a body for a reason: first line, trimmed, shortened. */
-function reasonOf(body: string, fallback: string): string {
+export function reasonOf(body: string, fallback: string): string {
   const firstLine = body.trim().split('\n')[0] ?? '';
   let text = firstLine;
   try {
