@@ -12,7 +12,7 @@ import { endTurn, endWithReply, replySink, type TurnContext } from './attempt.ts
 import type { TurnRunner } from './runner.ts';
 
 /** What an upload answered. */
-export type UploadResult =
+type UploadResult =
   | { kind: 'ended'; status: string; offset: number }
   /** The body stopped before its end: the text so far is kept; resume from `offset`. */
   | { kind: 'partial'; offset: number; message: string }
@@ -48,7 +48,10 @@ export async function acceptUpload(
   if (offset !== reply.offset) return { kind: 'offset_mismatch', offset: reply.offset };
   uploading.add(turnId);
   try {
-    const limits = { ...options.limits, maxReplyBytes: options.limits.maxReplyBytes - reply.offset };
+    const limits = {
+      ...options.limits,
+      maxReplyBytes: options.limits.maxReplyBytes - reply.offset,
+    };
     const sink = replySink(options, reply);
     const end = await readAnswer(contentType, body, limits, sink, signal);
     const current = { ...turn, replyId: reply.replyId, text: reply.text };

@@ -12,12 +12,14 @@ import {
 } from '../assistant/http-backend.ts';
 import { TurnRunner } from '../assistant/runner.ts';
 import type { AttemptSource } from '../assistant/source.ts';
+import type { UploadOptions } from '../assistant/uploads.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Fanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
+import type { PushFrame, ServerFrame } from '../realtime/protocol.ts';
 import type { Store } from '../storage/store.ts';
 
 /** What the runner is built over. */
@@ -52,8 +54,14 @@ function baseUrlOf(config: Config): string {
   return `http://${reachable}:${config.server.port}`;
 }
 
+/** The daemon's assistant: the runner, and what its upload route needs. */
+export interface DaemonAssistant {
+  runner: TurnRunner;
+  upload(): UploadOptions;
+}
+
 /** The turn runner for the configured backend, or undefined for `none`. */
-export async function assistantOf(parts: AssistantParts): Promise<TurnRunner | undefined> {
+export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistant | undefined> {
   const config = parts.runtime.config;
   const backend = config.assistant.backend;
   if (backend === 'none') return undefined;
@@ -72,21 +80,33 @@ export async function assistantOf(parts: AssistantParts): Promise<TurnRunner | u
       });
     };
   }
-  return new TurnRunner({
+  const context = {
     store: parts.storage.store,
     memory: parts.memory,
-    fanOut: (userId, frame) => parts.fanout.publish(userId, frame),
-    deliver: (userId, frame) => {
+    fanOut: (userId: string, frame: PushFrame) => parts.fanout.publish(userId, frame),
+    deliver: (userId: string, frame: ServerFrame) => {
       parts.hub.deliver(userId, frame);
     },
-    config: () => parts.runtime.config,
     clock: parts.clock,
     logger,
+  };
+  const runner = new TurnRunner({
+    ...context,
+    config: () => parts.runtime.config,
     source,
     ...(circuit === undefined ? {} : { circuit }),
     ...(onDeferredCancel === undefined ? {} : { onDeferredCancel }),
     baseUrl: () => baseUrlOf(parts.runtime.config),
   });
+  const upload = (): UploadOptions => ({
+    ...context,
+    runner,
+    limits: {
+      maxReplyBytes: parts.runtime.config.assistant.max_reply_bytes,
+      idleTimeoutMs: parts.runtime.config.assistant.idle_timeout_ms,
+    },
+  });
+  return { runner, upload };
 }
 
 /** The HTTP backend's settings, read from the live config on every request. */

@@ -11,6 +11,7 @@ import { apiRoutes } from '../http/api.ts';
 import { createApp } from '../http/app.ts';
 import { clientAssetRoutes } from '../http/client-assets.ts';
 import { openapiRoutes } from '../http/openapi.ts';
+import { turnRoutes, UPLOAD_SLACK_BYTES } from '../http/turns.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MemoryService } from '../memory/service.ts';
@@ -29,7 +30,7 @@ import {
 import { CLOSE } from '../realtime/protocol.ts';
 import type { StorageHandle } from '../storage/open-storage.ts';
 import { adminPortOf, memoryPortOf, readinessOf, recordTransitions } from './adapters.ts';
-import { assistantOf } from './assistant.ts';
+import { assistantOf, type DaemonAssistant } from './assistant.ts';
 import { usesDevKey, verifierOf } from './auth.ts';
 import { type ClusterRuntime, createCluster } from './cluster.ts';
 import { createMemoryService, memorySettingsOf } from './memory.ts';
@@ -88,7 +89,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     metrics,
     logger,
     clock: input.clock,
-    ...(assistant === undefined ? {} : { assistant }),
+    ...(assistant === undefined ? {} : { assistant: assistant.runner }),
   });
   if (cluster !== undefined) instanceInfo(metrics, cluster.instanceId);
   runtime.onChange((next) => applyLive(next, memory, realtime, logger));
@@ -104,10 +105,10 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     metrics,
     cluster,
   });
-  const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster });
+  const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster, assistant });
   memory.start();
-  void assistant
-    ?.start()
+  void assistant?.runner
+    .start()
     .catch((error: unknown) => logger.error('assistant start failed', { error }));
   return {
     app,
@@ -117,7 +118,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     phase,
     cluster,
     beforeClose: async (deadlineMs) => {
-      await assistant?.stop();
+      await assistant?.runner.stop();
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
       // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
       // 503 (every other route answers 503 too, docs/design.md#operations).
@@ -139,12 +140,13 @@ interface AppServices {
   realtime: Realtime;
   admin: AdminPort;
   cluster: ClusterRuntime | undefined;
+  assistant: DaemonAssistant | undefined;
 }
 
 /** The app in one typed chain: the base (http/app.ts), then realtime, the API, admin, assets. */
 function composeApp(input: BuildOptions, services: AppServices) {
   const { storage, metrics, logger, runtime, clock } = input;
-  const { phase, memory, realtime, cluster } = services;
+  const { phase, memory, realtime, cluster, assistant } = services;
   const store = storage.store;
   const apiKey = () => runtime.config.auth.api_key;
   const devJwtSecret = storage.devJwtSecret;
@@ -159,10 +161,17 @@ function composeApp(input: BuildOptions, services: AppServices) {
     metrics,
     logger,
     refreshMetrics: () => refreshGauges(storage, metrics),
-    gate: { apiKey, maxBodyBytes: () => runtime.config.server.max_payload_bytes },
+    gate: {
+      apiKey,
+      maxBodyBytes: () => runtime.config.server.max_payload_bytes,
+      ...(assistant === undefined
+        ? {}
+        : { maxUploadBytes: () => runtime.config.assistant.max_reply_bytes + UPLOAD_SLACK_BYTES }),
+    },
   })
     .use(realtime.plugin)
     .use(apiRoutes({ apiKey, store, memory: services.memoryPort, realtime }))
+    .use(turnRoutes({ apiKey, store, ...(assistant === undefined ? {} : { assistant }) }))
     .use(adminRoutes({ apiKey, admin: services.admin }))
     .use(openapiRoutes())
     .use(clientAssetRoutes(devJwtSecret ? demoTokens(runtime.config, devJwtSecret, clock) : {}));

@@ -33,7 +33,17 @@ export interface GateOptions {
   apiKey: () => string | undefined;
   /** The largest JSON body a route takes, in bytes (`server.max_payload_bytes`). */
   maxBodyBytes: () => number;
+  /**
+   * The largest declared upload of a deferred reply (`POST /api/v1/turns/:id/reply`), whose body
+   * the route reads itself, as a stream, in any answer format; absent: no such route.
+   */
+  maxUploadBytes?: () => number;
 }
+
+/** The deferred reply upload: its body is an answer stream, read by the route. */
+const UPLOAD_PATH = /^\/api\/v1\/turns\/[^/]+\/reply$/;
+/** What the parse hook hands a route that reads its own body. */
+const UNPARSED = Object.freeze({});
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -57,9 +67,12 @@ export function createGate(deps: GateOptions) {
     plugin: () =>
       new Elysia({ name: 'lifeline.request-gate' })
         // Elysia calls parse hooks on every route, body or not; a bodiless request is left alone.
-        .onParse({ as: 'global' }, ({ request }) =>
-          carriesBody(request) ? readJsonBody(request, deps.maxBodyBytes()) : undefined,
-        ),
+        .onParse({ as: 'global' }, ({ request }) => {
+          if (deps.maxUploadBytes !== undefined && UPLOAD_PATH.test(pathOf(request.url))) {
+            return UNPARSED;
+          }
+          return carriesBody(request) ? readJsonBody(request, deps.maxBodyBytes()) : undefined;
+        }),
   };
 }
 
@@ -115,6 +128,13 @@ export function checkRequest(request: Request, deps: GateOptions): Refusal | und
   if (path.startsWith('/api/')) {
     const refused = keyRefusal(request, deps);
     if (refused !== undefined) return refused;
+  }
+  if (deps.maxUploadBytes !== undefined && UPLOAD_PATH.test(path)) {
+    const length = request.headers.get('content-length');
+    const limit = deps.maxUploadBytes();
+    if (length !== null && Number(length) > limit)
+      return tooLarge(`${length.trim()} bytes declared`, limit);
+    return undefined;
   }
   return bodyRefusal(request, deps.maxBodyBytes());
 }
