@@ -9,6 +9,7 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { utf8Bytes } from '../lib/text.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import { commitMessage } from '../realtime/message-pipeline.ts';
 import type { PushFrame, ServerFrame } from '../realtime/protocol.ts';
@@ -34,6 +35,8 @@ export interface TurnContext {
   clock: Clock;
   logger: Logger;
   persistEveryMs?: number;
+  /** Turn outcomes and first-text latency (absent in unit tests that do not look). */
+  metrics?: Pick<Metrics, 'assistantTurns' | 'assistantFirstDeltaSeconds'>;
 }
 
 /** An attempt in progress: what `rehydrate` and GET /api/v1/turns/:id show of it. */
@@ -87,13 +90,15 @@ export async function startAttempt(
 
 /** A sink that appends to `reply`, sends each piece as a delta and persists at a bounded rate. */
 export function replySink(cx: TurnContext, reply: LiveReply, onFirstText?: () => void) {
-  let persistedAt = cx.clock.monoMs();
+  const startedAt = cx.clock.monoMs();
+  let persistedAt = startedAt;
   let persistedBytes = 0;
   let first = true;
   return async (text: string): Promise<void> => {
     if (text === '') return;
     if (first) {
       first = false;
+      cx.metrics?.assistantFirstDeltaSeconds.observe((cx.clock.monoMs() - startedAt) / 1000);
       onFirstText?.();
     }
     cx.deliver(reply.userId, {
@@ -167,6 +172,7 @@ export async function endWithReply(
     });
     return;
   }
+  cx.metrics?.assistantTurns.inc({ outcome: status });
   await pushEvent(cx, turn.userId, 'reply.end', {
     turn_id: turn.turnId,
     thread_id: turn.threadId,
@@ -190,6 +196,7 @@ export async function endTurn(
     text,
     error: error === undefined ? null : `${error.code}: ${error.message}`,
   });
+  cx.metrics?.assistantTurns.inc({ outcome: status });
   await pushEvent(cx, turn.userId, 'reply.end', {
     turn_id: turn.turnId,
     thread_id: turn.threadId,

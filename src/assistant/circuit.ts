@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { Emitter, type Unsubscribe } from '../lib/emitter.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { AssistantStatus } from '../realtime/reply-protocol.ts';
 import type { BreakerStateStore } from '../storage/store.ts';
 
@@ -23,7 +24,11 @@ export interface AssistantCircuitOptions {
   settings: Omit<BreakerSettings, 'jitterRatio'>;
   clock: Clock;
   logger: Logger;
+  /** The breaker families, labelled `backend="assistant"`. */
+  metrics?: Pick<Metrics, 'breakerState' | 'breakerTransitions'>;
 }
+
+const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /** A permit to call the assistant; settle it exactly once. */
 export interface CircuitPermit {
@@ -40,7 +45,10 @@ export class AssistantCircuit {
     private readonly breaker: CircuitBreaker,
     private readonly options: AssistantCircuitOptions,
   ) {
+    options.metrics?.breakerState.set({ backend: ASSISTANT_CIRCUIT }, STATE_VALUE[breaker.state]);
     breaker.onTransition((event) => {
+      options.metrics?.breakerState.set({ backend: ASSISTANT_CIRCUIT }, STATE_VALUE[event.to]);
+      options.metrics?.breakerTransitions.inc({ backend: ASSISTANT_CIRCUIT, to: event.to });
       options.logger.warn('assistant circuit', {
         from: event.from,
         to: event.to,

@@ -108,6 +108,15 @@ export class TurnRunner implements AssistantPort {
     return out;
   }
 
+  /** Replies streaming now and turns waiting, for the metrics gauges and the status page. */
+  stats(): { streaming: number; queued: number } {
+    let streaming = 0;
+    for (const reply of this.live.values()) if (reply.status === 'streaming') streaming += 1;
+    let open = 0;
+    for (const queue of this.threads.values()) open += queue.waiting.size;
+    return { streaming, queued: Math.max(0, open - streaming) };
+  }
+
   /** The live view of an open turn this runner holds, or undefined. */
   liveReply(turnId: string): LiveReply | undefined {
     return this.live.get(turnId);

@@ -16,6 +16,7 @@ import type { UploadOptions } from '../assistant/uploads.ts';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { Fanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
@@ -32,6 +33,7 @@ export interface AssistantParts {
   hub: Hub;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** The assistant circuit's settings: the `breaker.*` keys, in ms. */
@@ -89,6 +91,7 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
     },
     clock: parts.clock,
     logger,
+    metrics: parts.metrics,
   };
   const runner = new TurnRunner({
     ...context,
@@ -127,5 +130,6 @@ async function assistantCircuitOf(parts: AssistantParts): Promise<AssistantCircu
     settings: circuitSettingsOf(parts.runtime.config),
     clock: parts.clock,
     logger: parts.logger.child({ component: 'assistant' }),
+    metrics: parts.metrics,
   });
 }

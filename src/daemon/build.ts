@@ -5,6 +5,7 @@
  * so each stays small.
  */
 import { Gauge } from 'prom-client';
+import type { TurnRunner } from '../assistant/runner.ts';
 import type { Config } from '../config/schema.ts';
 import { type AdminPort, adminRoutes } from '../http/admin.ts';
 import { apiRoutes } from '../http/api.ts';
@@ -160,7 +161,7 @@ function composeApp(input: BuildOptions, services: AppServices) {
     ),
     metrics,
     logger,
-    refreshMetrics: () => refreshGauges(storage, metrics),
+    refreshMetrics: () => refreshGauges(storage, metrics, assistant?.runner),
     gate: {
       apiKey,
       maxBodyBytes: () => runtime.config.server.max_payload_bytes,
@@ -185,7 +186,16 @@ function demoTokens(config: Config, devJwtSecret: () => string, clock: Clock) {
   return { devToken };
 }
 
-async function refreshGauges(storage: StorageHandle, metrics: Metrics): Promise<void> {
+async function refreshGauges(
+  storage: StorageHandle,
+  metrics: Metrics,
+  assistant: Pick<TurnRunner, 'stats'> | undefined,
+): Promise<void> {
+  if (assistant !== undefined) {
+    const turns = assistant.stats();
+    metrics.assistantStreams.set(turns.streaming);
+    metrics.assistantQueuedTurns.set(turns.queued);
+  }
   const outbox = await storage.store.outboxStats();
   metrics.outboxDepth.set(outbox.pending);
   metrics.outboxDead.set(outbox.dead);

@@ -116,6 +116,28 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       help: 'Events kept in the replay history across all users.',
       registers,
     }),
+    assistantTurns: new Counter({
+      name: 'lifeline_assistant_turns_total',
+      help: 'Assistant turns ended, by outcome (complete, cancelled, failed, expired, empty).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    assistantFirstDeltaSeconds: new Histogram({
+      name: 'lifeline_assistant_first_delta_seconds',
+      help: 'Time from the start of an assistant attempt to its first reply text.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    assistantStreams: new Gauge({
+      name: 'lifeline_assistant_streams',
+      help: 'Assistant replies streaming now.',
+      registers,
+    }),
+    assistantQueuedTurns: new Gauge({
+      name: 'lifeline_assistant_queued_turns',
+      help: 'Assistant turns waiting: behind an earlier turn of their thread, for a retry, for the circuit or for a deferred upload.',
+      registers,
+    }),
     httpRequests: new Counter({
       name: 'lifeline_http_requests_total',
       help: 'HTTP requests by route and status.',

@@ -75,6 +75,10 @@ describe('demo assistant in the binary', () => {
           .map((d) => d.text)
           .join(''),
       ).toBe(end.message.content);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/^lifeline_assistant_turns_total\{outcome="complete"\} 1$/m);
+      expect(metrics).toMatch(/^lifeline_assistant_first_delta_seconds_count 1$/m);
+      expect(metrics).toMatch(/^lifeline_assistant_streams 0$/m);
       await a.close();
       await b.close();
     } finally {
