@@ -172,6 +172,9 @@ export class TurnRunner implements AssistantPort {
   }
 
   private schedule(threadId: string): void {
+    // Stopped: nothing starts again (a drain that just ended must not re-schedule its thread in
+    // a loop of microtasks while stop() waits for it).
+    if (this.stopped) return;
     const queue = this.threads.get(threadId);
     if (queue === undefined || queue.running || queue.waiting.size === 0) return;
     if (this.inFlight >= this.options.config().assistant.max_in_flight) {

@@ -17,12 +17,14 @@ export const SERVER_FLAGS: OptionSpec = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  assistant: { type: 'string' },
 };
 
 const FLAG_KEYS: Record<string, string> = {
   host: 'server.host',
   port: 'server.port',
   'data-dir': 'server.data_dir',
+  assistant: 'assistant.backend',
 };
 
 /** Maps parsed flags to the loader's input: dotted keys, their flag names, the config path. */

@@ -17,7 +17,8 @@ import { CONFIG_FLAG, loadForCommand, loadInputOf, SERVER_FLAGS } from './load.t
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the pre-flight self-check, then bind the port and serve',
-  usage: 'lifeline serve [--config FILE] [--host H] [--port N] [--data-dir DIR] [--strict]',
+  usage:
+    'lifeline serve [--config FILE] [--host H] [--port N] [--data-dir DIR] [--assistant none|demo|http] [--strict]',
   options: { ...CONFIG_FLAG, ...SERVER_FLAGS, strict: { type: 'boolean' } },
   run: async (args) => {
     const loaded = await loadForCommand(args);

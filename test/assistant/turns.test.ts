@@ -206,6 +206,21 @@ describe('assistant turns (demo backend)', () => {
     await client.close();
   });
 
+  test('stop() while a thread still has turns waiting returns, and leaves them open for the next start', async () => {
+    const h = await start({ assistant: { wordDelayMs: 20 } });
+    const { client } = await connect(await h.urlFor('u1', { thread: 't1' }));
+    const sent = [userMessage('first'), userMessage('second')];
+    for (const frame of sent) client.send(frame);
+    while ((await client.next<Frame>()).type !== 'reply.delta') {}
+    await client.close();
+    // Before the fix, a drain that ended on stop re-scheduled its thread in a microtask loop and
+    // this never resolved.
+    await h.assistant?.stop();
+    const open = await h.store.openTurns(10);
+    expect(open.map((turn) => turn.messageId)).toEqual(sent.map((m) => m.id));
+    await h[Symbol.asyncDispose]();
+  });
+
   test('an attempt interrupted by a restart is retried with a new reply id; one assistant message', async () => {
     await using h = await start();
     const id = crypto.randomUUID();
