@@ -284,7 +284,7 @@ export function newConnectionId(): string {
   return randomUUID();
 }
 
-async function handleCancel(ctx: HandlerContext, session: Session, frame: ReplyCancelFrame) {
+async function handleCancel(ctx: HandlerOptions, session: Session, frame: ReplyCancelFrame) {
   if (ctx.turns === undefined) {
     return fail(
       ctx,
