@@ -80,6 +80,11 @@ export class TurnRunner implements AssistantPort {
     return this.options.circuit?.status() ?? 'ok';
   }
 
+  /** The circuit's state (`closed` for the demo, which has none). */
+  circuitState(): string {
+    return this.options.circuit?.state ?? 'closed';
+  }
+
   /** Called on each change of {@link status} (the circuit's). */
   onStatusChange(listener: (status: AssistantStatus) => void): () => void {
     return this.options.circuit?.onStatusChange(listener) ?? (() => {});

@@ -4,6 +4,8 @@
  * the admin API's AdminPort and the health routes' Readiness, with the one circuit/outbox view
  * the last two show.
  */
+
+import type { TurnRunner } from '../assistant/runner.ts';
 import type { TransitionReason } from '../breaker/state.ts';
 import { showConfig } from '../config/show.ts';
 import type { AdminPort } from '../http/admin.ts';
@@ -122,6 +124,8 @@ export interface AdminPortOptions {
   metrics: Metrics;
   /** Cluster mode: this instance's id and the live members. */
   cluster?: Pick<ClusterRuntime, 'view' | 'instanceId'>;
+  /** The assistant, when one is configured. */
+  assistant?: Pick<TurnRunner, 'status' | 'stats' | 'circuitState'>;
 }
 
 /** The admin API's view of the daemon. */
@@ -141,6 +145,7 @@ export function adminPortOf(inputs: AdminPortOptions): AdminPort {
         connections: inputs.connections(),
         ...(latency === undefined ? {} : { latency_ms: latency }),
         ...(inputs.cluster === undefined ? {} : { cluster: await clusterViewOf(inputs.cluster) }),
+        ...(inputs.assistant === undefined ? {} : { assistant: assistantViewOf(inputs) }),
       };
     },
     async breaker(action) {
@@ -160,6 +165,17 @@ export function adminPortOf(inputs: AdminPortOptions): AdminPort {
 }
 
 /** The member list, or just this instance's id when the database does not answer. */
+function assistantViewOf(inputs: AdminPortOptions): NonNullable<AdminStatus['assistant']> {
+  const assistant = inputs.assistant!;
+  const backend = inputs.runtime.config.assistant.backend === 'http' ? 'http' : 'demo';
+  return {
+    backend,
+    status: assistant.status(),
+    circuit: assistant.circuitState(),
+    ...assistant.stats(),
+  };
+}
+
 async function clusterViewOf(
   cluster: Pick<ClusterRuntime, 'view' | 'instanceId'>,
 ): Promise<ClusterView> {

@@ -105,6 +105,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     startedAtMonoMs,
     metrics,
     cluster,
+    ...(assistant === undefined ? {} : { assistant: assistant.runner }),
   });
   const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster, assistant });
   memory.start();

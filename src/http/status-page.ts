@@ -70,6 +70,14 @@ export interface AdminStatus {
   connections: number;
   /** Memory request latency percentiles, when measured. */
   latency_ms?: { p50: number; p99: number };
+  /** With an assistant configured: its backend, status, circuit and turns in progress. */
+  assistant?: {
+    backend: 'demo' | 'http';
+    status: 'ok' | 'unavailable' | 'none';
+    circuit: string;
+    streaming: number;
+    queued: number;
+  };
   /** Cluster mode only: this instance and the live members (heartbeat within the last beats). */
   cluster?: {
     instance_id: string;

@@ -11,6 +11,7 @@ import { type TempDir, tempDir } from '../support/temp.ts';
 import { connect, type WsClient } from '../support/ws.ts';
 
 const SECRET = 'assistant-e2e-secret-that-is-long-enough-0123';
+const API_KEY = 'assistant-e2e-api-key-0123456789abcdef';
 type Frame = Record<string, unknown> & { type: string };
 
 let dir: TempDir | undefined;
@@ -19,7 +20,11 @@ afterEach(() => dir?.[Symbol.dispose]());
 function serve(dataDir: string, port: number) {
   return Bun.spawn([binaryPath(), 'serve', '--port', String(port)], {
     cwd: dataDir,
-    env: childEnv({ LIFELINE_ASSISTANT_BACKEND: 'demo', LIFELINE_AUTH_JWT_SECRET: SECRET }),
+    env: childEnv({
+      LIFELINE_ASSISTANT_BACKEND: 'demo',
+      LIFELINE_AUTH_JWT_SECRET: SECRET,
+      LIFELINE_AUTH_API_KEY: API_KEY,
+    }),
     stdout: 'ignore',
     stderr: 'ignore',
   });
@@ -79,6 +84,16 @@ describe('demo assistant in the binary', () => {
       expect(metrics).toMatch(/^lifeline_assistant_turns_total\{outcome="complete"\} 1$/m);
       expect(metrics).toMatch(/^lifeline_assistant_first_delta_seconds_count 1$/m);
       expect(metrics).toMatch(/^lifeline_assistant_streams 0$/m);
+      const admin = await fetch(`http://127.0.0.1:${port}/api/v1/admin/status`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      expect(((await admin.json()) as { assistant?: unknown }).assistant).toEqual({
+        backend: 'demo',
+        status: 'ok',
+        circuit: 'closed',
+        streaming: 0,
+        queued: 0,
+      });
       await a.close();
       await b.close();
     } finally {
