@@ -27,7 +27,7 @@ import type { AssistantCircuit, CircuitPermit } from './circuit.ts';
 import { retryDelayMs } from './retry.ts';
 import type { AttemptEnd, AttemptSource } from './source.ts';
 import { buildTurnRequest, type TurnRequestOptions } from './turn-request.ts';
-import { TurnWaits } from './waits.ts';
+import { Slots, TurnWaits } from './waits.ts';
 
 /** What the runner needs. */
 export interface TurnRunnerOptions extends TurnContext {
@@ -62,8 +62,8 @@ export class TurnRunner implements AssistantPort {
   private readonly live = new Map<string, LiveReply>();
   /** The controller of each turn being worked on (waiting or streaming). */
   private readonly controllers = new Map<string, AbortController>();
-  private readonly ready: string[] = [];
-  private inFlight = 0;
+  /** Attempts streaming at once, up to `assistant.max_in_flight`. */
+  private readonly slots = new Slots();
   private stopped = false;
   private readonly idle = new Set<Promise<void>>();
   /** Deferred turns waiting for their upload (uploads.ts drives them). */
@@ -182,19 +182,11 @@ export class TurnRunner implements AssistantPort {
     if (this.stopped) return;
     const queue = this.threads.get(threadId);
     if (queue === undefined || queue.running || queue.waiting.size === 0) return;
-    if (this.inFlight >= this.options.config().assistant.max_in_flight) {
-      if (!this.ready.includes(threadId)) this.ready.push(threadId);
-      return;
-    }
     queue.running = true;
-    this.inFlight += 1;
     const run = this.drainThread(queue).finally(() => {
       this.idle.delete(run);
       queue.running = false;
-      this.inFlight -= 1;
       if (queue.waiting.size === 0) this.threads.delete(threadId);
-      const next = this.ready.shift();
-      if (next !== undefined) this.schedule(next);
       this.schedule(threadId);
     });
     this.idle.add(run);
@@ -270,17 +262,22 @@ export class TurnRunner implements AssistantPort {
         await this.waits.sleep(notBefore - now, signal);
         continue;
       }
-      const permit =
-        this.options.circuit === undefined ? NO_CIRCUIT : this.options.circuit.acquire();
-      if (permit === null) {
-        await this.waits.sleep(
-          Math.min(this.options.circuit?.waitMs() ?? 250, expiresAt - now),
-          signal,
-        );
+      if (!(await this.slots.take(() => assistant.max_in_flight, signal))) continue;
+      let next: StoredTurn | null | undefined;
+      try {
+        const permit =
+          this.options.circuit === undefined ? NO_CIRCUIT : this.options.circuit.acquire();
+        if (permit !== null) next = await this.attempt(turn, permit, signal);
+      } finally {
+        this.slots.give();
+      }
+      if (next === null) return;
+      if (next === undefined) {
+        // The circuit refuses: wait for its next probe time, spending no attempt.
+        const waitMs = Math.min(this.options.circuit?.waitMs() ?? 250, expiresAt - now);
+        await this.waits.sleep(waitMs, signal);
         continue;
       }
-      const next = await this.attempt(turn, permit, signal);
-      if (next === null) return;
       turn = next;
     }
   }

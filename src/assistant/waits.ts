@@ -46,3 +46,38 @@ export class TurnWaits {
     this.uploads.get(turnId)?.('done');
   }
 }
+
+/**
+ * Attempt slots (`assistant.max_in_flight`): an attempt holds one while it streams; a turn that
+ * waits (for its thread, a retry, the circuit or an upload) holds none.
+ */
+export class Slots {
+  private used = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  /** Takes a slot when one of `max` is free; resolves false if `signal` aborts first. */
+  async take(max: () => number, signal: AbortSignal): Promise<boolean> {
+    while (this.used >= max()) {
+      if (signal.aborted) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal.removeEventListener('abort', wake);
+          const at = this.waiters.indexOf(wake);
+          if (at >= 0) this.waiters.splice(at, 1);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+    if (signal.aborted) return false;
+    this.used += 1;
+    return true;
+  }
+
+  /** Gives a slot back and wakes the longest waiter. */
+  give(): void {
+    this.used = Math.max(0, this.used - 1);
+    this.waiters[0]?.();
+  }
+}
