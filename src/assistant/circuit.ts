@@ -36,6 +36,9 @@ export interface CircuitPermit {
   failed(error: string, retryAfterMs?: number): void;
 }
 
+/** The permit of a source that has no circuit (the demo). */
+export const NO_CIRCUIT: CircuitPermit = { succeeded: () => {}, failed: () => {} };
+
 /** The breaker around the assistant, persisted on every transition. */
 export class AssistantCircuit {
   private readonly events = new Emitter<{ status: [AssistantStatus] }>();

@@ -5,7 +5,6 @@
  * assistant's circuit for a permit (an open circuit uses up no attempts). An attempt that fails
  * because the assistant is unavailable is retried (retry.ts); every other end is final. With
  * `on_new_message = "interrupt"` a new user message cancels the thread's earlier open turns.
- *
  * The layer sits between realtime (whose pipeline, frames and hub it uses) and http.
  */
 import type { Config } from '../config/schema.ts';
@@ -13,7 +12,7 @@ import { utf8Bytes } from '../lib/text.ts';
 import type { AssistantPort } from '../realtime/assistant-port.ts';
 import type { AssistantStatus, ReplyView } from '../realtime/reply-protocol.ts';
 import type { Store } from '../storage/store.ts';
-import type { StoredTurn } from '../storage/turns.ts';
+import { isOpenTurn, type StoredTurn } from '../storage/turns.ts';
 import {
   endTurn,
   endWithReply,
@@ -23,7 +22,7 @@ import {
   startAttempt,
   type TurnContext,
 } from './attempt.ts';
-import type { AssistantCircuit, CircuitPermit } from './circuit.ts';
+import { type AssistantCircuit, type CircuitPermit, NO_CIRCUIT } from './circuit.ts';
 import { retryDelayMs } from './retry.ts';
 import type { AttemptEnd, AttemptSource } from './source.ts';
 import { buildTurnRequest, type TurnRequestOptions } from './turn-request.ts';
@@ -69,7 +68,16 @@ export class TurnRunner implements AssistantPort {
   /** Deferred turns waiting for their upload (uploads.ts drives them). */
   readonly waits = new TurnWaits();
 
-  constructor(private readonly options: TurnRunnerOptions) {}
+  /** When the assistant's circuit last closed: retry delays from before then are dropped. */
+  private recoveredAtWallMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: TurnRunnerOptions) {
+    options.circuit?.onStatusChange((status) => {
+      if (status !== 'ok') return;
+      this.recoveredAtWallMs = options.clock.wallMs();
+      this.waits.wakeAll();
+    });
+  }
 
   enabled(): boolean {
     return this.options.config().assistant.backend !== 'none';
@@ -147,9 +155,7 @@ export class TurnRunner implements AssistantPort {
     const turn = await this.options.store.readTurn(turnId);
     if (turn === null) return 'unknown';
     if (turn.userId !== userId) return 'forbidden';
-    if (turn.status !== 'queued' && turn.status !== 'streaming' && turn.status !== 'deferred') {
-      return 'done';
-    }
+    if (!isOpenTurn(turn)) return 'done';
     const controller = this.controllers.get(turnId);
     if (controller !== undefined) {
       controller.abort('cancel' satisfies StopReason);
@@ -198,9 +204,7 @@ export class TurnRunner implements AssistantPort {
       const turns: StoredTurn[] = [];
       for (const turnId of [...queue.waiting]) {
         const turn = await this.options.store.readTurn(turnId);
-        const open =
-          turn?.status === 'queued' || turn?.status === 'streaming' || turn?.status === 'deferred';
-        if (turn === null || !open) queue.waiting.delete(turnId);
+        if (turn === null || !isOpenTurn(turn)) queue.waiting.delete(turnId);
         else turns.push(turn);
       }
       turns.sort((a, b) => a.messageSeq - b.messageSeq);
@@ -218,13 +222,11 @@ export class TurnRunner implements AssistantPort {
         this.controllers.delete(turn.turnId);
         this.live.delete(turn.turnId);
       }
-      if (!this.stopped && !(await this.stillOpen(turn.turnId))) queue.waiting.delete(turn.turnId);
+      if (this.stopped) return;
+      if (!isOpenTurn(await this.options.store.readTurn(turn.turnId))) {
+        queue.waiting.delete(turn.turnId);
+      }
     }
-  }
-
-  private async stillOpen(turnId: string): Promise<boolean> {
-    const turn = await this.options.store.readTurn(turnId);
-    return turn?.status === 'queued' || turn?.status === 'streaming' || turn?.status === 'deferred';
   }
 
   /** Works on `turn` until it ends or the runner stops. */
@@ -257,7 +259,10 @@ export class TurnRunner implements AssistantPort {
           message: `the assistant did not answer in ${turn.attempt} attempts (assistant.max_attempts)`,
         });
       }
-      const notBefore = Math.min(turn.nextAttemptAtWallMs ?? 0, expiresAt);
+      // A delay set by a failure from before the assistant came back is not waited out.
+      const delayed =
+        turn.updatedAtWallMs > this.recoveredAtWallMs ? turn.nextAttemptAtWallMs : null;
+      const notBefore = Math.min(delayed ?? 0, expiresAt);
       if (notBefore > now) {
         await this.waits.sleep(notBefore - now, signal);
         continue;
@@ -336,7 +341,8 @@ export class TurnRunner implements AssistantPort {
         error: end.message,
       });
       reply.status = 'queued';
-      return { ...turn, status: 'queued', nextAttemptAtWallMs, text: '' };
+      const updatedAtWallMs = cx.clock.wallMs();
+      return { ...turn, status: 'queued', nextAttemptAtWallMs, updatedAtWallMs, text: '' };
     }
     if (end.kind === 'failed' && end.code === 'idle_timeout') permit.failed(end.message);
     else permit.succeeded();
@@ -389,6 +395,3 @@ export class TurnRunner implements AssistantPort {
     if (outcome === 'aborted') return this.aborted(turn, signal, this.live.get(turn.turnId));
   }
 }
-
-/** The permit of a source that has no circuit. */
-const NO_CIRCUIT: CircuitPermit = { succeeded: () => {}, failed: () => {} };

@@ -9,19 +9,27 @@ export type UploadWait = 'done' | 'timeout' | 'aborted';
 /** Waits, by turn. */
 export class TurnWaits {
   private readonly uploads = new Map<string, (outcome: UploadWait) => void>();
+  private readonly sleepers = new Set<() => void>();
 
-  /** Resolves after `ms`, or at once when `signal` aborts. */
+  /** Resolves after `ms`, at once when `signal` aborts, or at {@link wakeAll}. */
   sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
+        this.sleepers.delete(done);
         resolve();
       };
+      this.sleepers.add(done);
       const timer = setTimeout(done, Math.max(0, ms));
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /** Ends every sleep now (the assistant is back: waiting turns look again). */
+  wakeAll(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /** Waits until {@link finish} is called for `turnId`, `ms` pass, or `signal` aborts. */

@@ -24,6 +24,11 @@ export const TURN_STATUSES = [
 /** A turn's status. */
 export type TurnStatus = (typeof TURN_STATUSES)[number];
 
+/** True for a turn still to be answered (queued, streaming or deferred). */
+export function isOpenTurn(turn: { status: TurnStatus } | null | undefined): boolean {
+  return turn?.status === 'queued' || turn?.status === 'streaming' || turn?.status === 'deferred';
+}
+
 /** A turn as stored. */
 export interface StoredTurn {
   turnId: string;
