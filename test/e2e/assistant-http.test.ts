@@ -6,84 +6,35 @@
  * history, the preferences and the memory results; kill -9 mid-stream → the turn is retried after
  * the restart with the same webhook-id and ends with exactly one assistant message.
  */
-import { afterEach, describe, expect, test } from 'bun:test';
-import { mintToken } from '../../src/realtime/auth.ts';
+import { describe, expect, test } from 'bun:test';
 import { type AiBackend, startAiBackend } from '../support/ai-backend.ts';
 import { startAssistantBackend } from '../support/assistant-backend.ts';
-import { apiCall, type ServeProcess, startServe } from '../support/serve.ts';
-import { binaryPath, freePort } from '../support/spawn.ts';
-import { type TempDir, tempDir } from '../support/temp.ts';
-import { connect, type WsClient } from '../support/ws.ts';
+import {
+  API_KEY,
+  deferCleanup,
+  deltasOf,
+  type Frame,
+  isEnd,
+  serve,
+  serveEnv,
+  tab,
+  textOf,
+  threadMessages,
+  until,
+  useCleanups,
+  userMessage,
+  WHSEC,
+} from '../support/assistant-e2e.ts';
+import { freePort } from '../support/spawn.ts';
+import { tempDir } from '../support/temp.ts';
 
-const JWT = 'assistant-http-e2e-secret-long-enough-0123456';
-const API_KEY = 'assistant-http-e2e-api-key-0123456789';
-// A Standard Webhooks secret: whsec_ + base64 of 24 random bytes.
-const WHSEC = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64')}`;
-type Frame = Record<string, unknown> & { type: string };
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function serveEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    LIFELINE_ASSISTANT_BACKEND: 'http',
-    LIFELINE_ASSISTANT_URL: url,
-    LIFELINE_ASSISTANT_SECRET: WHSEC,
-    LIFELINE_AUTH_JWT_SECRET: JWT,
-    LIFELINE_AUTH_API_KEY: API_KEY,
-    ...extra,
-  };
-}
-
-async function serve(
-  dir: TempDir,
-  port: number,
-  env: Record<string, string>,
-): Promise<ServeProcess> {
-  const proc = await startServe({ command: [binaryPath()], port, dataDir: dir.path, env });
-  cleanups.push(() => proc.stop('SIGKILL'));
-  return proc;
-}
-
-async function tab(proc: ServeProcess, query: Record<string, string> = {}) {
-  const token = await mintToken({ secret: JWT, userId: 'u1', ttlS: 600 });
-  const params = new URLSearchParams({ token, thread: 't1', ...query });
-  const opened = await connect<Frame & { seq: number; epoch: string }>(`${proc.wsUrl}?${params}`);
-  cleanups.push(() => opened.client.close());
-  return opened;
-}
-
-async function until(client: WsClient, done: (frame: Frame) => boolean): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  for (;;) {
-    const frame = await client.next<Frame>();
-    frames.push(frame);
-    if (done(frame)) return frames;
-  }
-}
-
-const isEnd = (frame: Frame) => frame.type === 'reply.end';
-const deltasOf = (frames: Frame[]) => frames.filter((f) => f.type === 'reply.delta');
-const textOf = (frames: Frame[]) =>
-  deltasOf(frames)
-    .map((d) => d.text)
-    .join('');
-
-const userMessage = (content: string) => ({
-  type: 'message',
-  id: crypto.randomUUID(),
-  thread_id: 't1',
-  role: 'user',
-  content,
-});
+useCleanups();
 
 describe('the HTTP assistant in the binary', () => {
   test('an AI SDK backend: two tabs see identical deltas equal to its text and the committed reply; it got history, preferences and memory', async () => {
     const deltas = ['Hello', ', ', 'wörld', ' — ', 'this ', 'is ', 'the ', 'AI ', 'SDK.'];
     const backend: AiBackend = startAiBackend(WHSEC, deltas, 5);
-    cleanups.push(() => backend.stop());
+    deferCleanup(() => backend.stop());
     using dir = tempDir('lifeline-assistant-http');
     const proc = await serve(dir, freePort(), serveEnv(backend.url));
     const prefs = await apiCall(proc.baseUrl, API_KEY, 'PUT', '/api/v1/users/u1/preferences', {
@@ -122,7 +73,7 @@ describe('the HTTP assistant in the binary', () => {
 
   test('kill -9 mid-stream: after the restart the turn is retried with the same webhook-id and ends with one assistant message', async () => {
     const backend = await startAssistantBackend(WHSEC);
-    cleanups.push(() => backend.stop());
+    deferCleanup(() => backend.stop());
     await backend.setMode({
       kind: 'sse',
       text: 'one two three four five six seven eight nine ten',
@@ -132,9 +83,13 @@ describe('the HTTP assistant in the binary', () => {
     using dir = tempDir('lifeline-assistant-http-kill');
     const port = freePort();
     const first = await serve(dir, port, serveEnv(backend.url));
-    const { client: a } = await tab(first);
+    const { client: a, first: hello } = await tab(first);
     a.send(userMessage('count to ten'));
-    await until(a, (f) => f.type === 'reply.delta');
+    const seen = await until(a, (f) => f.type === 'reply.delta');
+    const lastSeq = Math.max(
+      hello.seq,
+      ...seen.map((f) => (typeof f.seq === 'number' ? f.seq : 0)),
+    );
     await first.stop('SIGKILL');
     await backend.setMode({
       kind: 'sse',
@@ -142,7 +97,9 @@ describe('the HTTP assistant in the binary', () => {
       deltas: 3,
     });
     const second = await serve(dir, port, serveEnv(backend.url));
-    const { client: b } = await tab(second);
+    // Resume from what the first tab saw: the retried turn may end before this tab connects.
+    const query = { since: String(lastSeq), epoch: hello.epoch };
+    const { client: b } = await tab(second, { query });
     const frames = await until(b, isEnd);
     const end = frames.at(-1) as Frame & { status: string; message?: { content: string } };
     expect(end.status).toBe('complete');
@@ -153,10 +110,7 @@ describe('the HTTP assistant in the binary', () => {
     expect(new Set(ids).size).toBe(1);
     expect(backend.requests.every((r) => r.verified)).toBe(true);
     expect((turns[1]?.body as { attempt?: number } | undefined)?.attempt).toBe(2);
-    const state = await apiCall(second.baseUrl, API_KEY, 'GET', '/api/v1/users/u1/state?thread=t1');
-    const messages =
-      ((await state.json()) as { threads: Record<string, { messages: Array<{ role: string }> }> })
-        .threads.t1?.messages ?? [];
+    const messages = await threadMessages(second);
     expect(messages.filter((m) => m.role === 'assistant').length).toBe(1);
   });
 });
