@@ -25,6 +25,7 @@ import {
   userMessage,
   WHSEC,
 } from '../support/assistant-e2e.ts';
+import { apiCall } from '../support/serve.ts';
 import { freePort } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 
