@@ -11,6 +11,7 @@ import { type AiBackend, startAiBackend } from '../support/ai-backend.ts';
 import { startAssistantBackend } from '../support/assistant-backend.ts';
 import {
   API_KEY,
+  cleanUpAfterEach,
   deferCleanup,
   deltasOf,
   type Frame,
@@ -21,7 +22,6 @@ import {
   textOf,
   threadMessages,
   until,
-  useCleanups,
   userMessage,
   WHSEC,
 } from '../support/assistant-e2e.ts';
@@ -29,7 +29,7 @@ import { apiCall } from '../support/serve.ts';
 import { freePort } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 
-useCleanups();
+cleanUpAfterEach();
 
 describe('the HTTP assistant in the binary', () => {
   test('an AI SDK backend: two tabs see identical deltas equal to its text and the committed reply; it got history, preferences and memory', async () => {

@@ -8,6 +8,7 @@
 import { describe, expect, test } from 'bun:test';
 import { startAssistantBackend } from '../support/assistant-backend.ts';
 import {
+  cleanUpAfterEach,
   deferCleanup,
   type EndFrame,
   type Frame,
@@ -21,14 +22,13 @@ import {
   turnRequests,
   until,
   untilEndOf,
-  useCleanups,
   WHSEC,
 } from '../support/assistant-e2e.ts';
 import { freePort } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
 import type { WsClient } from '../support/ws.ts';
 
-useCleanups();
+cleanUpAfterEach();
 
 const COOLDOWN_S = 1;
 const OUTAGE_ENV = {

@@ -31,7 +31,7 @@ export type EndFrame = Frame & {
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 
 /** Registers the after-each cleanup of the file that calls it (once, at load). */
-export function useCleanups(): void {
+export function cleanUpAfterEach(): void {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
