@@ -23,6 +23,7 @@ import {
   turnRequests,
   until,
   untilEndOf,
+  userMessage,
   WHSEC,
 } from '../support/assistant-e2e.ts';
 import { apiCall } from '../support/serve.ts';
@@ -214,5 +215,47 @@ describe('GET /api/v1/turns/:id', () => {
     const gone = await readTurn(proc, turnId);
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
+
+/** A daemon whose next turn inserts fail (a trigger on the file, from a second connection). */
+async function failingTurns() {
+  const set = await setUp({ kind: 'json', content: 'finally' });
+  const db = new Database(join(set.dir.path, 'lifeline.db'));
+  deferCleanup(() => db.close());
+  db.run('PRAGMA busy_timeout = 5000');
+  db.run(
+    "CREATE TRIGGER turns_fail BEFORE INSERT ON turns BEGIN SELECT RAISE(ABORT, 'injected'); END",
+  );
+  const frame = userMessage('will this be answered?');
+  set.client.send(frame);
+  const refused = (await until(set.client, (f) => f.id === frame.id)).at(-1);
+  db.run('DROP TRIGGER turns_fail');
+  return { ...set, frame, refused };
+}
+
+describe('a turn that cannot be created', () => {
+  test('its message is not acknowledged and not stored; once storage works a new message is', async () => {
+    const { client, proc, backend, refused } = await failingTurns();
+    expect(refused?.type).toBe('error');
+    expect(refused?.turn_id).toBeUndefined();
+    expect(await threadMessages(proc)).toEqual([]);
+    expect(turnRequests(backend)).toEqual([]);
+    const turnId = await sendUser(client, 'and now?');
+    const { end } = await untilEndOf(client, turnId);
+    expect(end.message?.content).toBe('finally');
+  });
+
+  test('the resend of the refused message, once storage works, is acknowledged with its turn and answered', async () => {
+    const { client, frame, proc } = await failingTurns();
+    expect(await threadMessages(proc)).toEqual([]);
+    client.send(frame);
+    const ack = (await until(client, (f) => f.id === frame.id)).at(-1);
+    // Read before any asymmetric matcher: bun's toMatchObject writes the matcher into the object.
+    const turnId = ack?.turn_id;
+    expect(ack?.type).toBe('ack');
+    expect(typeof turnId).toBe('string');
+    const { end } = await untilEndOf(client, turnId as string);
+    expect(end.message?.content).toBe('finally');
   });
 });
