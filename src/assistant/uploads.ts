@@ -55,6 +55,16 @@ export async function acceptUpload(
     const sink = replySink(options, reply);
     const end = await readAnswer(contentType, body, limits, sink, signal);
     const current = { ...turn, replyId: reply.replyId, text: reply.text };
+    // Cancelled while the body was read: the cancel ended the turn with the text so far.
+    const now = await options.store.readTurn(turnId);
+    if (now?.status !== 'deferred') {
+      return { kind: 'ended', status: now?.status ?? 'cancelled', offset: reply.offset };
+    }
+    // A body that went silent is a cut upload like any other: keep its text for a resume.
+    if (end.kind === 'failed' && end.code === 'idle_timeout') {
+      await options.store.updateTurn(turnId, { text: reply.text });
+      return { kind: 'partial', offset: reply.offset, message: end.message };
+    }
     switch (end.kind) {
       case 'complete':
         await endWithReply(options, current, reply, 'complete', end.metadata);
