@@ -60,6 +60,8 @@ function baseUrlOf(config: Config): string {
 export interface DaemonAssistant {
   runner: TurnRunner;
   upload(): UploadOptions;
+  /** Applies a changed config to what does not read it live (the circuit's `breaker.*`). */
+  applyConfig(config: Config): void;
 }
 
 /** The turn runner for the configured backend, or undefined for `none`. */
@@ -109,7 +111,10 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
       idleTimeoutMs: parts.runtime.config.assistant.idle_timeout_ms,
     },
   });
-  return { runner, upload };
+  const applyConfig = (next: Config) => {
+    circuit?.update(circuitSettingsOf(next));
+  };
+  return { runner, upload, applyConfig };
 }
 
 /** The HTTP backend's settings, read from the live config on every request. */

@@ -93,7 +93,10 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     ...(assistant === undefined ? {} : { assistant: assistant.runner }),
   });
   if (cluster !== undefined) instanceInfo(metrics, cluster.instanceId);
-  runtime.onChange((next) => applyLive(next, memory, realtime, logger));
+  runtime.onChange((next) => {
+    applyLive(next, memory, realtime, logger);
+    assistant?.applyConfig(next);
+  });
   const admin = adminPortOf({
     memory,
     store,

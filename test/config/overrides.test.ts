@@ -79,7 +79,7 @@ describe('parseOverrideValue', () => {
       .filter((spec) => spec.tunable)
       .map((spec) => spec.key);
     const allowed =
-      /^(breaker|outbox|history|rehydration|limits)\.|^memory\.timeout_ms$|^log\.level$/;
+      /^(breaker|outbox|history|rehydration|limits)\.|^memory\.timeout_ms$|^log\.level$|^assistant\.(?!backend$|url$|secret$)/;
     expect(tunable.filter((key) => !allowed.test(key))).toEqual([]);
     expect(tunable).toContain('memory.timeout_ms');
     expect(tunable).toContain('log.level');
