@@ -42,6 +42,8 @@ export interface Timers {
 /** What the connection needs from the client that owns it. */
 export interface ConnectionHost {
   resumePoint(): { epoch: string | null; since: number };
+  /** The threads the next snapshot should carry (`?thread=`). */
+  snapshotThreads(): readonly string[];
   setStatus(status: ConnectionStatus): void;
   handleFrame(frame: ServerFrame): void;
   handleDisconnect(): void;
@@ -54,7 +56,6 @@ export interface ConnectionHost {
 export interface ConnectionConfig {
   url: string;
   token: () => Promise<string>;
-  thread?: string;
   backoff: BackoffOptions;
   openTimeoutMs: number;
   random: RandomSource;
@@ -109,6 +110,19 @@ export class Connection {
     this.config.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     void this.attempt();
+  }
+
+  /**
+   * Replaces the open socket with a new one at once, resuming from the same point: the way to get
+   * a fresh snapshot of the open replies (`thread.state` does not carry them). Ignored while no
+   * socket is open (the next one brings a snapshot anyway).
+   */
+  resync(): void {
+    if (this.stopped || !this.open) return;
+    this.generation++;
+    this.detach(1000, 'resync');
+    this.host.handleDisconnect();
+    this.retry(0, { code: 1000, reason: 'resync' });
   }
 
   /** Closes for good with `reason`. */
@@ -168,7 +182,8 @@ export class Connection {
 
   private openSocket(generation: number, token: string): void {
     const { epoch, since } = this.host.resumePoint();
-    const url = socketUrl(this.config.url, { thread: this.config.thread, epoch, since });
+    const threads = this.host.snapshotThreads();
+    const url = socketUrl(this.config.url, { threads, epoch, since });
     let socket: WebSocketLike;
     try {
       socket = this.config.socket(url, socketProtocols(token));

@@ -21,6 +21,7 @@ import type {
   ThreadStateFrame,
 } from '../src/realtime/protocol.ts';
 import { DEFAULT_BACKOFF } from './backoff.ts';
+import { ChangeBatch, defaultFrameScheduler } from './batch.ts';
 import {
   Connection,
   type ConnectionHost,
@@ -29,12 +30,14 @@ import {
 } from './connection.ts';
 import { Emitter, type Unsubscribe } from './emitter.ts';
 import { DEFAULT_QUEUE_LIMIT, OfflineQueue } from './queue.ts';
+import type { ReplyDelta } from './replies.ts';
 import {
   applyOwnMessage,
   applyOwnPersonalization,
   applyOwnPreferences,
   applyPush,
   applyRehydrate,
+  applyReplyDelta,
   applyThreadState,
   initialState,
   type JsonObject,
@@ -42,17 +45,31 @@ import {
   withPending,
   withTokenExpiry,
 } from './state.ts';
-import type { ClientEvents, ConnectOptions, LifelineClient, SendInput } from './types.ts';
+import type {
+  ClientEvents,
+  ConnectOptions,
+  LifelineClient,
+  SendInput,
+  SendResult,
+} from './types.ts';
 import { LifelineRequestError, randomUuid, type WebSocketLike } from './wire.ts';
 
 export type { MessageView, PushFrame, RehydrateFrame } from '../src/realtime/protocol.ts';
 export { type BackoffOptions, DEFAULT_BACKOFF, seededRandom } from './backoff.ts';
+export type { FrameScheduler } from './batch.ts';
 export { type CloseAction, closeAction } from './close-codes.ts';
 export type { ConnectionStatus, Timers } from './connection.ts';
 export type { Unsubscribe } from './emitter.ts';
 export { QueueFullError } from './queue.ts';
+export type { EndedReply, ReplyInProgress } from './replies.ts';
 export type { JsonObject, LifelineState, SessionState, ThreadState } from './state.ts';
-export type { ClientEvents, ConnectOptions, LifelineClient, SendInput } from './types.ts';
+export type {
+  ClientEvents,
+  ConnectOptions,
+  LifelineClient,
+  SendInput,
+  SendResult,
+} from './types.ts';
 export { LifelineRequestError, type RequestErrorCode, type WebSocketLike } from './wire.ts';
 
 type Reply = { frame: ServerFrame };
@@ -75,13 +92,19 @@ class Client implements LifelineClient, ConnectionHost {
   private readonly listeners = new Set<() => void>();
   private readonly queue: OfflineQueue;
   private readonly waiters = new Map<string, Waiter>();
-  private readonly sends = new Map<string, Promise<{ id: string; seq: number }>>();
+  private readonly sends = new Map<string, Promise<SendResult>>();
   private readonly connection: Connection;
   private readonly timers: Timers;
   private readonly requestTimeoutMs: number;
   private requestCounter = 0;
+  private readonly thread: string | undefined;
+  private readonly batch: ChangeBatch;
 
   constructor(options: ConnectOptions) {
+    this.thread = options.thread;
+    this.batch = new ChangeBatch(options.scheduleFrame ?? defaultFrameScheduler(), () =>
+      this.announce(),
+    );
     this.queue = new OfflineQueue(options.queueLimit ?? DEFAULT_QUEUE_LIMIT);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.timers = options.timers ?? globalTimers();
@@ -89,7 +112,6 @@ class Client implements LifelineClient, ConnectionHost {
       {
         url: options.url,
         token: options.token,
-        thread: options.thread,
         backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
         openTimeoutMs: options.openTimeoutMs ?? 10_000,
         random: options.random ?? Math.random,
@@ -121,7 +143,7 @@ class Client implements LifelineClient, ConnectionHost {
     return this.events.on(type, listener);
   }
 
-  send(input: SendInput): Promise<{ id: string; seq: number }> {
+  send(input: SendInput): Promise<SendResult> {
     const frame: MessageFrame = {
       type: 'message',
       id: input.id ?? randomUuid(),
@@ -138,7 +160,7 @@ class Client implements LifelineClient, ConnectionHost {
       return Promise.reject(new LifelineRequestError('queue_full', (error as Error).message));
     }
     const promise = this.wait(frame)
-      .then(({ frame: reply }) => ({ id: frame.id, seq: (reply as { seq: number }).seq }))
+      .then(({ frame: reply }) => sendResult(frame.id, reply))
       .finally(() => this.sends.delete(frame.id));
     this.sends.set(frame.id, promise);
     this.queueChanged();
@@ -187,6 +209,10 @@ class Client implements LifelineClient, ConnectionHost {
     return this.request(frame).then(({ frame: reply }) => reply as MemoryResultFrame);
   }
 
+  cancelReply(turnId: string): Promise<void> {
+    return this.request({ type: 'reply.cancel', turn_id: turnId }).then(() => undefined);
+  }
+
   async refreshToken(): Promise<void> {
     await this.connection.refreshToken();
   }
@@ -213,6 +239,18 @@ class Client implements LifelineClient, ConnectionHost {
     return { epoch: this.state.epoch, since: this.state.seq };
   }
 
+  /**
+   * @internal The connect thread, then every thread with a reply in progress: a reconnect brings
+   * their text so far (docs/protocol.md §5.5), which is also how a gap is repaired.
+   */
+  snapshotThreads(): readonly string[] {
+    const threads = this.thread === undefined ? [] : [this.thread];
+    for (const [id, thread] of Object.entries(this.state.threads)) {
+      if (id !== this.thread && (thread.replies?.length ?? 0) > 0) threads.push(id);
+    }
+    return threads.slice(0, MAX_SNAPSHOT_THREADS);
+  }
+
   /** @internal */
   setStatus(status: ConnectionStatus): void {
     this.status = Object.freeze(status);
@@ -227,6 +265,7 @@ class Client implements LifelineClient, ConnectionHost {
     else if (frame.type === 'ack') this.handleAck(frame);
     else if (frame.type === 'error') this.handleError(frame);
     else if (frame.type === 'auth.ok') this.handleAuthOk(frame);
+    else if (frame.type === 'reply.delta') this.handleDelta(frame);
     else this.settleReply(frame); // memory.result, thread.state, pong
   }
 
@@ -275,6 +314,16 @@ class Client implements LifelineClient, ConnectionHost {
     if (outcome === 'duplicate') return;
     this.setState(state);
     this.events.emit('push', { frame, replayed: outcome === 'replayed' });
+  }
+
+  /** Deltas change the state at once and notify in batches; a gap reconnects for a snapshot. */
+  private handleDelta(frame: ReplyDelta): void {
+    const { state, outcome } = applyReplyDelta(this.state, frame);
+    if (state !== this.state) {
+      this.state = state;
+      this.batch.request();
+    }
+    if (outcome === 'gap') this.connection.resync();
   }
 
   private handleAck(frame: { id?: string; seq?: number }): void {
@@ -374,7 +423,13 @@ class Client implements LifelineClient, ConnectionHost {
   private setState(next: LifelineState): void {
     if (next === this.state) return;
     this.state = next;
-    this.events.emit('state', next);
+    this.announce();
+  }
+
+  /** Tells listeners the state changed; a pending batch is covered by it. */
+  private announce(): void {
+    this.batch.cancel();
+    this.events.emit('state', this.state);
     this.notify();
   }
 
@@ -389,7 +444,18 @@ const PUSH_TYPES: ReadonlySet<string> = new Set([
   'message',
   'memory',
   'event',
+  'reply.start',
+  'reply.end',
+  'assistant',
 ]);
+
+/** The server honours at most this many `?thread=` values (docs/protocol.md §1). */
+const MAX_SNAPSHOT_THREADS = 16;
+
+function sendResult(id: string, reply: ServerFrame): SendResult {
+  const { seq, turn_id } = reply as { seq: number; turn_id?: string };
+  return turn_id === undefined ? { id, seq } : { id, seq, turnId: turn_id };
+}
 
 function isPush(frame: ServerFrame): frame is PushFrame {
   return PUSH_TYPES.has(frame.type);

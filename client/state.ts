@@ -13,6 +13,18 @@ import type {
   RehydrateFrame,
   ThreadStateFrame,
 } from '../src/realtime/protocol.ts';
+import type { AssistantStatus, ReplyEndPush } from '../src/realtime/reply-protocol.ts';
+import {
+  applyDelta,
+  type DeltaOutcome,
+  type EndedReply,
+  endReply,
+  type ReplyDelta,
+  type ReplyInProgress,
+  seedReplies,
+  startReply,
+  withEnded,
+} from './replies.ts';
 
 /** A JSON object as the server sends it. */
 export type JsonObject = Readonly<Record<string, unknown>>;
@@ -27,6 +39,13 @@ export interface ThreadState {
    * pages them in with `thread.join` (docs/protocol.md §4.5); absent once the start is reached.
    */
   readonly before?: number;
+  /** Assistant replies not yet ended, in the order they started; absent when there are none. */
+  readonly replies?: readonly ReplyInProgress[];
+  /**
+   * Replies that ended without a committed message (failed, expired, empty, cancelled before any
+   * text), newest last; absent when there are none.
+   */
+  readonly ended?: readonly EndedReply[];
 }
 
 /** The session part of `rehydrate`. */
@@ -50,6 +69,8 @@ export interface LifelineState {
   /** Threads by id (a prototype-free record: ids such as `toString` are plain keys). */
   readonly threads: Readonly<Record<string, ThreadState>>;
   readonly memory: MemoryStatus;
+  /** The assistant's status (docs/protocol.md §5.5), for a banner; null when none is configured. */
+  readonly assistant: AssistantStatus | null;
   /** Messages sent and not yet acknowledged (the offline queue), oldest first. */
   readonly pending: readonly MessageFrame[];
 }
@@ -71,6 +92,7 @@ export function initialState(): LifelineState {
     preferences: {},
     threads: Object.create(null) as Record<string, ThreadState>,
     memory: 'ok',
+    assistant: null,
     pending: [],
   });
 }
@@ -86,10 +108,12 @@ export function applyRehydrate(prev: LifelineState, frame: RehydrateFrame): Life
   const threads = resumed ? copyRecord(prev.threads) : nullRecord<ThreadState>();
   for (const [id, view] of Object.entries(frame.threads)) {
     const kept = resumed ? threads[id] : undefined;
+    // The snapshot's open replies are the server's view now: they replace those held.
     threads[id] = withCursor(
       view.personalization,
       mergeMessages(kept?.messages ?? [], view.messages),
       cursorOf(kept?.before, view.before),
+      { replies: seedReplies(view.replies), ended: kept?.ended ?? [] },
     );
   }
   return freezeDeep({
@@ -102,6 +126,7 @@ export function applyRehydrate(prev: LifelineState, frame: RehydrateFrame): Life
     preferences: frame.preferences,
     threads,
     memory: frame.memory.status,
+    assistant: frame.assistant?.status ?? null,
   });
 }
 
@@ -121,6 +146,9 @@ export function applyPush(
   let next: LifelineState = moved;
   if (frame.type === 'message') {
     next = withMessages(moved, frame.message.thread_id, [frame.message]);
+  } else if (frame.type === 'reply.end') {
+    // Replayed or live: an ended reply is never in progress, whatever the snapshot held.
+    next = withReplyEnd(moved, frame);
   } else if (!replayed) {
     next = applyLivePush(moved, frame);
   }
@@ -135,9 +163,74 @@ function applyLivePush(state: LifelineState, frame: PushFrame): LifelineState {
       return withPersonalization(state, frame.thread_id, frame.state);
     case 'memory':
       return { ...state, memory: frame.status };
+    case 'assistant':
+      return { ...state, assistant: frame.status };
+    case 'reply.start':
+      return withReplies(state, frame.thread_id, (thread) =>
+        startReply(thread.replies ?? [], frame),
+      );
     default:
       return state;
   }
+}
+
+/** The turn's reply leaves the replies in progress; its message (or its failure) stays. */
+function withReplyEnd(state: LifelineState, frame: ReplyEndPush): LifelineState {
+  const withMessage =
+    frame.message === undefined
+      ? state
+      : withMessages(state, frame.thread_id, [frame.message as MessageView]);
+  const thread = withMessage.threads[frame.thread_id];
+  if (!thread) return withMessage;
+  const { replies, ended } = endReply(thread.replies ?? [], frame);
+  const threads = copyRecord(withMessage.threads);
+  threads[frame.thread_id] = threadOf({
+    ...thread,
+    replies,
+    ended: ended ? withEnded(thread.ended ?? [], ended) : (thread.ended ?? []),
+  });
+  return { ...withMessage, threads };
+}
+
+/**
+ * Applies a `reply.delta` (docs/protocol.md §5.5) to a thread the state holds; deltas of other
+ * threads are ignored (their snapshot brings the text when they are loaded). `gap` asks the
+ * caller to resynchronise the thread.
+ */
+export function applyReplyDelta(
+  prev: LifelineState,
+  frame: ReplyDelta,
+): { state: LifelineState; outcome: DeltaOutcome } {
+  const thread = prev.threads[frame.thread_id];
+  if (!thread) return { state: prev, outcome: 'ignored' };
+  const { replies, outcome } = applyDelta(thread.replies ?? [], frame);
+  if (replies === thread.replies) return { state: prev, outcome };
+  const threads = copyRecord(prev.threads);
+  threads[frame.thread_id] = threadOf({ ...thread, replies });
+  return { state: freezeDeep({ ...prev, threads }), outcome };
+}
+
+function withReplies(
+  state: LifelineState,
+  threadId: string,
+  change: (thread: ThreadState) => readonly ReplyInProgress[],
+): LifelineState {
+  const thread = state.threads[threadId] ?? { personalization: {}, messages: [] };
+  const replies = change(thread);
+  if (replies === thread.replies) return state;
+  const threads = copyRecord(state.threads);
+  threads[threadId] = threadOf({ ...thread, replies });
+  return { ...state, threads };
+}
+
+/** A thread without the optional lists that are empty. */
+function threadOf(thread: ThreadState): ThreadState {
+  const { replies, ended, ...rest } = thread;
+  return {
+    ...rest,
+    ...(replies && replies.length > 0 ? { replies } : {}),
+    ...(ended && ended.length > 0 ? { ended } : {}),
+  };
 }
 
 /** Adds the client's own message once its `ack` gives it a `seq`; the cursor does not move. */
@@ -187,7 +280,7 @@ export function applyThreadState(
   const held = threads[frame.thread_id];
   const before = paged ? frame.before : cursorOf(held?.before, frame.before);
   const messages = mergeMessages(held?.messages ?? [], frame.messages);
-  threads[frame.thread_id] = withCursor(frame.personalization, messages, before);
+  threads[frame.thread_id] = withCursor(frame.personalization, messages, before, held);
   return freezeDeep({ ...prev, threads });
 }
 
@@ -205,13 +298,17 @@ function withCursor(
   personalization: JsonObject,
   messages: readonly MessageView[],
   before: number | undefined,
+  lists: Pick<ThreadState, 'replies' | 'ended'> = {},
 ): ThreadState {
   const oldest = messages[0]?.seq;
   const capped = messages.length >= MAX_MESSAGES_PER_THREAD && oldest !== undefined;
   const cursor = capped && (before === undefined || before < oldest) ? oldest : before;
-  return cursor === undefined
-    ? { personalization, messages }
-    : { personalization, messages, before: cursor };
+  const extra = { replies: lists.replies, ended: lists.ended };
+  return threadOf(
+    cursor === undefined
+      ? { personalization, messages, ...extra }
+      : { personalization, messages, before: cursor, ...extra },
+  );
 }
 
 /** Replaces the list of unacknowledged messages. */
@@ -232,7 +329,7 @@ function withPersonalization(
 ): LifelineState {
   const threads = copyRecord(state.threads);
   const thread = threads[threadId];
-  threads[threadId] = { ...thread, personalization, messages: thread?.messages ?? [] };
+  threads[threadId] = threadOf({ ...thread, personalization, messages: thread?.messages ?? [] });
   return { ...state, threads };
 }
 
@@ -244,7 +341,7 @@ function withMessages(
   const threads = copyRecord(state.threads);
   const thread = threads[threadId];
   const messages = mergeMessages(thread?.messages ?? [], added);
-  threads[threadId] = withCursor(thread?.personalization ?? {}, messages, thread?.before);
+  threads[threadId] = withCursor(thread?.personalization ?? {}, messages, thread?.before, thread);
   return { ...state, threads };
 }
 

@@ -11,6 +11,7 @@ import type {
   ThreadStateFrame,
 } from '../src/realtime/protocol.ts';
 import type { BackoffOptions, RandomSource } from './backoff.ts';
+import type { FrameScheduler } from './batch.ts';
 import type { ConnectionStatus, Timers } from './connection.ts';
 import type { Unsubscribe } from './emitter.ts';
 import type { JsonObject, LifelineState } from './state.ts';
@@ -37,6 +38,19 @@ export interface ConnectOptions {
   timers?: Timers;
   /** Socket constructor (default `new WebSocket(url, protocols)`). */
   socket?: SocketFactory;
+  /**
+   * When state changes from streamed reply text are announced: at most once per call (default
+   * `requestAnimationFrame`, or `setTimeout(…, 0)` where there is none).
+   */
+  scheduleFrame?: FrameScheduler;
+}
+
+/** What `send()` resolves with once the message is committed. */
+export interface SendResult {
+  id: string;
+  seq: number;
+  /** The assistant turn committed with a `user` message, when an assistant is configured. */
+  turnId?: string;
 }
 
 /** A chat message to send. */
@@ -80,8 +94,16 @@ export interface LifelineClient {
     type: K,
     listener: (payload: ClientEvents[K]) => void,
   ): Unsubscribe;
-  /** Sends a chat message; resolves with its `seq` once committed. Queued while offline. */
-  send(input: SendInput): Promise<{ id: string; seq: number }>;
+  /**
+   * Sends a chat message; resolves with its `seq` (and the assistant `turnId`) once committed.
+   * Queued while offline.
+   */
+  send(input: SendInput): Promise<SendResult>;
+  /**
+   * Stops an assistant reply (`reply.cancel`), queued or streaming; resolves once the server
+   * accepted it. Its `reply.end` (status `cancelled`) follows. Needs an open socket.
+   */
+  cancelReply(turnId: string): Promise<void>;
   /** Replaces the user's preferences; resolves with the event's `seq`. Needs an open socket. */
   setPreferences(preferences: JsonObject): Promise<{ seq: number }>;
   /** Replaces a thread's personalization; resolves with the event's `seq`. Needs an open socket. */

@@ -43,16 +43,22 @@ export class LifelineRequestError extends Error {
   }
 }
 
-/** The socket URL for one attempt: `http(s)` becomes `ws(s)`, resume parameters are set. */
+/**
+ * The socket URL for one attempt: `http(s)` becomes `ws(s)`, resume parameters are set, and one
+ * `thread` parameter per thread whose state the snapshot should carry.
+ */
 export function socketUrl(
   base: string,
-  params: { thread?: string; since?: number; epoch?: string | null },
+  params: { threads?: readonly string[]; since?: number; epoch?: string | null },
 ): string {
   const location = (globalThis as { location?: { href: string } }).location;
   const url = new URL(base, location?.href);
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (params.thread !== undefined) url.searchParams.set('thread', params.thread);
+  if (params.threads !== undefined && params.threads.length > 0) {
+    url.searchParams.delete('thread');
+    for (const thread of params.threads) url.searchParams.append('thread', thread);
+  }
   if (params.epoch && params.since !== undefined) {
     url.searchParams.set('since', String(params.since));
     url.searchParams.set('epoch', params.epoch);
