@@ -26,6 +26,7 @@ import type {
   JsonObject,
   LifelineClient,
   LifelineState,
+  ReplyInProgress,
   ThreadState,
 } from './index.ts';
 
@@ -59,10 +60,39 @@ export function useLifelineState(): LifelineState {
   return useSyncExternalStore(client.subscribe, client.getState, client.getState);
 }
 
-/** One thread (personalization and messages), or undefined until the server has sent it. */
+/**
+ * One thread (personalization, messages, `replies` in progress and how recent ones `ended`), or
+ * undefined until the server has sent it. Streamed text re-renders at most once per frame.
+ */
 export function useThread(threadId: string): ThreadState | undefined {
   const client = useLifeline();
   const read = useCallback(() => client.getState().threads[threadId], [client, threadId]);
+  return useSyncExternalStore(client.subscribe, read, read);
+}
+
+/**
+ * The reply of an assistant turn while it is queued or streaming (`send()` resolves with the
+ * `turnId`); undefined before it starts and once it ended (its message is then in the thread).
+ */
+export function useReply(turnId: string): ReplyInProgress | undefined {
+  const client = useLifeline();
+  const read = useCallback(() => {
+    for (const thread of Object.values(client.getState().threads)) {
+      const reply = thread.replies?.find((entry) => entry.turnId === turnId);
+      if (reply) return reply;
+    }
+    return undefined;
+  }, [client, turnId]);
+  return useSyncExternalStore(client.subscribe, read, read);
+}
+
+/**
+ * The assistant's status for a banner: `unavailable` means messages are saved and answered once
+ * it is back; null when the server has no assistant.
+ */
+export function useAssistant(): LifelineState['assistant'] {
+  const client = useLifeline();
+  const read = useCallback(() => client.getState().assistant, [client]);
   return useSyncExternalStore(client.subscribe, read, read);
 }
 

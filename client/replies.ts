@@ -21,11 +21,16 @@ export interface ReplyInProgress {
   readonly resync?: true;
 }
 
-/** A reply that ended without a committed message: shown so the user sees what happened. */
+/**
+ * How a reply ended. A failure (`failed`, `expired`) or an `empty` or text-less `cancelled` reply
+ * commits no message: this entry is what the user sees of it.
+ */
 export interface EndedReply {
   readonly turnId: string;
   readonly replyId: string;
   readonly status: ReplyEndPush['status'];
+  /** The committed assistant message (`complete`, or `cancelled` with text). */
+  readonly messageId?: string;
   /** The text streamed before the end, when some had (not committed). */
   readonly text?: string;
   readonly error?: { readonly code: string; readonly message: string };
@@ -41,7 +46,7 @@ export interface ReplyDelta {
   readonly text: string;
 }
 
-/** Ended replies kept per thread (the oldest are dropped). */
+/** Reply ends kept per thread (the oldest are dropped). */
 export const MAX_ENDED_PER_THREAD = 20;
 
 const encoder = new TextEncoder();
@@ -154,18 +159,18 @@ function extend(reply: ReplyInProgress, frame: ReplyDelta): ReplyInProgress {
   };
 }
 
-/** Removes the turn's reply at its `reply.end`; returns the ended entry when nothing was committed. */
+/** Removes the turn's reply at its `reply.end`; returns how it ended. */
 export function endReply(
   replies: readonly ReplyInProgress[],
   frame: ReplyEndPush,
-): { replies: readonly ReplyInProgress[]; ended?: EndedReply } {
+): { replies: readonly ReplyInProgress[]; ended: EndedReply } {
   const kept = replies.filter((reply) => reply.turnId !== frame.turn_id);
   const list = kept.length === replies.length ? replies : kept;
-  if (frame.message !== undefined) return { replies: list };
   const ended: EndedReply = {
     turnId: frame.turn_id,
     replyId: frame.reply_id,
     status: frame.status,
+    ...(frame.message === undefined ? {} : { messageId: frame.message.id }),
     ...(frame.text === undefined ? {} : { text: frame.text }),
     ...(frame.error === undefined ? {} : { error: frame.error }),
   };

@@ -42,8 +42,8 @@ export interface ThreadState {
   /** Assistant replies not yet ended, in the order they started; absent when there are none. */
   readonly replies?: readonly ReplyInProgress[];
   /**
-   * Replies that ended without a committed message (failed, expired, empty, cancelled before any
-   * text), newest last; absent when there are none.
+   * How the thread's recent replies ended, newest last (at most 20; absent when none): a failed,
+   * expired, empty or text-less cancelled reply has no message, and this is what is left of it.
    */
   readonly ended?: readonly EndedReply[];
 }
@@ -187,7 +187,7 @@ function withReplyEnd(state: LifelineState, frame: ReplyEndPush): LifelineState 
   threads[frame.thread_id] = threadOf({
     ...thread,
     replies,
-    ended: ended ? withEnded(thread.ended ?? [], ended) : (thread.ended ?? []),
+    ended: withEnded(thread.ended ?? [], ended),
   });
   return { ...withMessage, threads };
 }
