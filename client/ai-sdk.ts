@@ -50,8 +50,8 @@ class LifelineChatTransport implements ChatTransport<UIMessage> {
     }
     const turnId = ack.turnId;
     const signal = options.abortSignal;
+    // An abort before the ack (still sending) is seen by streamOf at once.
     const stop = () => void this.client.cancelReply(turnId).catch(() => {});
-    if (signal?.aborted) stop();
     return streamOf(watchReply(this.client, options.chatId, turnId), signal, stop);
   }
 

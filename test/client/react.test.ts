@@ -4,9 +4,11 @@ import { renderToString } from 'react-dom/server';
 import { connect, type LifelineClient } from '../../client/index.ts';
 import {
   LifelineProvider,
+  useAssistant,
   useConnection,
   useLifeline,
   usePreferences,
+  useReply,
   useThread,
 } from '../../client/react.ts';
 import { FakeNetwork, FakeTimers, flush, messageView, rehydrate, uuid } from './fakes.ts';
@@ -14,7 +16,7 @@ import { FakeNetwork, FakeTimers, flush, messageView, rehydrate, uuid } from './
 let client: LifelineClient | undefined;
 afterEach(() => client?.close());
 
-async function openClient(): Promise<LifelineClient> {
+async function openClient(replies: unknown[] = []): Promise<LifelineClient> {
   const net = new FakeNetwork();
   client = connect({
     url: 'ws://h/ws',
@@ -27,8 +29,13 @@ async function openClient(): Promise<LifelineClient> {
     rehydrate({
       preferences: { theme: 'dark' },
       threads: {
-        t1: { personalization: {}, messages: [messageView(uuid(1), 1, 't1', 'hi there')] },
+        t1: {
+          personalization: {},
+          messages: [messageView(uuid(1), 1, 't1', 'hi there')],
+          replies,
+        },
       },
+      assistant: { status: 'unavailable' },
     }),
   );
   return client;
@@ -46,6 +53,13 @@ function View() {
   );
 }
 
+function Streaming() {
+  const reply = useReply(uuid(9));
+  const assistant = useAssistant();
+  const replies = useThread('t1')?.replies ?? [];
+  return h('p', null, `${assistant}|${replies.length}|${reply?.status}:${reply?.text}`);
+}
+
 function Orphan() {
   useLifeline();
   return null;
@@ -57,6 +71,19 @@ describe('react binding', () => {
     const html = renderToString(h(LifelineProvider, { client: c }, h(View)));
     expect(html).toContain('open|ok|0|dark|');
     expect(html).toContain('hi there');
+  });
+
+  test('the thread hook and useReply expose the replies in progress; useAssistant the status', async () => {
+    const reply = {
+      turn_id: uuid(9),
+      reply_id: uuid(10),
+      status: 'streaming',
+      text: 'so far',
+      offset: 6,
+    };
+    const c = await openClient([reply]);
+    const html = renderToString(h(LifelineProvider, { client: c }, h(Streaming)));
+    expect(html).toContain('unavailable|1|streaming:so far');
   });
 
   test('useLifeline outside a provider says how to fix it', () => {

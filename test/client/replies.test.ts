@@ -183,6 +183,31 @@ describe('reply end', () => {
   });
 });
 
+describe('replies across a resume', () => {
+  test('the snapshot replaces the replies held; replayed starts add nothing, replayed ends remove', async () => {
+    const { c, net, timers } = await open();
+    push(net, start(2), delta(0, 'partial'));
+    net.last.serverClose(1006);
+    await timers.advance(1_000);
+    const other = uuid(101);
+    net.last.push(
+      rehydrate({
+        seq: 5,
+        recovered: true,
+        threads: { t1: thread([{ turn_id: other, status: 'queued', text: '', offset: 0 }]) },
+      }),
+    );
+    // The history replays what the snapshot already reflects: TURN started again and ended.
+    push(net, start(3, uuid(201)), { ...start(4, uuid(201)), type: 'reply.end', status: 'empty' });
+    expect(c.getState().threads.t1?.replies).toEqual([
+      { turnId: other, status: 'queued', text: '', offset: 0 },
+    ]);
+    expect(c.getState().threads.t1?.ended?.map((e) => [e.turnId, e.status])).toEqual([
+      [TURN, 'empty'],
+    ]);
+  });
+});
+
 describe('change events while streaming', () => {
   test('a burst of deltas is announced once per frame; the state is current at once', async () => {
     const { c, net, runFrame, changes, pendingFrames } = await open();
