@@ -23,8 +23,10 @@ function track<T extends LifelineClient | DaemonProcess>(item: T): T {
   return item;
 }
 
-function daemon(port: number, dataDir: string) {
-  return startDaemon({ port, dataDir, env: { LIFELINE_AUTH_JWT_SECRET: SECRET } }).then(track);
+function daemon(port: number, dataDir: string, env: Record<string, string> = {}) {
+  return startDaemon({ port, dataDir, env: { LIFELINE_AUTH_JWT_SECRET: SECRET, ...env } }).then(
+    track,
+  );
 }
 
 /** A client whose reconnects can be held back: while `held`, attempts go to a closed port. */
@@ -93,5 +95,31 @@ describe('client against the daemon', () => {
     expect(a.resumed).toEqual([false, false]);
     expect(a.client.getState().epoch).not.toBe(oldEpoch);
     expect(a.client.getState().threads.t1?.messages ?? []).toEqual([]);
+  });
+
+  test('a kill -9 mid-answer: the retried attempt replaces the partial text and the answer ends exact, once', async () => {
+    using dir = tempDir('lifeline-client-reply-restart');
+    const port = freePort();
+    const demo = { LIFELINE_ASSISTANT_BACKEND: 'demo' };
+    const first = await daemon(port, dir.path, demo);
+    const a = heldClient(first.wsUrl, 'u1');
+    await waitFor(() => isOpen(a.client));
+    const replyIds = new Set<string>();
+    a.client.subscribe(() => {
+      const reply = a.client.getState().threads.t1?.replies?.[0];
+      if (reply?.replyId) replyIds.add(reply.replyId);
+    });
+    const { turnId } = await a.client.send({ thread_id: 't1', content: 'restart me' });
+    await waitFor(() => (a.client.getState().threads.t1?.replies?.[0]?.text.length ?? 0) > 0);
+    await first.stop('SIGKILL');
+    await daemon(port, dir.path, demo);
+    const ended = () => a.client.getState().threads.t1?.ended ?? [];
+    await waitFor(() => ended().length === 1, 20_000);
+    expect(ended()[0]).toMatchObject({ turnId: turnId as string, status: 'complete' });
+    expect(replyIds.size).toBe(2);
+    expect(contents(a.client)).toEqual([
+      'restart me',
+      'You said: “restart me”. This is the demo assistant; set assistant.backend = "http" to answer with your own.',
+    ]);
   });
 });
