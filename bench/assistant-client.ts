@@ -110,13 +110,21 @@ async function pool<T>(items: T[], inFlight: number, run: (item: T) => Promise<v
 
 /** A tab closing at delta `at` and connecting again; resolves with what it measured. */
 interface Reconnect {
+  /** Which planned reconnect (the order they finish in is not the order they were planned in). */
+  slot: number;
   ms: number;
   connectAt: number;
   rehydrateAt: number;
   text: string;
 }
 
-function planReconnect(tab: LifelineTab, at: number, out: Reconnect[], sink: Sink): void {
+function planReconnect(
+  tab: LifelineTab,
+  slot: number,
+  at: number,
+  out: Reconnect[],
+  sink: Sink,
+): void {
   tab.onDelta = (self) => {
     if (self.deltas !== at) return;
     self.onDelta = undefined;
@@ -125,7 +133,7 @@ function planReconnect(tab: LifelineTab, at: number, out: Reconnect[], sink: Sin
       const connectAt = nowMs();
       try {
         const ms = await self.connect();
-        out.push({ ms, connectAt, rehydrateAt: nowMs(), text: self.text });
+        out.push({ slot, ms, connectAt, rehydrateAt: nowMs(), text: self.text });
       } catch (error) {
         sink.problems.push(`reconnect: ${String(error)}`);
       }
@@ -137,8 +145,8 @@ function checkReconnects(done: Reconnect[], finals: string[]): Reconnects {
   let exact = 0;
   let missing = 0;
   const inFlight: number[] = [];
-  for (const [i, r] of done.entries()) {
-    const final = finals[i] ?? '';
+  for (const r of done) {
+    const final = finals[r.slot] ?? '';
     if (final.startsWith(r.text) && r.text.length % DELTA_CHARS === 0) exact += 1;
     const all = deltaIndices(final, DELTA_CHARS);
     const held = r.text.length / DELTA_CHARS;
@@ -204,7 +212,7 @@ async function lifeline(spec: ClientSpec, sink: Sink): Promise<ClientResult> {
   for (let r = 0; r < Math.min(spec.reconnects, spec.turns); r += 1) {
     const at = Math.round(spec.deltas * (0.25 + (0.5 * r) / Math.max(1, spec.reconnects)));
     reconnecting.push(r * every);
-    planReconnect((tabs[r * every] as [LifelineTab, LifelineTab])[1], at, reconnects, sink);
+    planReconnect((tabs[r * every] as [LifelineTab, LifelineTab])[1], r, at, reconnects, sink);
   }
   await warmUp(spec, sink);
   const before = { daemon: cpuMs(pid), backend: cpuMs(spec.backendPid), rss: rssMb(pid) };

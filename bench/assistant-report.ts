@@ -13,7 +13,8 @@ interface Report {
   loads: string[];
 }
 
-const ms = (x: number | undefined, digits = 2) => (x === undefined ? '—' : x.toFixed(digits));
+const ms = (x: number | null | undefined, digits = 2) =>
+  x === undefined || x === null || Number.isNaN(x) ? '—' : x.toFixed(digits);
 
 function row(name: string, goal: string, cells: string[]): string {
   return `| ${name} | ${cells.join(' | ')} | ${goal} |`;

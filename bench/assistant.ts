@@ -9,7 +9,8 @@
  * reconnecting mid-stream (connect → rehydrate, and whether its text is everything sent so far).
  *
  *   bun bench/assistant.ts [--turns 100,1000] [--quick] [--deltas 200] [--rate 50]
- *                          [--reconnects 20] [--binary dist/lifeline] [--profile dir] [--write]
+ *                          [--reconnects 20] [--binary dist/lifeline] [--profile dir]
+ *                          [--fetch-limit 4096] [--write]
  *
  * `--profile dir` runs the daemon from source under `bun --cpu-prof`, one .cpuprofile per case.
  */
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     reconnects: { type: 'string' },
     binary: { type: 'string' },
     profile: { type: 'string' },
+    'fetch-limit': { type: 'string', default: '4096' },
     write: { type: 'boolean' },
   },
 });
@@ -44,6 +46,11 @@ const turns = (values.turns ?? (quick ? '20' : '100,1000')).split(',').map(Numbe
 const deltas = Number(values.deltas ?? (quick ? '50' : '200'));
 const ratePerS = Number(values.rate);
 const reconnects = Number(values.reconnects ?? (quick ? '5' : '20'));
+/**
+ * Concurrent fetches allowed in the daemon and the baseline's tabs (Bun's default is 256, which
+ * would queue the streams past the 256th in either: `--fetch-limit 256` shows that).
+ */
+const FETCH_LIMIT = values['fetch-limit'];
 const work = mkdtempSync(join(tmpdir(), 'lifeline-bench-assistant-'));
 
 function buildBinary(): string {
@@ -103,6 +110,8 @@ async function startDaemon(binary: string, backendPort: number, n: number, tag: 
       LIFELINE_ASSISTANT_URL: `http://127.0.0.1:${backendPort}/assistant`,
       LIFELINE_ASSISTANT_SECRET: WHSEC,
       LIFELINE_ASSISTANT_MAX_IN_FLIGHT: String(Math.max(64, n)),
+      // Bun's fetch runs at most 256 requests at once by default: the rest queue inside fetch.
+      BUN_CONFIG_MAX_HTTP_REQUESTS: FETCH_LIMIT,
     },
   });
   const started = performance.now();
@@ -120,6 +129,7 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
     cwd: ROOT,
     stdout: 'pipe',
     stderr: 'inherit',
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: FETCH_LIMIT },
   });
   const text = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`client (${spec.mode}) failed`);

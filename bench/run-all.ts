@@ -1,6 +1,6 @@
 /**
  * Runs every benchmark in sequence (never in parallel: they share the two cores): breaker, outbox,
- * startup, verify-cache, ws, client, and (with --write only, as it always writes) cluster, which
+ * startup, verify-cache, ws, client, assistant, and (with --write only, as it always writes) cluster, which
  * needs Debian's PostgreSQL. `--write` lets each update its section of
  * docs/benchmarks.md; without it nothing is written (breaker and outbox write by default, so they
  * get `--no-write`). Stops at the first benchmark that fails.
@@ -16,7 +16,15 @@ const write = Bun.argv.includes('--write');
 const WRITES_BY_DEFAULT = new Set(['breaker.ts', 'outbox.ts']);
 /** Scripts that always write and take no write flag. */
 const ALWAYS_WRITE = new Set(['cluster.ts']);
-const SCRIPTS = ['breaker.ts', 'outbox.ts', 'startup.ts', 'verify-cache.ts', 'ws.ts', 'client.ts'];
+const SCRIPTS = [
+  'breaker.ts',
+  'outbox.ts',
+  'startup.ts',
+  'verify-cache.ts',
+  'ws.ts',
+  'client.ts',
+  'assistant.ts',
+];
 if (write) SCRIPTS.push('cluster.ts');
 
 for (const script of SCRIPTS) {
