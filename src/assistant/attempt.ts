@@ -20,9 +20,9 @@ import type { StoredTurn } from '../storage/turns.ts';
 import type { AttemptEnd, AttemptSource, TurnRequestBody } from './source.ts';
 
 /** Longest time streamed text goes unpersisted. */
-const PERSIST_EVERY_MS = 250;
+const PERSIST_EVERY_MS = 1000;
 /** Most streamed bytes left unpersisted. */
-const PERSIST_EVERY_BYTES = 4096;
+const PERSIST_EVERY_BYTES = 16_384;
 
 /** What attempts and endings need. */
 export interface TurnContext {
