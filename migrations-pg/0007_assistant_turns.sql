@@ -14,6 +14,8 @@ CREATE TABLE "turns" (
 	"error" text
 );
 --> statement-breakpoint
+ALTER TABLE "threads" ADD COLUMN "turns_leased_by" text;--> statement-breakpoint
+ALTER TABLE "threads" ADD COLUMN "turns_lease_until" bigint;--> statement-breakpoint
 ALTER TABLE "turns" ADD CONSTRAINT "turns_thread_id_threads_id_fk" FOREIGN KEY ("thread_id") REFERENCES "public"."threads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "turns_message" ON "turns" USING btree ("message_id");--> statement-breakpoint
 CREATE INDEX "turns_open" ON "turns" USING btree ("status","thread_id","message_seq");

@@ -83,6 +83,15 @@ export interface TurnStore {
   openTurns(limit: number): Promise<StoredTurn[]>;
   /** Applies `update` (and updated_at = now); false when there is no such turn. */
   updateTurn(turnId: string, update: TurnUpdate): Promise<boolean>;
+  /**
+   * Takes or renews `holder`'s lease on the thread's turns until `untilWallMs` (cluster mode: one
+   * instance runs a thread's turns at a time, docs/decisions.md "Assistant turns across
+   * instances"); true when granted: the lease was free, lapsed or already `holder`'s. A single
+   * process (SQLite) always grants it.
+   */
+  leaseTurns(threadId: string, holder: string, untilWallMs: number): Promise<boolean>;
+  /** Gives `holder`'s lease on the thread's turns back (another holder's is left alone). */
+  releaseTurns(threadId: string, holder: string): Promise<void>;
 }
 
 /** The columns of a turn row as a {@link StoredTurn} (both engines alias the same way). */

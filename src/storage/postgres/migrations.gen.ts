@@ -18,7 +18,7 @@ export const journalEntries: ReadonlyArray<{ idx: number; when: number; tag: str
   { idx: 4, when: 1795553849960, tag: '0004_cluster_members', breakpoints: true },
   { idx: 5, when: 1795555603595, tag: '0005_breaker_notify', breakpoints: true },
   { idx: 6, when: 1795556007627, tag: '0006_append_event_function', breakpoints: true },
-  { idx: 7, when: 1796298211435, tag: '0007_assistant_turns', breakpoints: true },
+  { idx: 7, when: 1796302680055, tag: '0007_assistant_turns', breakpoints: true },
 ];
 
 /** The SQL text of each migration, by tag. */

@@ -90,6 +90,10 @@ export const threads = pgTable(
     leasedBy: text('leased_by'),
     /** Wall time the delivery lease lapses; another instance may take the thread over then. */
     leaseUntil: ms('lease_until'),
+    /** The instance running this thread's assistant turns now (docs/decisions.md), or null. */
+    turnsLeasedBy: text('turns_leased_by'),
+    /** Wall time that turn lease lapses; another instance takes the thread's turns over then. */
+    turnsLeaseUntil: ms('turns_lease_until'),
   },
   (t) => [index('threads_user').on(t.userId)],
 );

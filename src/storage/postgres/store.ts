@@ -73,11 +73,14 @@ import {
 } from './outbox.ts';
 import { searchThread } from './search.ts';
 import { readSnapshotRows, writePersonalization, writePreferences } from './state.ts';
+import { leaseThreadTurns, releaseThreadTurns } from './turn-leases.ts';
 import * as turns from './turns.ts';
 
 /** Attempts of one write when it loses a race (unique violation, serialization, deadlock). */
 const MAX_WRITE_ATTEMPTS = 5;
 const SNAPSHOT_TX = 'ISOLATION LEVEL REPEATABLE READ READ ONLY';
+/** Events lock their user's seq row: the group commit takes them in this key's order. */
+const userOfEvent = (e: EventParams) => e.userId;
 
 /** Options for {@link createPgStoreOver}. */
 interface PgStoreOptions {
@@ -132,15 +135,7 @@ class PgStore implements Store {
   });
   private readonly eventCommits = new GroupCommit<EventParams, number>({
     runBatch: (rows) =>
-      this.attempt(
-        (q) =>
-          inLockOrder(
-            rows,
-            (e) => e.userId,
-            (s) => recordEvents(q, s),
-          ),
-        true,
-      ),
+      this.attempt((q) => inLockOrder(rows, userOfEvent, (s) => recordEvents(q, s)), true),
     runOne: (row) => this.attempt((q) => recordEvents(q, [row]).then(([seq]) => seq!), true),
     isStorageFailure,
   });
@@ -242,6 +237,10 @@ class PgStore implements Store {
   readonly openTurns: Store['openTurns'] = (n) => this.read((q) => turns.selectOpenTurns(q, n));
   readonly updateTurn: Store['updateTurn'] = (id, update) =>
     this.write((q) => turns.writeTurnUpdate(q, id, update, this.clock.wallMs()), true);
+  readonly leaseTurns: Store['leaseTurns'] = (id, holder, until) =>
+    this.write((q) => leaseThreadTurns(q, id, holder, until, this.clock.wallMs()), true);
+  readonly releaseTurns: Store['releaseTurns'] = (id, holder) =>
+    this.write((q) => releaseThreadTurns(q, id, holder), true);
 
   threadOwner(threadId: string): Promise<string | null> {
     return this.read((q) => selectThreadOwner(q, threadId));

@@ -117,6 +117,13 @@ class SqliteStore implements Store {
     return this.writes.submit((db) => writeTurnUpdate(db, turnId, update, this.clock.wallMs()));
   }
 
+  /** One process runs every turn: the lease is always granted (docs/decisions.md). */
+  async leaseTurns(_threadId: string, _holder: string, _untilWallMs: number): Promise<boolean> {
+    return true;
+  }
+
+  async releaseTurns(_threadId: string, _holder: string): Promise<void> {}
+
   threadOwner(threadId: string): Promise<string | null> {
     return this.read(() => selectThreadOwner(this.sqlite, threadId));
   }

@@ -119,6 +119,17 @@ export function turnsContract(make: MakeStore): void {
       expect(await db.store.openTurns(10)).toEqual([]);
     });
 
+    test('a thread’s turn lease is granted to its holder, renewed and released', async () => {
+      await using db = await make();
+      await db.store.appendMessage(msg({ createTurn: true }));
+      const until = Date.now() + 15_000;
+      expect(await db.store.leaseTurns('t1', 'A', until)).toBe(true);
+      expect(await db.store.leaseTurns('t1', 'A', until + 5_000)).toBe(true);
+      await db.store.releaseTurns('t1', 'A');
+      expect(await db.store.leaseTurns('t1', 'A', until)).toBe(true);
+      await db.store.releaseTurns('t1', 'A');
+    });
+
     test('a message whose write fails leaves no turn', async () => {
       await using db = await make();
       await db.breakStorage();
