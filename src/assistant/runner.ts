@@ -23,6 +23,7 @@ import {
   type TurnContext,
 } from './attempt.ts';
 import { type AssistantCircuit, type CircuitPermit, NO_CIRCUIT } from './circuit.ts';
+import { drainLeased, type TurnLeases } from './cluster-turns.ts';
 import { retryDelayMs } from './retry.ts';
 import type { AttemptEnd, AttemptSource } from './source.ts';
 import { buildTurnRequest, type TurnRequestOptions } from './turn-request.ts';
@@ -42,6 +43,8 @@ export interface TurnRunnerOptions extends TurnContext {
   /** Called when a deferred turn is cancelled (the HTTP backend announces it). */
   onDeferredCancel?(turnId: string): void;
   random?: () => number;
+  /** Cluster mode: a thread's turns are worked under its lease (cluster-turns.ts). */
+  leases?: TurnLeases;
 }
 
 interface ThreadQueue {
@@ -98,10 +101,11 @@ export class TurnRunner implements AssistantPort {
     return this.options.circuit?.onStatusChange(listener) ?? (() => {});
   }
 
-  queued(userId: string, threadId: string, turnId: string): void {
+  queued(userId: string, threadId: string, turnId: string, fromStore = false): void {
     if (this.stopped) return;
     const queue = this.threads.get(threadId) ?? { userId, waiting: new Set(), running: false };
-    if (this.options.config().assistant.on_new_message === 'interrupt') {
+    if (fromStore && queue.waiting.has(turnId)) return;
+    if (!fromStore && this.options.config().assistant.on_new_message === 'interrupt') {
       for (const earlier of queue.waiting) void this.cancel(userId, earlier);
     }
     queue.waiting.add(turnId);
@@ -170,7 +174,7 @@ export class TurnRunner implements AssistantPort {
   /** Picks up the turns left open by the last run (interrupted attempts are retried). */
   async start(): Promise<void> {
     for (const turn of await this.options.store.openTurns(100_000)) {
-      this.queued(turn.userId, turn.threadId, turn.turnId);
+      this.queued(turn.userId, turn.threadId, turn.turnId, true);
     }
   }
 
@@ -189,7 +193,9 @@ export class TurnRunner implements AssistantPort {
     const queue = this.threads.get(threadId);
     if (queue === undefined || queue.running || queue.waiting.size === 0) return;
     queue.running = true;
-    const run = this.drainThread(queue).finally(() => {
+    const leased = { threadId, queue, controllers: this.controllers };
+    const drained = drainLeased(this.options.leases, leased, () => this.drainThread(queue));
+    const run = drained.finally(() => {
       this.idle.delete(run);
       queue.running = false;
       if (queue.waiting.size === 0) this.threads.delete(threadId);
@@ -201,6 +207,7 @@ export class TurnRunner implements AssistantPort {
   /** Runs the thread's waiting turns, lowest message seq first, until none is left. */
   private async drainThread(queue: ThreadQueue): Promise<void> {
     while (!this.stopped && queue.waiting.size > 0) {
+      await this.options.leases?.refresh(queue.waiting); // turns other instances accepted
       const turns: StoredTurn[] = [];
       for (const turnId of [...queue.waiting]) {
         const turn = await this.options.store.readTurn(turnId);

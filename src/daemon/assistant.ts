@@ -17,17 +17,22 @@ import type { Config } from '../config/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import type { AssistantPort } from '../realtime/assistant-port.ts';
 import type { Fanout } from '../realtime/fanout.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { MemoryPort } from '../realtime/memory-port.ts';
 import type { PushFrame, ServerFrame } from '../realtime/protocol.ts';
+import type { PgHandle } from '../storage/postgres/open.ts';
 import type { Store } from '../storage/store.ts';
+import { type AssistantCluster, assistantClusterOf } from './assistant-cluster.ts';
 
 /** What the runner is built over. */
 export interface AssistantParts {
   /** The live config (runtime overrides included). */
   runtime: { readonly config: Config };
-  storage: { readonly store: Store };
+  storage: { readonly store: Store; readonly clusterPool?: (() => PgHandle) | undefined };
+  /** This instance's id (holds the turn leases in cluster mode). */
+  instanceId: string;
   memory: MemoryPort;
   fanout: Fanout;
   hub: Hub;
@@ -59,9 +64,15 @@ function baseUrlOf(config: Config): string {
 /** The daemon's assistant: the runner, and what its upload route needs. */
 export interface DaemonAssistant {
   runner: TurnRunner;
+  /** The runner as the realtime layer uses it (with other instances' replies in cluster mode). */
+  port: AssistantPort;
   upload(): UploadOptions;
   /** Applies a changed config to what does not read it live (the circuit's `breaker.*`). */
   applyConfig(config: Config): void;
+  /** Starts taking turns (the ones left open first). */
+  start(): Promise<void>;
+  /** Stops taking turns (runner.stop) and, in cluster mode, the poll and the LISTEN. */
+  stop(): Promise<void>;
 }
 
 /** The turn runner for the configured backend, or undefined for `none`. */
@@ -84,12 +95,17 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
       });
     };
   }
+  const cluster = await clusterPartOf(parts, logger);
   const context = {
     store: parts.storage.store,
     memory: parts.memory,
-    fanOut: (userId: string, frame: PushFrame) => parts.fanout.publish(userId, frame),
+    fanOut: (userId: string, frame: PushFrame) => {
+      cluster?.published(userId, frame);
+      return parts.fanout.publish(userId, frame);
+    },
     deliver: (userId: string, frame: ServerFrame) => {
       parts.hub.deliver(userId, frame);
+      cluster?.published(userId, frame);
     },
     clock: parts.clock,
     logger,
@@ -102,6 +118,7 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
     ...(circuit === undefined ? {} : { circuit }),
     ...(onDeferredCancel === undefined ? {} : { onDeferredCancel }),
     baseUrl: () => baseUrlOf(parts.runtime.config),
+    ...(cluster === undefined ? {} : { leases: cluster.leases }),
   });
   const upload = (): UploadOptions => ({
     ...context,
@@ -114,7 +131,31 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
   const applyConfig = (next: Config) => {
     circuit?.update(circuitSettingsOf(next));
   };
-  return { runner, upload, applyConfig };
+  return {
+    runner,
+    port: cluster?.portOf(runner) ?? runner,
+    upload,
+    applyConfig,
+    async start() {
+      await runner.start();
+      cluster?.poll(runner);
+    },
+    async stop() {
+      await runner.stop();
+      await cluster?.stop();
+    },
+  };
+}
+
+/** The cluster part (postgres backend), or undefined. */
+async function clusterPartOf(
+  parts: AssistantParts,
+  logger: Logger,
+): Promise<AssistantCluster | undefined> {
+  const side = parts.storage.clusterPool?.();
+  if (side === undefined) return undefined;
+  const { instanceId, hub, clock } = parts;
+  return assistantClusterOf({ instanceId, side, store: parts.storage.store, hub, clock, logger });
 }
 
 /** The HTTP backend's settings, read from the live config on every request. */

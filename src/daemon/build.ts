@@ -90,7 +90,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     metrics,
     logger,
     clock: input.clock,
-    ...(assistant === undefined ? {} : { assistant: assistant.runner }),
+    ...(assistant === undefined ? {} : { assistant: assistant.port }),
   });
   if (cluster !== undefined) instanceInfo(metrics, cluster.instanceId);
   runtime.onChange((next) => {
@@ -112,8 +112,8 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
   });
   const app = composeApp(input, { phase, memory, memoryPort, realtime, admin, cluster, assistant });
   memory.start();
-  void assistant?.runner
-    .start()
+  void assistant
+    ?.start()
     .catch((error: unknown) => logger.error('assistant start failed', { error }));
   return {
     app,
@@ -123,7 +123,7 @@ export async function buildDaemon(input: BuildOptions): Promise<BuiltDaemon> {
     phase,
     cluster,
     beforeClose: async (deadlineMs) => {
-      await assistant?.runner.stop();
+      await assistant?.stop();
       await realtime.drain({ windowMs: runtime.config.shutdown.reconnect_window_s * 1000 });
       // The listener stays open while the outbox flushes, so a load balancer polling /readyz sees
       // 503 (every other route answers 503 too, docs/design.md#operations).

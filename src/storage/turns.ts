@@ -79,8 +79,11 @@ export interface TurnUpdate {
 /** Turns, read and updated by the turn runner. */
 export interface TurnStore {
   readTurn(turnId: string): Promise<StoredTurn | null>;
-  /** Open turns (queued, streaming, deferred), each thread's in order (by message seq), oldest thread first. */
-  openTurns(limit: number): Promise<StoredTurn[]>;
+  /**
+   * Open turns (queued, streaming, deferred), each thread's in order (by message seq), oldest
+   * thread first; with `threadId`, that thread's only.
+   */
+  openTurns(limit: number, threadId?: string): Promise<StoredTurn[]>;
   /** Applies `update` (and updated_at = now); false when there is no such turn. */
   updateTurn(turnId: string, update: TurnUpdate): Promise<boolean>;
   /**

@@ -105,6 +105,36 @@ export function listenForBreaker(
   return listenOn(sql, BREAKER_CHANNEL, parseBreakerNotice, listener);
 }
 
+/**
+ * The channel live assistant replies ride between instances (assistant/cluster-turns.ts). Unlike
+ * history notices these carry content (a `reply.delta`'s text, split to fit) and are sent with
+ * `pg_notify` outside any data transaction: they are live only, like the frames they carry.
+ */
+const REPLY_CHANNEL = 'lifeline_reply';
+
+/** The most bytes PostgreSQL takes in one notification payload (the limit is below 8000). */
+export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
+
+/** Callbacks of {@link listenForReplies}: raw payloads (the caller parses its own format). */
+interface ReplyListener {
+  onNotice(payload: string): void;
+  /** The LISTEN is back after a drop: notices sent meanwhile were lost. */
+  onResubscribed(): void;
+}
+
+/**
+ * LISTENs on {@link REPLY_CHANNEL} on `sql`'s dedicated listen connection.
+ * @throws the connection error when the first LISTEN cannot be established.
+ */
+export function listenForReplies(sql: SQL, listener: ReplyListener): Promise<HistorySubscription> {
+  return listenOn(sql, REPLY_CHANNEL, (payload) => payload, listener);
+}
+
+/** Sends one payload (at most {@link MAX_NOTIFY_PAYLOAD_BYTES}) on {@link REPLY_CHANNEL}. */
+export async function notifyReply(sql: SQL, payload: string): Promise<void> {
+  await sql`SELECT pg_notify(${REPLY_CHANNEL}, ${payload})`;
+}
+
 async function listenOn<N>(
   sql: SQL,
   channel: string,

@@ -234,7 +234,8 @@ class PgStore implements Store {
   }
 
   readonly readTurn: Store['readTurn'] = (id) => this.read((q) => turns.selectTurn(q, id));
-  readonly openTurns: Store['openTurns'] = (n) => this.read((q) => turns.selectOpenTurns(q, n));
+  readonly openTurns: Store['openTurns'] = (n, thread) =>
+    this.read((q) => turns.selectOpenTurns(q, n, thread));
   readonly updateTurn: Store['updateTurn'] = (id, update) =>
     this.write((q) => turns.writeTurnUpdate(q, id, update, this.clock.wallMs()), true);
   readonly leaseTurns: Store['leaseTurns'] = (id, holder, until) =>

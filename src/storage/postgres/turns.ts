@@ -78,12 +78,17 @@ export async function selectTurn(q: SQL, turnId: string): Promise<StoredTurn | n
   return rows[0] ?? null;
 }
 
-/** Open turns, oldest first. */
-export async function selectOpenTurns(q: SQL, limit: number): Promise<StoredTurn[]> {
+/** Open turns (of `threadId` only, when given), oldest first. */
+export async function selectOpenTurns(
+  q: SQL,
+  limit: number,
+  threadId?: string,
+): Promise<StoredTurn[]> {
   const rows = (await q.unsafe(
     `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming', 'deferred')
+       AND ($2::text IS NULL OR thread_id = $2)
      ORDER BY created_at, message_seq LIMIT $1`,
-    [limit],
+    [limit, threadId ?? null],
   )) as StoredTurn[];
   return [...rows];
 }

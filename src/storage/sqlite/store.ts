@@ -109,8 +109,8 @@ class SqliteStore implements Store {
     return this.read(() => selectTurn(this.sqlite, turnId));
   }
 
-  openTurns(limit: number): Promise<StoredTurn[]> {
-    return this.read(() => selectOpenTurns(this.sqlite, limit));
+  openTurns(limit: number, threadId?: string): Promise<StoredTurn[]> {
+    return this.read(() => selectOpenTurns(this.sqlite, limit, threadId));
   }
 
   updateTurn(turnId: string, update: TurnUpdate): Promise<boolean> {

@@ -55,12 +55,13 @@ export function selectTurn(sqlite: Database, turnId: string): StoredTurn | null 
     .get(turnId) as StoredTurn | null;
 }
 
-/** Open turns, each thread's in message order, oldest first. */
-export function selectOpenTurns(sqlite: Database, limit: number): StoredTurn[] {
+/** Open turns (of `threadId` only, when given), each thread's in message order, oldest first. */
+export function selectOpenTurns(sqlite: Database, limit: number, threadId?: string): StoredTurn[] {
   return sqlite
     .query(
       `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'streaming', 'deferred')
-       ORDER BY created_at, message_seq LIMIT ?`,
+         AND (?2 IS NULL OR thread_id = ?2)
+       ORDER BY created_at, message_seq LIMIT ?1`,
     )
-    .all(limit) as StoredTurn[];
+    .all(limit, threadId ?? null) as StoredTurn[];
 }

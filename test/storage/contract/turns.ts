@@ -85,6 +85,9 @@ export function turnsContract(make: MakeStore): void {
       expect(await db.store.updateTurn(a!, { status: 'failed', error: 'rejected' })).toBe(true);
       expect((await db.store.openTurns(10)).map((t) => t.turnId)).toEqual([b!, c!]);
       expect((await db.store.openTurns(1)).map((t) => t.turnId)).toEqual([b!]);
+      expect((await db.store.openTurns(10, 't2')).map((t) => t.turnId)).toEqual([c!]);
+      expect((await db.store.openTurns(10, 't1')).map((t) => t.turnId)).toEqual([b!]);
+      expect(await db.store.openTurns(10, 'none')).toEqual([]);
     });
 
     test('updateTurn persists the reply so far; an unknown turn is false', async () => {
