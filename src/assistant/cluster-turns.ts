@@ -111,9 +111,9 @@ export class StoreTurnLeases implements TurnLeases {
     );
   }
 
-  /** Threads this instance holds now. */
-  heldCount(): number {
-    return this.held.size;
+  /** Whether this instance holds the lease on `threadId`'s turns now. */
+  holds(threadId: string): boolean {
+    return this.held.has(threadId);
   }
 
   private async renew(threadId: string): Promise<void> {

@@ -17,9 +17,12 @@ import type { ReplyView } from '../realtime/reply-protocol.ts';
 /** A mirrored reply with no news for this long is dropped (its instance died past its end). */
 const STALE_MS = 120_000;
 
-/** One notice: `s` a reply started, `d` more text, `e` it ended. Short keys: bytes count. */
+/**
+ * One notice: `s` a reply started, `d` more text, `e` it ended, `c` a cancel of the turn asked on
+ * another instance than the one working it. Short keys: bytes count.
+ */
 interface ReplyNotice {
-  k: 's' | 'd' | 'e';
+  k: 's' | 'd' | 'e' | 'c';
   /** The publishing instance. */
   o: string;
   u: string;
@@ -42,6 +45,8 @@ export interface ReplyRelayOptions {
   deliver(userId: string, frame: ServerFrame): void;
   wallMs(): number;
   logger: Logger;
+  /** Another instance asked to cancel `turnId` of `userId` (in `threadId`). */
+  onCancel?(userId: string, turnId: string, threadId: string): void;
 }
 
 interface Mirrored {
@@ -80,11 +85,18 @@ export class ReplyRelay {
     this.sending ??= this.flush();
   }
 
+  /** Asks the instance working `turnId` to cancel it. */
+  cancelRemote(userId: string, turnId: string, threadId: string): void {
+    this.outbox.push({ k: 'c', o: this.options.origin, u: userId, t: turnId, h: threadId, r: '' });
+    this.sending ??= this.flush();
+  }
+
   /** A payload from the channel. */
   received(payload: string): void {
     const notice = parseNotice(payload);
     if (notice === undefined || notice.o === this.options.origin) return;
     const now = this.options.wallMs();
+    if (notice.k === 'c') return this.options.onCancel?.(notice.u, notice.t, notice.h);
     if (notice.k === 'e') {
       this.mirror.delete(notice.t);
       return;
@@ -222,7 +234,7 @@ function parseNotice(payload: string): ReplyNotice | undefined {
     const value = JSON.parse(payload) as Partial<ReplyNotice>;
     const strings = [value.o, value.u, value.t, value.h, value.r];
     if (!strings.every((s) => typeof s === 'string')) return undefined;
-    if (value.k !== 's' && value.k !== 'd' && value.k !== 'e') return undefined;
+    if (!['s', 'd', 'e', 'c'].includes(value.k ?? '')) return undefined;
     if (value.k === 'd' && (typeof value.f !== 'number' || typeof value.x !== 'string'))
       return undefined;
     return value as ReplyNotice;

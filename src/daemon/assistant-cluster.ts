@@ -51,6 +51,7 @@ export interface AssistantCluster {
 export async function assistantClusterOf(parts: AssistantClusterParts): Promise<AssistantCluster> {
   const { instanceId, side, store, hub, clock, logger } = parts;
   const leases = new StoreTurnLeases({ store, holder: instanceId, clock, logger });
+  const cancelled: { runner?: TurnRunner } = {};
   const relay = new ReplyRelay({
     origin: instanceId,
     send: (payload) => notifyReply(side.sql, payload),
@@ -58,6 +59,9 @@ export async function assistantClusterOf(parts: AssistantClusterParts): Promise<
     deliver: (userId, frame) => void hub.deliver(userId, frame),
     wallMs: () => clock.wallMs(),
     logger,
+    onCancel: (userId, turnId, threadId) => {
+      if (leases.holds(threadId)) void cancelled.runner?.cancel(userId, turnId);
+    },
   });
   const subscription: HistorySubscription = await listenForReplies(side.sql, {
     onNotice: (payload) => relay.received(payload),
@@ -67,7 +71,12 @@ export async function assistantClusterOf(parts: AssistantClusterParts): Promise<
   return {
     leases,
     published: (userId, frame) => relay.published(userId, frame),
-    portOf: (runner) => withRemoteReplies(runner, relay),
+    portOf(runner) {
+      cancelled.runner = runner;
+      const cancel = (userId: string, turnId: string) =>
+        cancelAnywhere({ ...parts, runner, leases, relay }, userId, turnId);
+      return { ...withRemoteReplies(runner, relay), cancel };
+    },
     poll(runner) {
       timer = setInterval(() => {
         store
@@ -85,6 +94,42 @@ export async function assistantClusterOf(parts: AssistantClusterParts): Promise<
     },
   };
 }
+
+/** What {@link cancelAnywhere} needs. */
+interface CancelParts extends AssistantClusterParts {
+  runner: TurnRunner;
+  leases: StoreTurnLeases;
+  relay: ReplyRelay;
+}
+
+/**
+ * Cancels a turn wherever it runs: here when this instance works its thread (or nobody does: the
+ * thread is leased for a moment so no instance starts it meanwhile), else through the instance
+ * holding the thread, which aborts the stream and pushes `reply.end`.
+ */
+async function cancelAnywhere(cx: CancelParts, userId: string, turnId: string) {
+  const { runner, store, leases, instanceId } = cx;
+  const turn = await store.readTurn(turnId);
+  if (turn === null || turn.userId !== userId || leases.holds(turn.threadId)) {
+    return runner.cancel(userId, turnId);
+  }
+  if (turn.status !== 'queued' && turn.status !== 'streaming' && turn.status !== 'deferred') {
+    return 'done';
+  }
+  const until = cx.clock.wallMs() + CANCEL_LEASE_MS;
+  if (await store.leaseTurns(turn.threadId, instanceId, until)) {
+    try {
+      return await runner.cancel(userId, turnId);
+    } finally {
+      if (!leases.holds(turn.threadId)) await store.releaseTurns(turn.threadId, instanceId);
+    }
+  }
+  cx.relay.cancelRemote(userId, turnId, turn.threadId);
+  return 'cancelled';
+}
+
+/** How long a cancel holds an idle thread's lease while it ends the turn. */
+const CANCEL_LEASE_MS = 5000;
 
 /** `runner` whose `replies` adds the replies streaming on other instances (its own come first). */
 function withRemoteReplies(runner: TurnRunner, relay: ReplyRelay): AssistantPort {

@@ -5,10 +5,12 @@
  * three answer formats, `?offset=N` to resume a cut upload. The request gate leaves that body to
  * the route (its size is bounded by `assistant.max_reply_bytes` as it is read).
  */
+
 import { Elysia, t } from 'elysia';
 import type { TurnRunner } from '../assistant/runner.ts';
 import { acceptUpload, type UploadOptions } from '../assistant/uploads.ts';
 import { utf8Bytes } from '../lib/text.ts';
+import type { AssistantPort } from '../realtime/assistant-port.ts';
 import type { Store } from '../storage/store.ts';
 import { requireApiKey } from './auth-key.ts';
 import { HttpError } from './errors.ts';
@@ -20,6 +22,8 @@ export interface TurnRoutesOptions {
   /** Absent while `assistant.backend = "none"`: the routes answer 404 `no_assistant`. */
   assistant?: {
     runner: TurnRunner;
+    /** Cancels a turn wherever it runs (another instance's in cluster mode). */
+    port: Pick<AssistantPort, 'cancel'>;
     /** The upload's context (the runner's own), with the live limits. */
     upload(): UploadOptions;
   };
@@ -71,7 +75,7 @@ export function turnRoutes(options: TurnRoutesOptions) {
         const turnId = checkTurnId(params.turn_id);
         const turn = await options.store.readTurn(turnId);
         if (turn === null) throw notFound(turnId);
-        const outcome = await assistantOf(options).runner.cancel(turn.userId, turnId);
+        const outcome = await assistantOf(options).port.cancel(turn.userId, turnId);
         return { turn_id: turnId, cancelled: outcome === 'cancelled' };
       },
       doc('Cancel a turn (idempotent); `reply.end` with `cancelled` follows'),

@@ -229,6 +229,33 @@ describe.if(enabled)('the assistant across two instances', () => {
     expect([...requestsByTurn().values()].every((n) => n === 1)).toBe(true);
   }, 90_000);
 
+  test('reply.cancel on the other instance stops the stream where it runs: one reply.end, cancelled', async () => {
+    await backend.setMode({ kind: 'sse', text: REPLY, deltas: 20, delayMs: 150 });
+    const [a] = cluster.instances as [ClusterInstance, ClusterInstance];
+    const onA = await tab(a, 'u5', 't5');
+    onA.client.send(userMessage('t5', 'count twenty words'));
+    const [started] = await until(onA.client, (f) => f.type === 'reply.delta');
+    const holder = await holderOf('t5');
+    const elsewhere = await tab(other(holder), 'u5', 't5');
+    const turnId = String(started?.turn_id);
+    const ack = await elsewhere.client.request<Frame>({
+      type: 'reply.cancel',
+      id: 'c1',
+      turn_id: turnId,
+    });
+    expect(ack).toMatchObject({ type: 'ack', id: 'c1' });
+    const frames = await until(elsewhere.client, isEnd);
+    expect(frames.at(-1)).toMatchObject({ turn_id: turnId, status: 'cancelled' });
+    const request = backend.requests.find((r) => r.headers['webhook-id'] === turnId)!;
+    await request.abortedPromise; // the backend saw its client go away
+    // Nothing else ends the turn: a later reply on the thread comes next.
+    await backend.setMode({ kind: 'sse', text: 'next', deltas: 1 });
+    onA.client.send(userMessage('t5', 'again'));
+    const after = await until(elsewhere.client, (f) => isEnd(f) && f.turn_id !== turnId);
+    expect(after.filter((f) => isEnd(f) && f.turn_id === turnId)).toEqual([]);
+    expect(after.at(-1)).toMatchObject({ status: 'complete' });
+  }, 60_000);
+
   test('kill -9 of the streaming instance mid-stream: the other completes the turn, one assistant message', async () => {
     await backend.setMode({ kind: 'sse', text: REPLY, deltas: 20, delayMs: 150 });
     const [a, b] = cluster.instances as [ClusterInstance, ClusterInstance];
