@@ -96,7 +96,10 @@ export class ReplyRelay {
     const notice = parseNotice(payload);
     if (notice === undefined || notice.o === this.options.origin) return;
     const now = this.options.wallMs();
-    if (notice.k === 'c') return this.options.onCancel?.(notice.u, notice.t, notice.h);
+    if (notice.k === 'c') {
+      this.options.onCancel?.(notice.u, notice.t, notice.h);
+      return;
+    }
     if (notice.k === 'e') {
       this.mirror.delete(notice.t);
       return;
