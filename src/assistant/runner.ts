@@ -1,11 +1,8 @@
 /**
- * @module The turn runner (docs/assistant.md "A turn"): takes the open turns of each thread one at
- * a time, in message order, threads in parallel up to `assistant.max_in_flight`. Before each attempt
- * it checks the turn's time to live and attempt budget, waits out the retry schedule, and asks the
- * assistant's circuit for a permit (an open circuit uses up no attempts). An attempt that fails
- * because the assistant is unavailable is retried (retry.ts); every other end is final. With
- * `on_new_message = "interrupt"` a new user message cancels the thread's earlier open turns.
- * The layer sits between realtime (whose pipeline, frames and hub it uses) and http.
+ * @module The turn runner (docs/assistant.md#a-turn): each thread's open turns one at a time, in
+ * message order; attempts within `assistant.max_in_flight` slots, under the assistant's circuit,
+ * retried on the schedule of retry.ts while the assistant is unavailable, until the attempt budget
+ * or the time to live. The layer sits between realtime (its pipeline, frames, hub) and http.
  */
 import type { Config } from '../config/schema.ts';
 import { utf8Bytes } from '../lib/text.ts';
@@ -148,10 +145,7 @@ export class TurnRunner implements AssistantPort {
     return { turn_id: turnId, reply_id: replyId, status: 'streaming', text, offset };
   }
 
-  /**
-   * Cancels a turn of `userId`: `forbidden` for another user's turn, `unknown` for none, `done` when
-   * it had already ended (idempotent), else `cancelled` (its `reply.end` follows).
-   */
+  /** Cancels a turn of `userId` (the outcomes: AssistantPort.cancel). */
   async cancel(
     userId: string,
     turnId: string,
