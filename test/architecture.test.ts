@@ -219,7 +219,6 @@ const TESTED_DIRECTLY = new Set([
   'src/config/overrides.ts:checkOverrideValue',
   'src/config/show.ts:REDACTED',
   'src/config/suggest.ts:editDistance',
-  'src/http/client-assets.ts:clientAssets',
   'src/http/client-assets.ts:demoPageCsp',
   'src/http/request-gate.ts:checkRequest',
   'src/http/request-gate.ts:badSegment',

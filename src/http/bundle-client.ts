@@ -1,8 +1,9 @@
 /**
- * @module A Bun macro that bundles the client SDK (client/index.ts) at build time. Imported with
- * `with { type: 'macro' }`, it runs while `bun` transpiles or `bun build --compile` bundles the
- * daemon, and its result — the minified ES module and its source map — is inlined as string
- * literals, so the binary carries the client with no files beside it.
+ * @module Bun macros that bundle the browser code the daemon serves, at build time: the client SDK
+ * (client/index.ts → `/client.js`) and the AI SDK demo page (client/examples/ai-sdk-chat.ts →
+ * `/demo/ai-sdk.js`). Imported with `with { type: 'macro' }`, they run while `bun` transpiles or
+ * `bun build --compile` bundles the daemon, and their results are inlined as string literals, so
+ * the binary carries them with no files beside it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,38 +15,61 @@ interface ClientBundle {
   map: string;
 }
 
+const ROOT = join(import.meta.dir, '..', '..');
+
 /**
- * Bundles client/index.ts for browsers (ESM, minified, linked source map named `client.js.map`).
- * A macro cannot call `Bun.build` (the bundler is waiting on it), so this runs the `bun build`
- * CLI into a temporary directory and reads the two files back.
+ * Runs the `bun build` CLI on `entry` into a temporary directory and reads the files back by name.
+ * A macro cannot call `Bun.build` (the bundler is waiting on it), hence the CLI.
  * @throws Error with the bundler's output when the build fails (the daemon build fails with it).
  */
-export function bundleClient(): ClientBundle {
-  const root = join(import.meta.dir, '..', '..');
+function bundle(entry: string, name: string, flags: string[], read: string[]): string[] {
   const outdir = mkdtempSync(join(tmpdir(), 'lifeline-client-bundle-'));
   try {
     const build = Bun.spawnSync(
       [
         process.execPath,
         'build',
-        join(root, 'client', 'index.ts'),
+        join(ROOT, entry),
         '--target=browser',
         '--format=esm',
         '--minify',
-        '--sourcemap=linked',
-        '--entry-naming=client.js',
+        `--entry-naming=${name}`,
         `--outdir=${outdir}`,
+        ...flags,
       ],
-      { cwd: root, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } },
     );
     if (build.exitCode !== 0) {
-      throw new Error(`bundling the client failed:\n${build.stderr.toString()}`);
+      throw new Error(`bundling ${entry} failed:\n${build.stderr.toString()}`);
     }
-    return {
-      js: readFileSync(join(outdir, 'client.js'), 'utf8'),
-      map: readFileSync(join(outdir, 'client.js.map'), 'utf8'),
-    };
+    return read.map((file) => readFileSync(join(outdir, file), 'utf8'));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Bundles client/index.ts for browsers (ESM, minified, linked source map named `client.js.map`). */
+export function bundleClient(): ClientBundle {
+  const [js = '', map = ''] = bundle(
+    'client/index.ts',
+    'client.js',
+    ['--sourcemap=linked'],
+    ['client.js', 'client.js.map'],
+  );
+  return { js, map };
+}
+
+/**
+ * Bundles the `/demo/ai-sdk` page (React, `@ai-sdk/react`'s `useChat`, the lifeline transport)
+ * with React's production build. No source map: the page is an example, and the map would add
+ * megabytes to the binary (docs/decisions.md "The demo pages answer").
+ */
+export function bundleAiSdkDemo(): string {
+  const [js = ''] = bundle(
+    'client/examples/ai-sdk-chat.ts',
+    'ai-sdk.js',
+    ['--define', 'process.env.NODE_ENV="production"'],
+    ['ai-sdk.js'],
+  );
+  return js;
 }

@@ -1,10 +1,12 @@
 /**
- * @module The preflight "embedded assets" check (docs/design.md#preflight): the migrations and the
- * status page are compiled into the binary; a broken build that lost one must fail before serving.
+ * @module The preflight "embedded assets" check (docs/design.md#preflight): the migrations, the
+ * status page, the client bundle and the demo pages are compiled into the binary; a broken build
+ * that lost one must fail before serving.
  */
 import { describeError } from '../lib/errors.ts';
 import { type Check, fail, pass } from '../preflight/check.ts';
 import { embeddedMigrations } from '../storage/sqlite/migrations.ts';
+import { clientAssets } from './client-assets.ts';
 import { statusPageAsset } from './status-page.ts';
 
 /** Named assets the binary must carry, each a function returning its text. */
@@ -15,6 +17,9 @@ export function assetsCheck(extra: AssetProbes = {}): Check {
   const probes: AssetProbes = {
     migrations: () => embeddedMigrations().length,
     'status page': () => statusPageAsset(),
+    'client bundle': () => clientAssets().jsBytes,
+    'demo page': () => clientAssets().demoBytes,
+    'AI SDK demo page': () => Math.min(clientAssets().aiSdkPageBytes, clientAssets().aiSdkJsBytes),
     ...extra,
   };
   return {

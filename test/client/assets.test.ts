@@ -46,3 +46,29 @@ describe('clientAssetRoutes', () => {
     expect(await on.json()).toEqual({ token: 'tok', user_id: 'demo' });
   });
 });
+
+describe('the AI SDK demo page', () => {
+  test('serves /demo/ai-sdk with a CSP that allows its own-origin bundle and nothing inline', async () => {
+    const app = clientAssetRoutes();
+    const page = await app.handle(new Request('http://localhost/demo/ai-sdk'));
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain('src="/demo/ai-sdk.js"');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'sha256-");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe');
+  });
+
+  test('serves the page bundle as one self-contained module with React production code', async () => {
+    const js = await clientAssetRoutes().handle(new Request('http://localhost/demo/ai-sdk.js'));
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const text = await js.text();
+    expect(text).not.toMatch(/\bimport\s*[{*"']/);
+    expect(text).toContain('/demo/token');
+    // The production build: React's development warnings are not in it.
+    expect(text).not.toContain('Invalid hook call');
+    expect(clientAssets().aiSdkJsBytes).toBe(text.length);
+  });
+});
