@@ -326,14 +326,14 @@ class Client implements LifelineClient, ConnectionHost {
     if (outcome === 'gap') this.connection.resync();
   }
 
-  private handleAck(frame: { id?: string; seq?: number }): void {
+  private handleAck(frame: { id?: string; seq?: number; turn_id?: string }): void {
     if (frame.id === undefined) return;
     const waiter = this.waiters.get(frame.id);
     if (waiter?.frame.type === 'message' && frame.seq !== undefined) {
       const message = waiter.frame as MessageFrame;
       this.queue.remove(message.id);
       const createdAt = new Date(this.timers.now()).toISOString();
-      this.setState(applyOwnMessage(this.state, message, frame.seq, createdAt));
+      this.setState(applyOwnMessage(this.state, message, frame.seq, createdAt, frame.turn_id));
       this.queueChanged();
     }
     this.settleReply(frame as ServerFrame);

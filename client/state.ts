@@ -233,12 +233,17 @@ function threadOf(thread: ThreadState): ThreadState {
   };
 }
 
-/** Adds the client's own message once its `ack` gives it a `seq`; the cursor does not move. */
+/**
+ * Adds the client's own message once its `ack` gives it a `seq`; the cursor does not move. With
+ * the ack's `turnId`, the turn is held as a `queued` reply until its `reply.start` (no frame says
+ * a turn is queued), unless it already started or ended.
+ */
 export function applyOwnMessage(
   prev: LifelineState,
   frame: MessageFrame,
   seq: number,
   createdAt: string,
+  turnId?: string,
 ): LifelineState {
   const view: MessageView = {
     id: frame.id,
@@ -249,7 +254,16 @@ export function applyOwnMessage(
     seq,
     ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
   };
-  return freezeDeep(withMessages(prev, frame.thread_id, [view]));
+  const state = withMessages(prev, frame.thread_id, [view]);
+  if (turnId === undefined) return freezeDeep(state);
+  const queued: ReplyInProgress = { turnId, status: 'queued', text: '', offset: 0 };
+  return freezeDeep(
+    withReplies(state, frame.thread_id, (thread) => {
+      const known = [...(thread.replies ?? []), ...(thread.ended ?? [])];
+      if (known.some((entry) => entry.turnId === turnId)) return thread.replies ?? [];
+      return [...(thread.replies ?? []), queued];
+    }),
+  );
 }
 
 /** Sets preferences the client itself wrote (after the `ack`). */

@@ -247,3 +247,32 @@ describe('cancelReply', () => {
     expect(await done).toBeUndefined();
   });
 });
+
+describe('a sent message waiting for its answer', () => {
+  test('the ack with turn_id holds the turn queued until its reply.start', async () => {
+    const { c, net } = await open();
+    const sending = c.send({ thread_id: 't1', content: 'hi' });
+    await flush();
+    const sent = net.last.sentOf('message');
+    net.last.push({ type: 'ack', id: sent[0]?.id, seq: 2, turn_id: TURN });
+    expect((await sending).turnId).toBe(TURN);
+    expect(c.getState().threads.t1?.replies).toEqual([
+      { turnId: TURN, status: 'queued', text: '', offset: 0 },
+    ]);
+    push(net, start(3), delta(0, 'Hel'));
+    expect(c.getState().threads.t1?.replies).toEqual([
+      { turnId: TURN, replyId: REPLY, status: 'streaming', text: 'Hel', offset: 3 },
+    ]);
+  });
+
+  test('an ack after the turn already started or ended adds nothing', async () => {
+    const { c, net } = await open();
+    const sending = c.send({ thread_id: 't1', content: 'hi' });
+    await flush();
+    const sent = net.last.sentOf('message');
+    push(net, start(3));
+    net.last.push({ type: 'ack', id: sent[0]?.id, seq: 2, turn_id: TURN });
+    await sending;
+    expect(c.getState().threads.t1?.replies?.map((r) => r.status)).toEqual(['streaming']);
+  });
+});
