@@ -30,6 +30,16 @@ function str(def: string, description: string, flags: KeyFlags = {}) {
   return Type.String({ default: def, description, ...flags });
 }
 
+/** An integer key with no default: absent unless a source sets it. */
+function optionalInt(min: number, max: number, description: string, flags: KeyFlags = {}) {
+  return Type.Optional(Type.Integer({ minimum: min, maximum: max, description, ...flags }));
+}
+
+/** A number key with no default: absent unless a source sets it. */
+function optionalNum(min: number, max: number, description: string, flags: KeyFlags = {}) {
+  return Type.Optional(Type.Number({ minimum: min, maximum: max, description, ...flags }));
+}
+
 /** A string key with no default: absent unless a source sets it. */
 function optionalStr(description: string, flags: KeyFlags = {}) {
   return Type.Optional(Type.String({ description, ...flags }));
@@ -185,6 +195,38 @@ export const configSchema = Type.Object({
       'queue: a thread’s turns run one at a time, in order; interrupt: a new user message cancels the running turn.',
       tunable,
     ),
+    breaker: Type.Object({
+      failure_threshold: optionalInt(
+        1,
+        1000,
+        'The assistant circuit’s breaker.failure_threshold (unset: breaker.failure_threshold).',
+        tunable,
+      ),
+      cooldown_s: optionalInt(
+        1,
+        86400,
+        'The assistant circuit’s breaker.cooldown_s (unset: breaker.cooldown_s).',
+        tunable,
+      ),
+      cooldown_max_s: optionalInt(
+        1,
+        86400,
+        'The assistant circuit’s breaker.cooldown_max_s (unset: breaker.cooldown_max_s).',
+        tunable,
+      ),
+      backoff: optionalNum(
+        1,
+        10,
+        'The assistant circuit’s breaker.backoff (unset: breaker.backoff).',
+        tunable,
+      ),
+      half_open_max_calls: optionalInt(
+        1,
+        100,
+        'The assistant circuit’s breaker.half_open_max_calls (unset: breaker.half_open_max_calls).',
+        tunable,
+      ),
+    }),
   }),
   breaker: Type.Object({
     failure_threshold: int(5, 1, 1000, 'Consecutive failures that open the circuit.', tunable),

@@ -46,8 +46,13 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     // A matching last segment in another section is a strong hint: a key put under the wrong table.
     const tailScore = tail > tailLimit ? Infinity : wanted.includes('.') ? tail + 1 : tail + 0.5;
     const score = Math.min(full <= fullLimit ? full : Infinity, tailScore);
-    if (score !== Infinity && (best === undefined || score < best.score))
-      best = { candidate, score };
+    // On a tie the shorter key wins: `cooldown_s` means breaker.cooldown_s, not its
+    // assistant.breaker override.
+    const better =
+      best === undefined ||
+      score < best.score ||
+      (score === best.score && candidate.length < best.candidate.length);
+    if (score !== Infinity && better) best = { candidate, score };
   }
   return best?.candidate;
 }

@@ -139,6 +139,37 @@ const CROSS_RULES: Array<{ keys: string[]; rule: Rule }> = [
         : undefined,
   },
   {
+    keys: [
+      'assistant.breaker.cooldown_s',
+      'assistant.breaker.cooldown_max_s',
+      'breaker.cooldown_s',
+      'breaker.cooldown_max_s',
+    ],
+    rule: (get, src) => {
+      // Unset assistant.breaker keys take breaker.*, whose own rule reports breaker.* alone.
+      if (
+        get('assistant.breaker.cooldown_s') === undefined &&
+        get('assistant.breaker.cooldown_max_s') === undefined
+      ) {
+        return undefined;
+      }
+      const own = (key: string) => get(`assistant.breaker.${key}`) ?? get(`breaker.${key}`);
+      const cooldown = own('cooldown_s') as number;
+      const max = own('cooldown_max_s') as number;
+      if (cooldown <= max) return undefined;
+      const at =
+        get('assistant.breaker.cooldown_s') === undefined
+          ? 'assistant.breaker.cooldown_max_s'
+          : 'assistant.breaker.cooldown_s';
+      return issueAt(
+        at,
+        src,
+        `the assistant circuit's cooldown (${cooldown} s) must not exceed its cooldown_max_s (${max} s); unset assistant.breaker keys take breaker.*`,
+        'lower assistant.breaker.cooldown_s or raise assistant.breaker.cooldown_max_s',
+      );
+    },
+  },
+  {
     keys: ['limits.burst', 'limits.messages_per_s'],
     rule: (get, src) =>
       (get('limits.burst') as number) < (get('limits.messages_per_s') as number)

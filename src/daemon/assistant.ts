@@ -41,14 +41,16 @@ export interface AssistantParts {
   metrics: Metrics;
 }
 
-/** The assistant circuit's settings: the `breaker.*` keys, in ms. */
+/** The assistant circuit's settings: `assistant.breaker.*` where set, else the `breaker.*` keys, in ms. */
 function circuitSettingsOf(config: Config) {
+  const own = config.assistant.breaker;
+  const shared = config.breaker;
   return {
-    failureThreshold: config.breaker.failure_threshold,
-    cooldownMs: config.breaker.cooldown_s * 1000,
-    cooldownMaxMs: config.breaker.cooldown_max_s * 1000,
-    backoff: config.breaker.backoff,
-    halfOpenMaxCalls: config.breaker.half_open_max_calls,
+    failureThreshold: own.failure_threshold ?? shared.failure_threshold,
+    cooldownMs: (own.cooldown_s ?? shared.cooldown_s) * 1000,
+    cooldownMaxMs: (own.cooldown_max_s ?? shared.cooldown_max_s) * 1000,
+    backoff: own.backoff ?? shared.backoff,
+    halfOpenMaxCalls: own.half_open_max_calls ?? shared.half_open_max_calls,
     // A probe holds its permit until the first reply text: bound it by the first-byte timeout.
     probeTimeoutMs: config.assistant.first_byte_timeout_ms * 2,
   };

@@ -32,7 +32,7 @@ describe('showConfig', () => {
       tunable: true,
     });
     expect(byKey.get('memory.zep.api_key')).toMatchObject({ value: undefined, secret: true });
-    expect(rows).toHaveLength(59);
+    expect(rows).toHaveLength(64);
   });
 
   test('the text table is aligned and never holds a secret', () => {

@@ -133,6 +133,15 @@ describe('cross-key rules', () => {
       words: ['breaker.cooldown_s (40) must not exceed breaker.cooldown_max_s (20)'],
     },
     {
+      rule: "the assistant circuit's own cooldown above the shared cooldown_max_s",
+      toml: '[assistant.breaker]\ncooldown_s = 400\n',
+      key: 'assistant.breaker.cooldown_s',
+      line: 2,
+      words: [
+        "the assistant circuit's cooldown (400 s) must not exceed its cooldown_max_s (300 s)",
+      ],
+    },
+    {
       rule: 'burst below messages_per_s',
       toml: '[limits]\nmessages_per_s = 50\nburst = 10\n',
       key: 'limits.burst',

@@ -31,10 +31,12 @@ import type { WsClient } from '../support/ws.ts';
 cleanUpAfterEach();
 
 const COOLDOWN_S = 1;
+// The assistant's own circuit settings (assistant.breaker.*); breaker.* stays at its defaults
+// (threshold 5, cooldown 30 s), so the bounds below hold only if the override is applied.
 const OUTAGE_ENV = {
-  LIFELINE_BREAKER_FAILURE_THRESHOLD: '2',
-  LIFELINE_BREAKER_COOLDOWN_S: String(COOLDOWN_S),
-  LIFELINE_BREAKER_COOLDOWN_MAX_S: String(COOLDOWN_S),
+  LIFELINE_ASSISTANT_BREAKER_FAILURE_THRESHOLD: '2',
+  LIFELINE_ASSISTANT_BREAKER_COOLDOWN_S: String(COOLDOWN_S),
+  LIFELINE_ASSISTANT_BREAKER_COOLDOWN_MAX_S: String(COOLDOWN_S),
 };
 const THREADS = ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'];
 
