@@ -56,6 +56,20 @@ function circuitSettingsOf(config: Config) {
   };
 }
 
+/**
+ * Bun's fetch runs at most `BUN_CONFIG_MAX_HTTP_REQUESTS` (256) requests at once and queues the
+ * rest silently: more streams than that would wait inside fetch, not in lifeline's slots.
+ */
+function warnOnFetchLimit(config: Config, logger: Logger): void {
+  const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? '256');
+  if (config.assistant.max_in_flight <= limit) return;
+  logger.warn('assistant.max_in_flight is above what Bun lets fetch run at once', {
+    max_in_flight: config.assistant.max_in_flight,
+    fetch_limit: limit,
+    fix: `set BUN_CONFIG_MAX_HTTP_REQUESTS=${config.assistant.max_in_flight} in the daemon's environment, or lower assistant.max_in_flight`,
+  });
+}
+
 /** The daemon's own address as the assistant reaches it (`reply_url`). */
 function baseUrlOf(config: Config): string {
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -87,6 +101,7 @@ export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistan
   let circuit: AssistantCircuit | undefined;
   let onDeferredCancel: ((turnId: string) => void) | undefined;
   if (backend === 'http') {
+    warnOnFetchLimit(config, logger);
     const http = () => httpOptionsOf(parts.runtime.config);
     circuit = await assistantCircuitOf(parts);
     source = (turnId, body, onText, signal) => deliverTurn(http(), turnId, body, onText, signal);
