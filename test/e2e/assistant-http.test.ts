@@ -114,4 +114,20 @@ describe('the HTTP assistant in the binary', () => {
     const messages = await threadMessages(second);
     expect(messages.filter((m) => m.role === 'assistant').length).toBe(1);
   });
+
+  test('max_in_flight above the fetch limit: a warning at start says what to set', async () => {
+    const backend = await startAssistantBackend(WHSEC);
+    using dir = tempDir('lifeline-assistant-http-limit');
+    const proc = await serve(
+      dir,
+      freePort(),
+      serveEnv(backend.url, { LIFELINE_ASSISTANT_MAX_IN_FLIGHT: '300' }),
+    );
+    const line = await proc.waitForLog(
+      'assistant.max_in_flight is above what Bun lets fetch run at once',
+    );
+    expect(line).toMatchObject({ level: 'warn', max_in_flight: 300, fetch_limit: 256 });
+    expect(String(line.fix)).toContain('BUN_CONFIG_MAX_HTTP_REQUESTS=300');
+    await backend.stop();
+  });
 });
