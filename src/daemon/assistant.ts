@@ -25,6 +25,7 @@ import type { PushFrame, ServerFrame } from '../realtime/protocol.ts';
 import type { PgHandle } from '../storage/postgres/open.ts';
 import type { Store } from '../storage/store.ts';
 import { type AssistantCluster, assistantClusterOf } from './assistant-cluster.ts';
+import { breakerSettingsOf } from './memory.ts';
 
 /** What the runner is built over. */
 export interface AssistantParts {
@@ -43,17 +44,14 @@ export interface AssistantParts {
 
 /** The assistant circuit's settings: `assistant.breaker.*` where set, else the `breaker.*` keys, in ms. */
 function circuitSettingsOf(config: Config) {
-  const own = config.assistant.breaker;
-  const shared = config.breaker;
-  return {
-    failureThreshold: own.failure_threshold ?? shared.failure_threshold,
-    cooldownMs: (own.cooldown_s ?? shared.cooldown_s) * 1000,
-    cooldownMaxMs: (own.cooldown_max_s ?? shared.cooldown_max_s) * 1000,
-    backoff: own.backoff ?? shared.backoff,
-    halfOpenMaxCalls: own.half_open_max_calls ?? shared.half_open_max_calls,
-    // A probe holds its permit until the first reply text: bound it by the first-byte timeout.
-    probeTimeoutMs: config.assistant.first_byte_timeout_ms * 2,
-  };
+  const own = Object.fromEntries(
+    Object.entries(config.assistant.breaker).filter(([, value]) => value !== undefined),
+  );
+  // A probe holds its permit until the first reply text: bound it by the first-byte timeout.
+  return breakerSettingsOf(
+    { ...config.breaker, ...own },
+    config.assistant.first_byte_timeout_ms * 2,
+  );
 }
 
 /**
@@ -91,27 +89,37 @@ export interface DaemonAssistant {
   stop(): Promise<void>;
 }
 
+/** The HTTP backend as a source, its circuit, and the notice of a cancelled deferred turn. */
+async function httpPartsOf(
+  parts: AssistantParts,
+  logger: Logger,
+): Promise<{
+  source: AttemptSource;
+  circuit?: AssistantCircuit;
+  onDeferredCancel?: (turnId: string) => void;
+}> {
+  warnOnFetchLimit(parts.runtime.config, logger);
+  const http = () => httpOptionsOf(parts.runtime.config);
+  return {
+    source: (turnId, body, onText, signal) => deliverTurn(http(), turnId, body, onText, signal),
+    circuit: await assistantCircuitOf(parts),
+    onDeferredCancel: (turnId) => {
+      void announceCancel(http(), turnId, AbortSignal.timeout(10_000)).then((answer) => {
+        if (!answer.ok)
+          logger.warn('turn.cancelled not delivered', { turn_id: turnId, error: answer.message });
+      });
+    },
+  };
+}
+
 /** The turn runner for the configured backend, or undefined for `none`. */
 export async function assistantOf(parts: AssistantParts): Promise<DaemonAssistant | undefined> {
   const config = parts.runtime.config;
   const backend = config.assistant.backend;
   if (backend === 'none') return undefined;
   const logger = parts.logger.child({ component: 'assistant' });
-  let source: AttemptSource = demoSource();
-  let circuit: AssistantCircuit | undefined;
-  let onDeferredCancel: ((turnId: string) => void) | undefined;
-  if (backend === 'http') {
-    warnOnFetchLimit(config, logger);
-    const http = () => httpOptionsOf(parts.runtime.config);
-    circuit = await assistantCircuitOf(parts);
-    source = (turnId, body, onText, signal) => deliverTurn(http(), turnId, body, onText, signal);
-    onDeferredCancel = (turnId) => {
-      void announceCancel(http(), turnId, AbortSignal.timeout(10_000)).then((answer) => {
-        if (!answer.ok)
-          logger.warn('turn.cancelled not delivered', { turn_id: turnId, error: answer.message });
-      });
-    };
-  }
+  const { source, circuit, onDeferredCancel } =
+    backend === 'http' ? await httpPartsOf(parts, logger) : { source: demoSource() };
   const cluster = await clusterPartOf(parts, logger);
   const context = {
     store: parts.storage.store,

@@ -31,17 +31,24 @@ function zepBackendOf(config: Config): ZepBackend | null {
   });
 }
 
-/** The breaker settings of `config`, in ms (the schema holds the defaults). */
-function breakerOptionsOf(config: Config): BreakerOptionsMs & { probeTimeoutMs: number } {
+/** A `[breaker]`-shaped section in ms, with the probe's backstop (the schema holds the defaults). */
+export function breakerSettingsOf(
+  breaker: Config['breaker'],
+  probeTimeoutMs: number,
+): BreakerOptionsMs & { probeTimeoutMs: number } {
   return {
-    failureThreshold: config.breaker.failure_threshold,
-    cooldownMs: config.breaker.cooldown_s * 1000,
-    cooldownMaxMs: config.breaker.cooldown_max_s * 1000,
-    backoff: config.breaker.backoff,
-    halfOpenMaxCalls: config.breaker.half_open_max_calls,
-    // A probe that never settles counts as failed after twice the request timeout.
-    probeTimeoutMs: config.memory.timeout_ms * 2,
+    failureThreshold: breaker.failure_threshold,
+    cooldownMs: breaker.cooldown_s * 1000,
+    cooldownMaxMs: breaker.cooldown_max_s * 1000,
+    backoff: breaker.backoff,
+    halfOpenMaxCalls: breaker.half_open_max_calls,
+    probeTimeoutMs,
   };
+}
+
+/** The memory breaker's settings: a probe that never settles fails after twice the timeout. */
+function breakerOptionsOf(config: Config): BreakerOptionsMs & { probeTimeoutMs: number } {
+  return breakerSettingsOf(config.breaker, config.memory.timeout_ms * 2);
 }
 
 /** The outbox settings of `config`. */
