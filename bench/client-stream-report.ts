@@ -46,8 +46,9 @@ const mean = (xs: number[]) => sum(xs) / Math.max(1, xs.length);
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 function rows(columns: Column[], expected: number): string[][] {
-  const base = columns[0] as Column;
-  const baseCpu = mean(base.cpuPer1000);
+  // Without the baseline in --modes the comparisons print as —.
+  const base = columns.find((c) => c.mode === 'raw') ?? { p50: Number.NaN, p99: Number.NaN };
+  const baseCpu = 'cpuPer1000' in base ? mean(base.cpuPer1000) : Number.NaN;
   const each = (fn: (c: Column) => string) => columns.map(fn);
   const sdk = (fn: (c: Column) => string) => columns.map((c) => (c.mode === 'raw' ? '—' : fn(c)));
   const replies = (c: Column) => sum(c.rounds.map((r) => r.clients));

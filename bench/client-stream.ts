@@ -19,7 +19,10 @@
  * and backend write → visible-in-the-client latency per delta p50/p99, each against `raw`.
  *
  *   bun bench/client-stream.ts [--clients 1000] [--quick] [--deltas 200] [--rate 10]
- *                              [--repeat 1] [--binary dist/lifeline] [--write]
+ *                              [--repeat 1] [--modes raw,sync,macrotask,frame16]
+ *                              [--binary dist/lifeline] [--write]
+ *
+ * The baseline (`raw`) should stay in `--modes`: every other column is compared with it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     deltas: { type: 'string' },
     rate: { type: 'string', default: '10' },
     repeat: { type: 'string', default: '1' },
+    modes: { type: 'string', default: 'raw,sync,macrotask,frame16' },
     binary: { type: 'string' },
     write: { type: 'boolean' },
   },
@@ -59,7 +63,12 @@ const REPEAT = Number(values.repeat);
 
 /** How the clients of one case consume their replies. */
 export type Mode = 'raw' | 'sync' | 'macrotask' | 'frame16';
-export const MODES: readonly Mode[] = ['raw', 'sync', 'macrotask', 'frame16'];
+const ALL_MODES: readonly Mode[] = ['raw', 'sync', 'macrotask', 'frame16'];
+const MODES = values.modes.split(',') as Mode[];
+for (const mode of MODES) {
+  if (!ALL_MODES.includes(mode))
+    throw new Error(`--modes: ${mode} is not one of ${ALL_MODES.join(', ')}`);
+}
 
 const SCHEDULERS: Record<Exclude<Mode, 'raw'>, FrameScheduler | undefined> = {
   sync: (callback) => callback(),

@@ -1,6 +1,6 @@
 /**
  * Runs every benchmark in sequence (never in parallel: they share the two cores): breaker, outbox,
- * startup, verify-cache, ws, client, assistant, and (with --write only, as it always writes) cluster, which
+ * startup, verify-cache, ws, client, client-stream, assistant, and (with --write only, as it always writes) cluster, which
  * needs Debian's PostgreSQL. `--write` lets each update its section of
  * docs/benchmarks.md; without it nothing is written (breaker and outbox write by default, so they
  * get `--no-write`). Stops at the first benchmark that fails.
@@ -23,6 +23,7 @@ const SCRIPTS = [
   'verify-cache.ts',
   'ws.ts',
   'client.ts',
+  'client-stream.ts',
   'assistant.ts',
 ];
 if (write) SCRIPTS.push('cluster.ts');
