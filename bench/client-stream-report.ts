@@ -92,7 +92,7 @@ export function renderClientStream(input: Input): string {
   const date = new Date().toISOString().slice(0, 10);
   return [
     `\`${input.command}\` — ${date}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared by the backend, the daemon (compiled binary), the clients (this process) and other engineers' work, loopback.`,
-    `${input.clients} users, one client and one reply each, sent at once: ${input.deltas} text-deltas of 40 bytes per reply at ${input.rate}/s. Load average (1/5/15 min) before: ${input.loads[0]}; after: ${input.loads[1]}. The ways run one after the other against the same daemon (fresh users each), after one warm-up turn each; several CPU figures are rounds (\`--repeat\`), latencies pool the rounds.`,
+    `${input.clients} users, one client and one reply each, sent at once: ${input.deltas} text-deltas of 40 bytes per reply at ${input.rate}/s. Load average (1/5/15 min) before: ${input.loads[0]}; after: ${input.loads[1]}. The ways run one after the other against the same daemon (fresh users each), after one warm-up turn each; a cell with several figures lists the rounds (\`--repeat\`); latencies pool the rounds.`,
     '',
     table.join('\n'),
     ...(problems.length > 0 ? ['', `First problems: ${problems.join('; ')}`] : []),
