@@ -3,7 +3,8 @@
  * preflight and migrations included, against a compiled hello-world `Bun.serve` binary measured
  * in the same run. lifeline is built by scripts/build.ts (the release flags); the hello-world
  * binary with the same bytecode flags. Two lifeline rows: a fresh data dir each run (migrations
- * applied) and an existing one (migrations already applied). Runs are interleaved; median of N
+ * applied) and an existing one (migrations already applied); and `lifeline version` / `--help`,
+ * exec → exit, against an empty compiled binary. Runs are interleaved; median of N
  * runs each (default 20). Prints a table; `--write` updates the "## Startup" section of
  * docs/benchmarks.md.
  *
@@ -64,6 +65,14 @@ function freePort(): number {
   return port;
 }
 
+/** Exec → exit of a command whose output is ignored (`version`, `--help`). */
+async function timeToExit(cmd: string[], cwd: string): Promise<number> {
+  const started = performance.now();
+  const proc = Bun.spawn(cmd, { cwd, stdout: 'ignore', stderr: 'ignore', env: { PATH: '' } });
+  await proc.exited;
+  return performance.now() - started;
+}
+
 async function timeToReady(
   cmd: string[],
   port: number,
@@ -96,6 +105,9 @@ writeFileSync(
   "Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[2]), fetch: () => new Response('ok') });\n",
 );
 build(hello, join(work, 'hello'));
+const empty = join(work, 'empty.ts');
+writeFileSync(empty, "process.stdout.write('');\n");
+build(empty, join(work, 'empty'));
 const binary = buildLifeline(join(work, 'lifeline'));
 
 function serveLifeline(dataDir: string): Promise<number> {
@@ -107,6 +119,9 @@ function serveLifeline(dataDir: string): Promise<number> {
 const baseline: number[] = [];
 const fresh: number[] = [];
 const existing: number[] = [];
+const version: number[] = [];
+const help: number[] = [];
+const helloExit: number[] = [];
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 await serveLifeline(join(work, 'data-existing'));
 for (let i = 0; i < runs; i += 1) {
@@ -114,14 +129,17 @@ for (let i = 0; i < runs; i += 1) {
   baseline.push(await timeToReady([join(work, 'hello'), String(port)], port, '/', work));
   fresh.push(await serveLifeline(join(work, `data-${i}`)));
   existing.push(await serveLifeline(join(work, 'data-existing')));
+  version.push(await timeToExit([binary, 'version'], work));
+  help.push(await timeToExit([binary, '--help'], work));
+  helloExit.push(await timeToExit([join(work, 'empty')], work));
 }
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 rmSync(work, { recursive: true, force: true });
 
-const b = stats(baseline);
-const row = (label: string, sample: number[]) => {
+const row = (label: string, sample: number[], base: number[] = baseline) => {
   const s = stats(sample);
-  const ratio = label.startsWith('hello') ? '1.00×' : `**${(s.median / b.median).toFixed(2)}×**`;
+  const b = stats(base);
+  const ratio = sample === base ? '1.00×' : `**${(s.median / b.median).toFixed(2)}×**`;
   return `| ${label} | ${s.median.toFixed(1)} ms | ${s.p90.toFixed(1)} ms | ${s.min.toFixed(1)} ms | ${s.max.toFixed(1)} ms | ${ratio} |`;
 };
 const table = [
@@ -131,7 +149,13 @@ const table = [
   row('lifeline serve → /readyz, fresh data dir (preflight + migrations)', fresh),
   row('lifeline serve → /readyz, existing data dir (migrations applied)', existing),
   '',
-  `Goal: under 2× the hello-world binary. ${runs} runs each, interleaved, ${new Date().toISOString().slice(0, 10)}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores; load average before ${loadBefore}, after ${loadAfter}.`,
+  '| command, exec → exit | median | p90 | min | max | vs empty binary (medians) |',
+  '|---|---:|---:|---:|---:|---:|',
+  row('empty compiled binary (baseline)', helloExit, helloExit),
+  row('`lifeline version`', version, helloExit),
+  row('`lifeline --help`', help, helloExit),
+  '',
+  `Goals: serve → /readyz ≤ 50 ms, \`version\` and \`--help\` ≤ 30 ms. ${runs} runs each, interleaved, ${new Date().toISOString().slice(0, 10)}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores; load average before ${loadBefore}, after ${loadAfter}.`,
 ].join('\n');
 /** Where the time goes, from throwaway probe binaries (kept here so `--write` keeps it). */
 const BREAKDOWN = `Where the time goes (2026-11-24, probe binaries built with the same flags; load average ≈ 2–5, so read

@@ -1,6 +1,7 @@
 /**
  * Builds the single binary: `bun scripts/build.ts [--outfile dist/lifeline]`.
- * Flags per docs/runtime.md#build-flags: minified, bytecode (needs ESM), embedded source map so
+ * Flags per docs/runtime.md#build-flags: minified, bytecode (needs ESM), split into a chunk per
+ * dynamic import (the CLI loads each command's code on demand), embedded source map so
  * stack traces name our files, and no autoloading of `.env` / `bunfig.toml` from the working
  * directory (a daemon's behaviour must not depend on where it was started).
  */
@@ -25,6 +26,9 @@ const args = [
   '--sourcemap',
   '--bytecode',
   '--format=esm',
+  // One chunk per dynamic import: each command's modules are parsed only when it runs, so
+  // `version` and `--help` skip the daemon's libraries (docs/benchmarks.md, Startup).
+  '--splitting',
   '--no-compile-autoload-dotenv',
   '--no-compile-autoload-bunfig',
   // Bun's own header limit (431, empty body) sits above the request gate's 16 KiB, so a request

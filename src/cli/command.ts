@@ -5,6 +5,9 @@
 import type { OptionSpec, ParsedArgs } from './args.ts';
 import type { ExitCodeValue } from './exit.ts';
 
+/** What a command does once its flags are parsed. */
+export type CommandRun = (args: ParsedArgs) => Promise<ExitCodeValue>;
+
 /** One entry of the command table. */
 export interface Command {
   name: string;
@@ -13,5 +16,5 @@ export interface Command {
   /** Extra lines of help after the usage line. */
   help?: string;
   options: OptionSpec;
-  run(args: ParsedArgs): Promise<ExitCodeValue>;
+  run: CommandRun;
 }

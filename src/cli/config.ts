@@ -5,48 +5,40 @@
  */
 import { userInfo } from 'node:os';
 import { formatIssue } from '../config/issue.ts';
+import { suggestKey } from '../config/key-suggest.ts';
 import { keySpec } from '../config/keys.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
 import { parseOverrideValue } from '../config/overrides.ts';
 import { renderConfigJson, renderConfigText, showConfig } from '../config/show.ts';
-import { suggestKey } from '../config/suggest.ts';
 import { planAgainst, planUnset } from '../daemon/runtime-config.ts';
 import { printErr, printOut } from '../lib/log.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
-import type { Command } from './command.ts';
 import { ExitCode, type ExitCodeValue, UsageError } from './exit.ts';
-import { CONFIG_FLAG, loadInputOf, loadValidForCommand } from './load.ts';
+import { CONFIG_USAGE } from './flags.ts';
+import { loadInputOf, loadValidForCommand } from './load.ts';
 
-const USAGE =
-  'lifeline config show [--json] | get KEY | set KEY VALUE | unset KEY  [--config FILE]';
-
-/** The config command. */
-export const configCommand: Command = {
-  name: 'config',
-  summary: 'show the effective config, or get/set/unset runtime overrides of tunable keys',
-  usage: USAGE,
-  help: 'set/unset write runtime overrides into the database; a running daemon applies them live.',
-  options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
-  run: async (args) => {
-    const [action, ...rest] = args.positionals;
-    const loaded = await loadValidForCommand(args);
-    if (!loaded) return ExitCode.failed;
-    switch (action) {
-      case 'show':
-        return show(loaded, args, rest);
-      case 'get':
-        return get(loaded, rest);
-      case 'set':
-        return set(loaded, args, rest);
-      case 'unset':
-        return unset(loaded, args, rest);
-      default:
-        throw new UsageError(`lifeline config: expected show, get, set or unset (usage: ${USAGE})`);
-    }
-  },
-};
+/** Runs `lifeline config` (the table entry with its flags is in commands.ts). */
+export async function run(args: ParsedArgs): Promise<ExitCodeValue> {
+  const [action, ...rest] = args.positionals;
+  const loaded = await loadValidForCommand(args);
+  if (!loaded) return ExitCode.failed;
+  switch (action) {
+    case 'show':
+      return show(loaded, args, rest);
+    case 'get':
+      return get(loaded, rest);
+    case 'set':
+      return set(loaded, args, rest);
+    case 'unset':
+      return unset(loaded, args, rest);
+    default:
+      throw new UsageError(
+        `lifeline config: expected show, get, set or unset (usage: ${CONFIG_USAGE})`,
+      );
+  }
+}
 
 function expectArgs(rest: string[], count: number, shape: string): void {
   if (rest.length !== count) throw new UsageError(`usage: lifeline config ${shape}`);

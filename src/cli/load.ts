@@ -6,20 +6,10 @@ import type { LoadResult } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { loadEffectiveConfig } from '../daemon/config.ts';
 import { printErr } from '../lib/log.ts';
-import type { OptionSpec, ParsedArgs } from './args.ts';
+import type { ParsedArgs } from './args.ts';
 import { UsageError } from './exit.ts';
 
-/** Flags every config-reading command accepts. */
-export const CONFIG_FLAG: OptionSpec = { config: { type: 'string' } };
-
-/** The flags of `serve` that set config keys (docs/design.md#cli). */
-export const SERVER_FLAGS: OptionSpec = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'data-dir': { type: 'string' },
-  assistant: { type: 'string' },
-};
-
+/** The config key each of flags.ts's SERVER_FLAGS sets. */
 const FLAG_KEYS: Record<string, string> = {
   host: 'server.host',
   port: 'server.port',

@@ -5,34 +5,28 @@
 import { printOut } from '../lib/log.ts';
 import type { MigrationStatus } from '../storage/migrations.ts';
 import { openStorage } from '../storage/open-storage.ts';
-import type { Command } from './command.ts';
+import type { ParsedArgs } from './args.ts';
 import { ExitCode, type ExitCodeValue } from './exit.ts';
-import { CONFIG_FLAG, loadValidForCommand } from './load.ts';
+import { loadValidForCommand } from './load.ts';
 
-/** The migrate command. */
-export const migrateCommand: Command = {
-  name: 'migrate',
-  summary: 'apply the embedded database migrations (or list them with --status)',
-  usage: 'lifeline migrate [--config FILE] [--status]',
-  options: { ...CONFIG_FLAG, 'data-dir': { type: 'string' }, status: { type: 'boolean' } },
-  run: async (args) => {
-    const loaded = await loadValidForCommand(args);
-    if (!loaded) return ExitCode.failed;
-    const storage = await openStorage({ config: loaded.config });
-    try {
-      if (args.values.status) return printStatus(storage.label, await storage.status());
-      const { applied } = await storage.migrate();
-      printOut(
-        applied.length
-          ? `applied ${applied.join(', ')} to ${storage.label}`
-          : `${storage.label} is up to date`,
-      );
-      return ExitCode.ok;
-    } finally {
-      await storage.close();
-    }
-  },
-};
+/** Runs `lifeline migrate` (the table entry with its flags is in commands.ts). */
+export async function run(args: ParsedArgs): Promise<ExitCodeValue> {
+  const loaded = await loadValidForCommand(args);
+  if (!loaded) return ExitCode.failed;
+  const storage = await openStorage({ config: loaded.config });
+  try {
+    if (args.values.status) return printStatus(storage.label, await storage.status());
+    const { applied } = await storage.migrate();
+    printOut(
+      applied.length
+        ? `applied ${applied.join(', ')} to ${storage.label}`
+        : `${storage.label} is up to date`,
+    );
+    return ExitCode.ok;
+  } finally {
+    await storage.close();
+  }
+}
 
 /** `migrate --status`: one line per migration; fails when a newer lifeline migrated the database. */
 function printStatus(label: string, status: MigrationStatus): ExitCodeValue {

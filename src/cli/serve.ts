@@ -9,39 +9,30 @@ import { createNotifier } from '../daemon/sd-notify.ts';
 import { trapSignals } from '../daemon/signals.ts';
 import { createLogger, printErr } from '../lib/log.ts';
 import { colorWanted, formatReport } from '../preflight/report.ts';
-import type { Command } from './command.ts';
-import { ExitCode } from './exit.ts';
-import { CONFIG_FLAG, loadForCommand, loadInputOf, SERVER_FLAGS } from './load.ts';
+import type { ParsedArgs } from './args.ts';
+import { ExitCode, type ExitCodeValue } from './exit.ts';
+import { loadForCommand, loadInputOf } from './load.ts';
 
-/** The serve command. */
-export const serveCommand: Command = {
-  name: 'serve',
-  summary: 'run the pre-flight self-check, then bind the port and serve',
-  usage:
-    'lifeline serve [--config FILE] [--host H] [--port N] [--data-dir DIR] [--assistant none|demo|http] [--strict]',
-  options: { ...CONFIG_FLAG, ...SERVER_FLAGS, strict: { type: 'boolean' } },
-  run: async (args) => {
-    const loaded = await loadForCommand(args);
-    const logger = createLogger({
-      level: loaded.config?.log.level ?? 'info',
-      format: loaded.config?.log.format ?? 'json',
-    });
-    const outcome = await startDaemon({
-      loaded,
-      logger,
-      notifier: createNotifier(process.env, logger),
-      strict: args.values.strict === true,
-      reload: (overrides) => loadConfig({ ...loadInputOf(args), overrides }),
-    });
-    if (outcome.kind === 'preflight_failed') {
-      printErr(
-        formatReport(outcome.preflight, { color: colorWanted(process.stderr, process.env) }),
-      );
-      logger.error('preflight failed; not serving');
-      return ExitCode.failed;
-    }
-    const reason = await trapSignals(logger);
-    await outcome.daemon.stop(reason);
-    return ExitCode.ok;
-  },
-};
+/** Runs `lifeline serve` (the table entry with its flags is in commands.ts). */
+export async function run(args: ParsedArgs): Promise<ExitCodeValue> {
+  const loaded = await loadForCommand(args);
+  const logger = createLogger({
+    level: loaded.config?.log.level ?? 'info',
+    format: loaded.config?.log.format ?? 'json',
+  });
+  const outcome = await startDaemon({
+    loaded,
+    logger,
+    notifier: createNotifier(process.env, logger),
+    strict: args.values.strict === true,
+    reload: (overrides) => loadConfig({ ...loadInputOf(args), overrides }),
+  });
+  if (outcome.kind === 'preflight_failed') {
+    printErr(formatReport(outcome.preflight, { color: colorWanted(process.stderr, process.env) }));
+    logger.error('preflight failed; not serving');
+    return ExitCode.failed;
+  }
+  const reason = await trapSignals(logger);
+  await outcome.daemon.stop(reason);
+  return ExitCode.ok;
+}

@@ -3,23 +3,17 @@
  */
 import { buildInfo } from '../lib/build-info.ts';
 import { printOut } from '../lib/log.ts';
-import type { Command } from './command.ts';
-import { ExitCode } from './exit.ts';
+import type { ParsedArgs } from './args.ts';
+import { ExitCode, type ExitCodeValue } from './exit.ts';
 
-/** The version command. */
-export const versionCommand: Command = {
-  name: 'version',
-  summary: 'print the version, git commit, build date and Bun version',
-  usage: 'lifeline version [--json]',
-  options: { json: { type: 'boolean' } },
-  run: async ({ values }) => {
-    const info = buildInfo();
-    if (values.json) printOut(JSON.stringify(info));
-    else {
-      printOut(
-        `lifeline ${info.version} (commit ${info.commit}, built ${info.buildDate}, bun ${info.bunVersion})`,
-      );
-    }
-    return ExitCode.ok;
-  },
-};
+/** Runs `lifeline version` (the table entry with its flags is in commands.ts). */
+export async function run({ values }: ParsedArgs): Promise<ExitCodeValue> {
+  const info = buildInfo();
+  if (values.json) printOut(JSON.stringify(info));
+  else {
+    printOut(
+      `lifeline ${info.version} (commit ${info.commit}, built ${info.buildDate}, bun ${info.bunVersion})`,
+    );
+  }
+  return ExitCode.ok;
+}

@@ -6,10 +6,10 @@
  */
 import { coerceRaw } from './coerce.ts';
 import type { ConfigIssue } from './issue.ts';
+import { didYouMean } from './key-suggest.ts';
 import { type KeySpec, keySpec } from './keys.ts';
 import type { ConfigMeta } from './meta.ts';
 import type { Config } from './schema.ts';
-import { didYouMean } from './suggest.ts';
 import { flattenConfig, nestValues } from './tree.ts';
 import { checkValue, validateValues } from './validate.ts';
 

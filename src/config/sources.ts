@@ -8,8 +8,8 @@ import { parse, TomlError } from 'smol-toml';
 import { describeError } from '../lib/errors.ts';
 import { coerceRaw } from './coerce.ts';
 import type { ConfigIssue, ConfigSource } from './issue.ts';
+import { suggestEnv } from './key-suggest.ts';
 import { keyForEnv, keySpec } from './keys.ts';
-import { suggestEnv } from './suggest.ts';
 import { flattenTable } from './tree.ts';
 import { unknownKeyIssue } from './validate.ts';
 

@@ -1,10 +1,10 @@
 /**
  * @module "Did you mean …": the nearest valid config key, flag or command for a typo
  * (docs/design.md#cli). Edit distance decides, and a key whose last segment matches exactly wins
- * even when it sits in another section (`cooldown_s` → `breaker.cooldown_s`).
+ * even when it sits in another section (`cooldown_s` → `breaker.cooldown_s`). It imports nothing, so
+ * the CLI's command and flag suggestions cost no schema; key and env suggestions are in
+ * `key-suggest.ts`.
  */
-import { configKeys } from './keys.ts';
-
 /** Levenshtein distance between two strings (insert, delete, substitute cost 1). */
 export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -55,26 +55,4 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     if (score !== Infinity && better) best = { candidate, score };
   }
   return best?.candidate;
-}
-
-/** The nearest valid dotted config key to `word`, if any is close. */
-export function suggestKey(word: string): string | undefined {
-  return suggest(
-    word,
-    configKeys().map((spec) => spec.key),
-  );
-}
-
-/** The nearest LIFELINE_* variable to `name`, if any is close. */
-export function suggestEnv(name: string): string | undefined {
-  return suggest(
-    name,
-    configKeys().map((spec) => spec.env),
-  );
-}
-
-/** `did you mean X?` for a key typo, or undefined when nothing is close. */
-export function didYouMean(word: string): string | undefined {
-  const near = suggestKey(word);
-  return near === undefined ? undefined : `did you mean ${near}?`;
 }

@@ -7,8 +7,8 @@
 import { utf8Bytes } from '../lib/text.ts';
 import { expectedOf } from './coerce.ts';
 import { type ConfigIssue, describeValue } from './issue.ts';
+import { didYouMean } from './key-suggest.ts';
 import { configKeys, type KeySpec } from './keys.ts';
-import { didYouMean } from './suggest.ts';
 import type { FlatValues } from './tree.ts';
 
 /** Maps a dotted key to the source its value came from, for issue text. */

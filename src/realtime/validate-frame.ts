@@ -110,7 +110,8 @@ function validateObject(value: Record<string, unknown>, limits: FrameLimits): Pa
     return fail('bad_request', `${badPath}: contains a lone surrogate or U+0000`, id);
   }
   const frame = copyKnownFields(value, checker.schema);
-  const schemaError = checker.check.Errors(frame).First();
+  // The compiled Check is the fast path; the (interpreted) error walk runs only for a bad frame.
+  const schemaError = checker.check.Check(frame) ? undefined : checker.check.Errors(frame).First();
   if (schemaError !== undefined) return fail('bad_request', describeSchemaError(schemaError), id);
   const ruleError = checkContentRules(frame as ClientFrame, limits);
   if (ruleError !== undefined) return { ...ruleError, ...(id === undefined ? {} : { id }) };

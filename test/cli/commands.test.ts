@@ -2,6 +2,7 @@
  * The command table and the CLI's usage errors (docs/design.md#cli): exit 2 with a suggestion.
  */
 import { describe, expect, test } from 'bun:test';
+import { join, resolve } from 'node:path';
 import { COMMANDS } from '../../src/cli/commands.ts';
 import { run, sourceCli } from '../support/spawn.ts';
 import { tempDir } from '../support/temp.ts';
@@ -11,6 +12,52 @@ describe('command table', () => {
     expect(COMMANDS.map((command) => command.name).sort()).toEqual(
       ['backup', 'check', 'config', 'migrate', 'serve', 'token', 'version'].sort(),
     );
+  });
+});
+
+const SRC = resolve(import.meta.dir, '..', '..', 'src');
+
+/**
+ * The source files a fresh process has loaded after importing the CLI entry point and the command
+ * table and running `argv`'s command through the table, relative to src/ (libraries as
+ * `node_modules`).
+ */
+async function modulesLoadedBy(argv: string[], cwd: string): Promise<string[]> {
+  const probe = [
+    `await import(${JSON.stringify(join(SRC, 'cli', 'main.ts'))});`,
+    `const { COMMANDS } = await import(${JSON.stringify(join(SRC, 'cli', 'commands.ts'))});`,
+    `const [name, ...rest] = ${JSON.stringify(argv)};`,
+    'await COMMANDS.find((c) => c.name === name).run({ values: {}, positionals: rest });',
+    "process.stderr.write(JSON.stringify(Object.keys(require.cache)) + '\\n');",
+  ].join('\n');
+  const out = await run([process.execPath, '--eval', probe], { cwd });
+  expect(out.exitCode).toBe(0);
+  const loaded = JSON.parse(out.stderr.trim().split('\n').at(-1) ?? '[]') as string[];
+  return loaded
+    .filter((path) => !path.endsWith('package.json'))
+    .map((path) => (path.includes('/node_modules/') ? 'node_modules' : path.slice(SRC.length + 1)));
+}
+
+describe('lazy command modules', () => {
+  test('version (and the entry point with its help and suggestions) loads no library and no other command', async () => {
+    using dir = tempDir('lifeline-cli');
+    const loaded = await modulesLoadedBy(['version'], dir.path);
+    expect(loaded).toContain('cli/version.ts');
+    expect(loaded).not.toContain('node_modules');
+    const outside = loaded.filter(
+      (path) => !/^(cli|lib)\//.test(path) && path !== 'config/suggest.ts',
+    );
+    expect(outside).toEqual([]);
+    for (const other of ['serve', 'check', 'migrate', 'config', 'token', 'backup'])
+      expect(loaded).not.toContain(`cli/${other}.ts`);
+  });
+
+  test('a command runs its own module: migrate loads storage', async () => {
+    using dir = tempDir('lifeline-cli');
+    const loaded = await modulesLoadedBy(['migrate'], dir.path);
+    expect(loaded).toContain('cli/migrate.ts');
+    expect(loaded).toContain('node_modules');
+    expect(loaded).not.toContain('cli/serve.ts');
   });
 });
 

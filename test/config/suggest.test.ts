@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import {
-  didYouMean,
-  editDistance,
-  suggest,
-  suggestEnv,
-  suggestKey,
-} from '../../src/config/suggest.ts';
+import { didYouMean, suggestEnv, suggestKey } from '../../src/config/key-suggest.ts';
+import { editDistance, suggest } from '../../src/config/suggest.ts';
 
 describe('editDistance', () => {
   test.each([

@@ -4,7 +4,7 @@
  * URL from that dialect alone, so a client can never wander onto another version's routes.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { TypeCheck } from '@sinclair/typebox/compiler';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 
 /** A search call in one version's terms. */
@@ -77,7 +77,7 @@ export function sessionBody(threadId: string, userId: string): unknown {
  * (docs/design.md#bad-answer-bodies).
  */
 export function parseJsonWith<T extends TSchema>(
-  check: TypeCheck<T>,
+  check: Pick<TypeCheck<T>, 'Check'>,
   text: string,
 ): Static<T> | null {
   let value: unknown;
@@ -88,6 +88,21 @@ export function parseJsonWith<T extends TSchema>(
     return null;
   }
   return check.Check(value) ? value : null;
+}
+
+/**
+ * A TypeBox check compiled on its first use: the three dialects' answer shapes are compiled only
+ * for the Zep version in use, and not at all with the local backend, instead of at startup
+ * (docs/benchmarks.md, Startup).
+ */
+export function compiledOnUse<T extends TSchema>(schema: T): Pick<TypeCheck<T>, 'Check'> {
+  let compiled: TypeCheck<T> | undefined;
+  return {
+    Check: (value: unknown): value is Static<T> => {
+      compiled ??= TypeCompiler.Compile(schema);
+      return compiled.Check(value);
+    },
+  };
 }
 
 /** Zep metadata must be an object: plain objects go as they are, other values are wrapped. */

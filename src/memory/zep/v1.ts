@@ -4,10 +4,15 @@
  * #shapes, #status-codes). Nothing in this file names another version's prefix.
  */
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect } from './dialect.ts';
-import { parseJsonWith, sessionBody, sessionRoutes, wireMetadata } from './dialect.ts';
+import {
+  compiledOnUse,
+  parseJsonWith,
+  sessionBody,
+  sessionRoutes,
+  wireMetadata,
+} from './dialect.ts';
 
 const V1Message = Type.Object({
   uuid: Type.Optional(Type.String()),
@@ -15,11 +20,11 @@ const V1Message = Type.Object({
   content: Type.String(),
 });
 
-const V1Memory = TypeCompiler.Compile(
+const V1Memory = compiledOnUse(
   Type.Object({ messages: Type.Union([Type.Array(V1Message), Type.Null()]) }),
 );
 
-const V1SearchResults = TypeCompiler.Compile(
+const V1SearchResults = compiledOnUse(
   Type.Array(
     Type.Object({
       message: Type.Optional(Type.Union([V1Message, Type.Null()])),
@@ -28,7 +33,7 @@ const V1SearchResults = TypeCompiler.Compile(
   ),
 );
 
-const V1UserList = TypeCompiler.Compile(Type.Array(Type.Unknown()));
+const V1UserList = compiledOnUse(Type.Array(Type.Unknown()));
 
 const PREFIX = '/api/v1';
 

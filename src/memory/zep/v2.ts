@@ -5,10 +5,15 @@
  * because CE has no per-session search route (docs/zep.md#operations, #shapes, #version-pitfalls).
  */
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect } from './dialect.ts';
-import { parseJsonWith, sessionBody, sessionRoutes, wireMetadata } from './dialect.ts';
+import {
+  compiledOnUse,
+  parseJsonWith,
+  sessionBody,
+  sessionRoutes,
+  wireMetadata,
+} from './dialect.ts';
 import { partUuid, splitContent as splitParts, ZEP_ROLES } from './parts.ts';
 
 const PREFIX = '/api/v2';
@@ -28,7 +33,7 @@ const V2Message = Type.Object({
   content: Type.String(),
 });
 
-const V2Memory = TypeCompiler.Compile(
+const V2Memory = compiledOnUse(
   Type.Object({ messages: Type.Union([Type.Array(V2Message), Type.Null()]) }),
 );
 
@@ -38,7 +43,7 @@ const V2Fact = Type.Object({
   rating: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
 });
 
-const V2SearchResponse = TypeCompiler.Compile(
+const V2SearchResponse = compiledOnUse(
   Type.Object({
     results: Type.Union([
       Type.Array(
@@ -53,7 +58,7 @@ const V2SearchResponse = TypeCompiler.Compile(
   }),
 );
 
-const V2UsersPage = TypeCompiler.Compile(
+const V2UsersPage = compiledOnUse(
   Type.Object({ users: Type.Union([Type.Array(Type.Unknown()), Type.Null()]) }),
 );
 

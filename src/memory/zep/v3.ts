@@ -6,10 +6,9 @@
  * code points, as Zep counts characters) goes as parts (docs/design.md#content-rules).
  */
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { MemoryHit, MemoryMessage, MemoryRecord } from '../client.ts';
 import type { SearchRequest, ZepDialect, ZepRoutes } from './dialect.ts';
-import { parseJsonWith, wireMetadata } from './dialect.ts';
+import { compiledOnUse, parseJsonWith, wireMetadata } from './dialect.ts';
 import { partUuid, splitContent, ZEP_ROLES } from './parts.ts';
 
 const PREFIX = '/api/v2';
@@ -37,11 +36,11 @@ const V3Message = Type.Object({
   metadata: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
 });
 
-const V3Messages = TypeCompiler.Compile(
+const V3Messages = compiledOnUse(
   Type.Object({ messages: Type.Union([Type.Array(V3Message), Type.Null()]) }),
 );
 
-const V3Edges = TypeCompiler.Compile(
+const V3Edges = compiledOnUse(
   Type.Object({
     // Asked for scope "edges", an answer without the key is not a search answer.
     edges: Type.Union([
@@ -58,11 +57,9 @@ const V3Edges = TypeCompiler.Compile(
   }),
 );
 
-const V3Context = TypeCompiler.Compile(
-  Type.Object({ context: Type.Union([Type.String(), Type.Null()]) }),
-);
+const V3Context = compiledOnUse(Type.Object({ context: Type.Union([Type.String(), Type.Null()]) }));
 
-const V3ProjectInfo = TypeCompiler.Compile(Type.Object({ project: Type.Object({}) }));
+const V3ProjectInfo = compiledOnUse(Type.Object({ project: Type.Object({}) }));
 
 /** The metadata of part `index` of `parts` (1-based in the wire value), within 10 keys. */
 function partMetadata(
