@@ -106,7 +106,7 @@ writeFileSync(
 );
 build(hello, join(work, 'hello'));
 const empty = join(work, 'empty.ts');
-writeFileSync(empty, "process.stdout.write('');\n");
+writeFileSync(empty, 'export {};\n');
 build(empty, join(work, 'empty'));
 const binary = buildLifeline(join(work, 'lifeline'));
 

@@ -4,7 +4,6 @@
  * of the base, realtime, API, admin and asset routes. Kept apart from the lifecycle (daemon.ts)
  * so each stays small.
  */
-import { Gauge } from 'prom-client';
 import type { TurnRunner } from '../assistant/runner.ts';
 import type { Config } from '../config/schema.ts';
 import { type AdminPort, adminRoutes } from '../http/admin.ts';
@@ -16,7 +15,7 @@ import { turnRoutes, UPLOAD_SLACK_BYTES } from '../http/turns.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MemoryService } from '../memory/service.ts';
-import type { Metrics } from '../metrics/registry.ts';
+import { Gauge, type Metrics } from '../metrics/registry.ts';
 import { mintToken } from '../realtime/auth.ts';
 import { observingSnapshots } from '../realtime/cluster-fanout.ts';
 import { InProcessFanout } from '../realtime/fanout.ts';

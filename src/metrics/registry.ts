@@ -2,7 +2,15 @@
  * @module Every metric lifeline exports, defined once under the `lifeline_` prefix, on a registry
  * the caller owns (Centrifugo's single registry; tests get a fresh one each).
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+// By path, not from the package's index: the index also loads the Pushgateway client, and with it
+// node:http, node:https and node:zlib, ≈ 8 ms of every start for a feature lifeline never uses
+// (docs/benchmarks.md, Startup). Types: prom-client-lib.d.ts.
+import Counter from 'prom-client/lib/counter';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics';
+import Gauge from 'prom-client/lib/gauge';
+import Histogram from 'prom-client/lib/histogram';
+import Registry from 'prom-client/lib/registry';
 
 /**
  * prom-client's default collectors name these gauges `*_total`, a suffix Prometheus reserves for
@@ -14,6 +22,9 @@ const MISNAMED_DEFAULT_GAUGES = [
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ] as const;
+
+/** The gauge class, for the one family built outside {@link createMetrics} (daemon/build.ts). */
+export { Gauge };
 
 /** The metric families; layers receive this object and never create metrics of their own. */
 export type Metrics = ReturnType<typeof createMetrics>;
