@@ -16,6 +16,7 @@ import { isoTime } from './push.ts';
 import { type ResumeRequest, readReplay, readState, resumeOf, threadIdsOf } from './rehydrate.ts';
 import { withReplies } from './replies.ts';
 import { Session } from './session.ts';
+import type { SocketLike } from './socket.ts';
 import { DEFAULT_FRAME_LIMITS, parseClientFrame } from './validate-frame.ts';
 
 /** Thrown from the upgrade hook; the app's error handler answers it with `status` (no 101). */
@@ -100,12 +101,29 @@ export async function checkUpgrade(
   });
 }
 
-/** The raw Bun socket as the open handler receives it. */
+/** The raw Bun socket as the open handler receives it; `data` is replaced once it is open. */
 export interface RawSocket {
   send(data: string): number;
   close(code?: number, reason?: string): void;
   getBufferedAmount(): number;
-  data: { request?: Request; message?: unknown };
+  data: { request?: Request; message?: unknown; close?: unknown };
+}
+
+/** The hub's view of a raw socket: one object with prototype methods, not three closures. */
+class SessionSocket implements SocketLike<Session> {
+  constructor(
+    private readonly raw: RawSocket,
+    readonly data: Session,
+  ) {}
+  send(text: string): number {
+    return this.raw.send(text);
+  }
+  close(code?: number, reason?: string): void {
+    this.raw.close(code, reason);
+  }
+  getBufferedAmount(): number {
+    return this.raw.getBufferedAmount();
+  }
 }
 
 /**
@@ -113,7 +131,9 @@ export interface RawSocket {
  * registers it, then sends `rehydrate` (and the replay) as the first task of its queue.
  */
 export function openConnection(deps: ConnectionOptions, raw: RawSocket): Session | undefined {
-  const info = raw.data.request === undefined ? undefined : pendingUpgrades.get(raw.data.request);
+  const request = raw.data.request;
+  const info = request === undefined ? undefined : pendingUpgrades.get(request);
+  if (request !== undefined) pendingUpgrades.delete(request);
   if (info === undefined) {
     raw.close(CLOSE.internal, 'upgrade state lost');
     return undefined;
@@ -137,12 +157,7 @@ export function openConnection(deps: ConnectionOptions, raw: RawSocket): Session
     deps.clock,
     deps.logger,
   );
-  session.socket = {
-    send: (text) => raw.send(text),
-    close: (code, reason) => raw.close(code, reason),
-    getBufferedAmount: () => raw.getBufferedAmount(),
-    data: session,
-  };
+  session.socket = new SessionSocket(raw, session);
   if (!deps.hub.register(session.userId, session.socket)) {
     deps.metrics.rejected.inc({ reason: 'sockets_per_user' });
     session.closed = true;

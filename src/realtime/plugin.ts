@@ -290,7 +290,6 @@ export type RealtimePlugin = ReturnType<typeof wsPlugin>;
 
 /** The `.ws('/ws')` route. */
 function wsPlugin(cx: ConnectionOptions) {
-  const byData = new WeakMap<object, Session>();
   // A refusal thrown from `upgrade` (an UpgradeRefused, carrying its status) is answered by the
   // app's error mapping (http/errors.ts) as `{error:{code,message}}` with that status.
   const plugin = new Elysia({ name: 'lifeline.realtime' }).ws('/ws', {
@@ -299,20 +298,23 @@ function wsPlugin(cx: ConnectionOptions) {
       const raw = ws.raw as unknown as RawSocket;
       const session = openConnection(cx, raw);
       if (session === undefined) return;
-      byData.set(raw.data, session);
-      // Elysia JSON-parses text frames before its handler sees them, so `"{\"a\":1}"` (a JSON
-      // string) would arrive as an object. Take Bun's raw frames instead
-      // (docs/runtime.md#elysia-ws).
-      if (typeof raw.data.message === 'function') {
-        raw.data.message = (_ws: unknown, message: unknown) => receiveFrame(cx, session, message);
-      }
+      // Elysia's per-socket data is a copy of the upgrade's whole context (request, headers,
+      // query, store…) plus one closure per event, each holding that context: ≈ 40 objects and
+      // the upgrade request kept for the socket's life. Elysia's Bun handlers only call
+      // `ws.data.message` / `.close` / `.drain` / `.ping` / `.pong` if present, so the open
+      // socket keeps just the two this layer uses (docs/benchmarks.md, connect path). Taking Bun's
+      // raw frames also avoids Elysia's JSON-parsing of text frames, so `"{\"a\":1}"` (a JSON
+      // string) is not turned into an object (docs/runtime.md#elysia-ws).
+      raw.data = {
+        message: (_ws: unknown, message: unknown) => receiveFrame(cx, session, message),
+        close: (_ws: unknown, code: number) => closeConnection(cx, session, code),
+      };
     },
-    message: (ws, message) => {
-      const session = byData.get(ws.raw.data as object);
-      if (session !== undefined) receiveFrame(cx, session, message);
-    },
-    close: (ws, code) => {
-      closeConnection(cx, byData.get(ws.raw.data as object), code);
+    // Reached only by a socket `open` refused (4001/4003/…): its frames are ignored, its close
+    // is counted.
+    message: () => undefined,
+    close: (_ws, code) => {
+      closeConnection(cx, undefined, code);
     },
   });
   return plugin;
