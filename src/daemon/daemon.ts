@@ -82,6 +82,8 @@ export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
   built.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
   log.info('listening', { host: config.server.host, port: server.port });
+  // After the bind, not before it: the collectors' set-up is not on the path to the first answer.
+  setImmediate(metrics.startProcessMetrics);
   const watchdog = startWatchdog(input.notifier);
   const stopTrim = startHistoryTrim({
     store,

@@ -31,17 +31,25 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
  * Creates the registry and every metric family. With `processMetrics` the default process_*
- * families (CPU, memory, fds, event loop lag) are collected too.
+ * families (CPU, memory, fds, event loop lag) are collected too, from the first call of
+ * `startProcessMetrics` on: their first registration costs ≈ 4 ms of native set-up (heap space
+ * statistics, the event-loop delay monitor, /proc reads), so the daemon starts them once its port
+ * is bound, and `/metrics` starts them before its first answer (docs/benchmarks.md, Startup).
  */
 export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.processMetrics) {
+  let processStarted = options.processMetrics !== true;
+  /** Registers the default collectors once; later calls (and without `processMetrics`) do nothing. */
+  const startProcessMetrics = () => {
+    if (processStarted) return;
+    processStarted = true;
     collectDefaultMetrics({ register: registry, prefix: '' });
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
-  }
+  };
   const registers = [registry];
   return {
     registry,
+    startProcessMetrics,
     connections: new Gauge({
       name: 'lifeline_ws_connections',
       help: 'WebSocket connections currently open.',

@@ -232,3 +232,22 @@ describe('/metrics after a scripted session', () => {
     });
   }, 30_000);
 });
+
+describe('/metrics right after start', () => {
+  // The process collectors start after the bind (docs/benchmarks.md, Startup); the very first
+  // scrape must already carry them, each family once.
+  test('the first scrape holds the process and event-loop families', async () => {
+    const dir: TempDir = tempDir('lifeline-ops-metrics');
+    cleanups.push(() => dir[Symbol.dispose]());
+    const server = await startServer({ dataDir: dir.join('data') });
+    cleanups.push(() => server[Symbol.asyncDispose]());
+    const { text, samples } = await scrape(server);
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => match[1] as string);
+    expect(new Set(types).size).toBe(types.length);
+    expect(types.filter((name) => name.startsWith('process_')).length).toBeGreaterThan(3);
+    expect(types).toContain('nodejs_eventloop_lag_seconds');
+    expect(types).not.toContain('nodejs_active_handles_total');
+    expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    for (const family of FAMILIES) expect(types).toContain(family);
+  });
+});
