@@ -20,6 +20,9 @@ import { startHistoryTrim } from './history-trim.ts';
 import { RuntimeConfig } from './runtime-config.ts';
 import type { Notifier } from './sd-notify.ts';
 
+/** How long after ready the background work of a start (process collectors, first trim) waits. */
+const AFTER_READY_MS = 1000;
+
 /** How often the daemon looks for overrides written by `lifeline config set` (another process). */
 const RUNTIME_POLL_MS = 1000;
 
@@ -82,14 +85,16 @@ export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
   built.phase.value = 'ready';
   input.notifier.notify(`READY=1\nSTATUS=listening on ${config.server.host}:${server.port}`);
   log.info('listening', { host: config.server.host, port: server.port });
-  // After the bind, not before it: the collectors' set-up is not on the path to the first answer.
-  setImmediate(metrics.startProcessMetrics);
+  // Not before the first answers: the collectors' set-up (≈ 4 ms) would delay the health checks
+  // already queued; a scrape before then starts them itself (docs/benchmarks.md, Startup).
+  setTimeout(metrics.startProcessMetrics, AFTER_READY_MS).unref();
   const watchdog = startWatchdog(input.notifier);
   const stopTrim = startHistoryTrim({
     store,
     config: () => runtime.config,
     clock: systemClock,
     logger: log,
+    firstAfterMs: AFTER_READY_MS,
   });
   let stopping: Promise<void> | undefined;
   const daemon: Daemon = {

@@ -1,6 +1,6 @@
 /**
  * @module Keeps the replay history within `history.max_events` per user and `history.ttl_s`
- * (docs/design.md#configuration): a trim at start and then once a minute, reading the limits live
+ * (docs/design.md#configuration): a trim just after start and then once a minute, reading the limits live
  * so a runtime change applies at the next trim. Resume never depends on it: a trimmed gap already
  * means `recovered:false` (docs/design.md#epochs).
  */
@@ -13,13 +13,18 @@ import type { Store } from '../storage/store.ts';
 /** How often the history is trimmed. */
 const HISTORY_TRIM_EVERY_MS = 60_000;
 
-/** Starts trimming (the first trim runs now); returns the function that stops it. */
+/**
+ * Starts trimming: the first trim after `firstAfterMs` (default now; the daemon waits a second so
+ * the trim's commit is not on the path to the first answers), then every `everyMs`. Returns the
+ * function that stops it.
+ */
 export function startHistoryTrim(input: {
   store: Store;
   config: () => Config;
   clock: Clock;
   logger: Logger;
   everyMs?: number;
+  firstAfterMs?: number;
 }): () => void {
   let running = false;
   const trim = async () => {
@@ -35,8 +40,12 @@ export function startHistoryTrim(input: {
       running = false;
     }
   };
-  void trim();
+  const first = setTimeout(() => void trim(), input.firstAfterMs ?? 0);
+  first.unref();
   const timer = setInterval(() => void trim(), input.everyMs ?? HISTORY_TRIM_EVERY_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
