@@ -158,18 +158,8 @@ const table = [
   `Goals: serve → /readyz ≤ 50 ms, \`version\` and \`--help\` ≤ 30 ms. ${runs} runs each, interleaved, ${new Date().toISOString().slice(0, 10)}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores; load average before ${loadBefore}, after ${loadAfter}.`,
 ].join('\n');
 /** Where the time goes, from throwaway probe binaries (kept here so `--write` keeps it). */
-const BREAKDOWN = `Where the time goes (2026-11-24, probe binaries built with the same flags; load average ≈ 2–5, so read
-the shares, not the absolutes). Steps of \`serve\` timed in process, existing / fresh data dir:
-module loading 28–32 ms (an empty binary: 4.5 ms exec → exit), config 4 / 1 ms (stored overrides read from the
-database), preflight 5–6 ms (data-dir fsync probe, database write probe + quick_check, migrations check),
-migrations 0.1 / 3.7 ms, \`createMetrics\` with default process metrics 4 ms, \`buildParts\` 6.5 ms (realtime,
-routes, OpenAPI), Elysia listen 3 ms, first answer ≈ 7 ms (route compilation on first request).
-Library imports alone, exec → exit above an empty binary: prom-client ≈ 13 ms (its index pulls the
-Pushgateway's \`node:https\` ≈ 7 ms and the default collectors ≈ 5 ms), Elysia ≈ 5 ms, Elysia + OpenAPI + listen
-≈ 10 ms, drizzle, jose, TypeBox, smol-toml ≈ 1–5 ms each; the whole command table ≈ 34–60 ms. Importing
-prom-client by subpath (no Pushgateway) measured ≈ 2.5 ms faster end to end, inside the noise.
-The goal (under 2× a hello-world, i.e. ≈ 12 ms) is below the module-loading floor of the libraries the daemon
-ships; see the report for proposals.`;
+const BREAKDOWN = `Where the time goes now: see "Startup and the connect path, profiled (issue 18)" below, which also
+lists each change with its measured effect and the commands that reproduce it.`;
 process.stdout.write(`${table}\n`);
 if (values.write)
   replaceSection(
