@@ -97,12 +97,11 @@ export function parseJsonWith<T extends TSchema>(
  */
 export function compiledOnUse<T extends TSchema>(schema: T): Pick<TypeCheck<T>, 'Check'> {
   let compiled: TypeCheck<T> | undefined;
-  return {
-    Check: (value: unknown): value is Static<T> => {
-      compiled ??= TypeCompiler.Compile(schema);
-      return compiled.Check(value);
-    },
+  const check = (value: unknown): value is Static<T> => {
+    compiled ??= TypeCompiler.Compile(schema);
+    return compiled.Check(value);
   };
+  return { Check: check };
 }
 
 /** Zep metadata must be an object: plain objects go as they are, other values are wrapped. */
