@@ -4,7 +4,7 @@
  * still accepted and their turns wait for the assistant — and a failure under `--strict`.
  */
 import { type Check, pass, warn } from '../preflight/check.ts';
-import { type AssistantHttpOptions, pingAssistant } from './http-backend.ts';
+import type { AssistantHttpOptions } from './http-backend.ts';
 
 /** The `assistant` check against `options.url`. */
 export function assistantCheck(options: AssistantHttpOptions): Check {
@@ -13,6 +13,8 @@ export function assistantCheck(options: AssistantHttpOptions): Check {
     warnUnlessStrict: true,
     run: async ({ signal }) => {
       const target = safeUrl(options.url);
+      // Loaded here, not at start: the signing library is only needed when this check runs.
+      const { pingAssistant } = await import('./http-backend.ts');
       const answer = await pingAssistant(options, signal);
       if (answer.ok) return pass(`${target} answered a signed ping`);
       const status = answer.status === undefined ? '' : ` (HTTP ${answer.status})`;

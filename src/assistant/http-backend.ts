@@ -221,14 +221,19 @@ export async function deliverTurn(
   return signal.aborted ? { kind: 'aborted' } : end;
 }
 
-/** A signed `{type: "ping"}`; ok when the assistant answers 2xx (preflight). */
-export async function pingAssistant(
+/** What a signed notice (ping, cancellation) got back: ok on a 2xx, else why not. */
+type NoticeAnswer = { ok: true } | { ok: false; message: string; status?: number };
+
+/** POSTs a signed notice whose answer body does not matter; `what` names it in messages. */
+async function sendNotice(
   options: AssistantHttpOptions,
+  id: string,
+  payload: unknown,
+  what: string,
   signal: AbortSignal,
-): Promise<{ ok: true } | { ok: false; message: string; status?: number }> {
-  const id = `ping_${crypto.randomUUID()}`;
-  const sent = await sendSigned(options, id, JSON.stringify({ type: 'ping' }), signal);
-  if (sent.kind === 'aborted') return { ok: false, message: 'the ping was cancelled' };
+): Promise<NoticeAnswer> {
+  const sent = await sendSigned(options, id, JSON.stringify(payload), signal);
+  if (sent.kind === 'aborted') return { ok: false, message: `the ${what} was cancelled` };
   if (sent.kind !== 'response') return { ok: false, message: sent.message };
   const { response } = sent;
   if (response.status >= 200 && response.status < 300) {
@@ -236,28 +241,24 @@ export async function pingAssistant(
     return { ok: true };
   }
   const reason = await reasonFrom(response, signal, options.idleTimeoutMs);
-  return {
-    ok: false,
-    message: `the assistant answered the ping with ${reason}`,
-    status: response.status,
-  };
+  const message = `the assistant answered the ${what} with ${reason}`;
+  return { ok: false, message, status: response.status };
+}
+
+/** A signed `{type: "ping"}`; ok when the assistant answers 2xx (preflight). */
+export function pingAssistant(
+  options: AssistantHttpOptions,
+  signal: AbortSignal,
+): Promise<NoticeAnswer> {
+  return sendNotice(options, `ping_${crypto.randomUUID()}`, { type: 'ping' }, 'ping', signal);
 }
 
 /** A signed `{type: "turn.cancelled", turn_id}` (`webhook-id` = `<turnId>.cancelled`) for a deferred turn. */
-export async function announceCancel(
+export function announceCancel(
   options: AssistantHttpOptions,
   turnId: string,
   signal: AbortSignal,
-): Promise<{ ok: boolean; message?: string }> {
-  const payload = JSON.stringify({ type: 'turn.cancelled', turn_id: turnId });
-  const sent = await sendSigned(options, `${turnId}.cancelled`, payload, signal);
-  if (sent.kind === 'aborted') return { ok: false, message: 'the announcement was cancelled' };
-  if (sent.kind !== 'response') return { ok: false, message: sent.message };
-  const { response } = sent;
-  if (response.status >= 200 && response.status < 300) {
-    response.body?.cancel().catch(() => {});
-    return { ok: true };
-  }
-  const reason = await reasonFrom(response, signal, options.idleTimeoutMs);
-  return { ok: false, message: `the assistant answered the cancellation with ${reason}` };
+): Promise<NoticeAnswer> {
+  const payload = { type: 'turn.cancelled', turn_id: turnId };
+  return sendNotice(options, `${turnId}.cancelled`, payload, 'cancellation', signal);
 }

@@ -28,8 +28,6 @@ export interface UploadOptions extends TurnContext {
   limits: { maxReplyBytes: number; idleTimeoutMs: number };
 }
 
-const uploading = new Set<string>();
-
 /** Takes one upload of the reply of deferred turn `turnId`. */
 export async function acceptUpload(
   options: UploadOptions,
@@ -44,6 +42,7 @@ export async function acceptUpload(
   if (turn.status !== 'deferred') return { kind: 'not_deferred', status: turn.status };
   const reply = options.runner.liveReply(turnId);
   if (reply === undefined) return { kind: 'busy' };
+  const { uploading } = options.runner.waits;
   if (uploading.has(turnId)) return { kind: 'busy' };
   if (offset !== reply.offset) return { kind: 'offset_mismatch', offset: reply.offset };
   uploading.add(turnId);

@@ -10,6 +10,8 @@ export type UploadWait = 'done' | 'timeout' | 'aborted';
 export class TurnWaits {
   private readonly uploads = new Map<string, (outcome: UploadWait) => void>();
   private readonly sleepers = new Set<() => void>();
+  /** Deferred turns whose upload is being read (one at a time per turn; uploads.ts). */
+  readonly uploading = new Set<string>();
 
   /** Resolves after `ms`, at once when `signal` aborts, or at {@link wakeAll}. */
   sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,11 +5,7 @@
  */
 import { AssistantCircuit } from '../assistant/circuit.ts';
 import { demoSource } from '../assistant/demo.ts';
-import {
-  type AssistantHttpOptions,
-  announceCancel,
-  deliverTurn,
-} from '../assistant/http-backend.ts';
+import type { AssistantHttpOptions } from '../assistant/http-backend.ts';
 import { TurnRunner } from '../assistant/runner.ts';
 import type { AttemptSource } from '../assistant/source.ts';
 import type { UploadOptions } from '../assistant/uploads.ts';
@@ -99,6 +95,8 @@ async function httpPartsOf(
   onDeferredCancel?: (turnId: string) => void;
 }> {
   warnOnFetchLimit(parts.runtime.config, logger);
+  // Loaded only with an HTTP assistant: the demo and `none` never load the signing library.
+  const { announceCancel, deliverTurn } = await import('../assistant/http-backend.ts');
   const http = () => httpOptionsOf(parts.runtime.config);
   return {
     source: (turnId, body, onText, signal) => deliverTurn(http(), turnId, body, onText, signal),
