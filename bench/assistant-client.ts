@@ -61,6 +61,8 @@ export interface ClientResult {
   freshConnectMs?: Summary;
   reconnect?: Reconnects;
   turnsExact: number;
+  /** `reply.delta` frames the tabs received (lifeline: merged deltas make fewer frames). */
+  frames?: number;
   problems: number;
   firstProblems: string[];
 }
@@ -126,7 +128,7 @@ function planReconnect(
   sink: Sink,
 ): void {
   tab.onDelta = (self) => {
-    if (self.deltas !== at) return;
+    if (self.deltas < at) return;
     self.onDelta = undefined;
     void (async () => {
       await self.close();
@@ -256,6 +258,7 @@ async function lifeline(spec: ClientSpec, sink: Sink): Promise<ClientResult> {
     freshConnectMs: summary(fresh),
     reconnect: checkReconnects(reconnects, finals),
     turnsExact: exact,
+    frames: sink.frames ?? 0,
     problems: sink.problems.length,
     firstProblems: sink.problems.slice(0, 5),
   };
@@ -280,6 +283,6 @@ async function direct(spec: ClientSpec, sink: Sink): Promise<ClientResult> {
 }
 
 const spec = JSON.parse(Bun.argv[2] ?? '{}') as ClientSpec;
-const sink: Sink = { latencies: [], problems: [] };
+const sink: Sink = { latencies: [], problems: [], frames: 0 };
 const result = spec.mode === 'lifeline' ? await lifeline(spec, sink) : await direct(spec, sink);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -66,6 +66,11 @@ function rows(report: Report): string[] {
       each((x) => `${x.lifeline.latency.count} / ${x.direct.latency.count}`),
     ),
     row(
+      'reply.delta frames received by tabs (merged deltas make fewer)',
+      '',
+      each((x) => String(x.lifeline.frames ?? '—')),
+    ),
+    row(
       'turns exact in both tabs (lifeline / baseline)',
       'all',
       each((x) => `${x.lifeline.turnsExact} / ${x.direct.turnsExact} of ${x.n}`),

@@ -4,7 +4,7 @@
  * "Assistant replies") and records each delta's latency from the backend's stamp; a
  * {@link DirectTab} is the baseline: an HTTP client reading the backend's SSE itself.
  */
-import { nowMs, parseDelta } from './assistant-backend.ts';
+import { DELTA_CHARS, nowMs, parseDelta } from './assistant-backend.ts';
 
 type Frame = Record<string, unknown> & { type: string };
 
@@ -14,6 +14,8 @@ export interface Sink {
   latencies: number[];
   /** Frames or parts that were not what the protocol promises. */
   problems: string[];
+  /** `reply.delta` frames received (a frame may carry several of the backend's deltas). */
+  frames?: number;
 }
 
 const utf8 = new TextEncoder();
@@ -119,11 +121,14 @@ export class LifelineTab {
     const offset = frame.offset as number;
     if (offset < this.bytes) return;
     if (offset > this.bytes) this.sink.problems.push(`gap: offset ${offset} > ${this.bytes}`);
-    const stamp = parseDelta(text);
-    if (stamp) this.sink.latencies.push(received - stamp.sentMs);
+    // Deltas read together by the daemon arrive as one frame, their texts joined (each delta's
+    // text is DELTA_CHARS long): every one of them counts, with its own stamp.
+    const stamps = deltaIndices(text, DELTA_CHARS);
+    for (const stamp of stamps) this.sink.latencies.push(received - stamp.sentMs);
+    this.sink.frames = (this.sink.frames ?? 0) + 1;
     this.text += text;
     this.bytes += utf8.encode(text).length;
-    this.deltas += 1;
+    this.deltas += stamps.length;
     this.onDelta?.(this);
   }
 }

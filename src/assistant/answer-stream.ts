@@ -30,40 +30,73 @@ type Chunk =
   | { kind: 'eof' }
   | Extract<AttemptEnd, { kind: 'aborted' | 'failed' | 'unavailable' }>;
 
-/** Reads the next chunk, giving up after `idleMs` without bytes or when `signal` fires. */
-async function nextChunk(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  idleMs: number,
-  signal: AbortSignal,
-): Promise<Chunk> {
-  if (signal.aborted) return { kind: 'aborted' };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<Chunk>((resolve) => {
-    timer = setTimeout(
-      () => resolve(failed('idle_timeout', `the assistant sent nothing for ${idleMs} ms`)),
-      idleMs,
-    );
-    onAbort = () => resolve({ kind: 'aborted' });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const read = reader.read().then(
-    (result): Chunk => (result.done ? { kind: 'eof' } : { kind: 'bytes', bytes: result.value }),
-    (error: unknown): Chunk =>
-      signal.aborted
-        ? { kind: 'aborted' }
-        : { kind: 'unavailable', message: `the answer was cut: ${errorText(error)}` },
-  );
-  try {
-    return await Promise.race([read, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+const ABORTED: Chunk = { kind: 'aborted' };
+const EOF: Chunk = { kind: 'eof' };
+
+/**
+ * The reads of one body under one idle timer and one abort listener for the whole body (not a
+ * timer, a listener and a race per chunk): the timer is re-armed on each read and only counts
+ * while a read waits; when it fires, or the signal does, the reader is cancelled, which settles
+ * the read in progress.
+ */
+class BodyReads {
+  private stopped: Chunk | undefined;
+  private reading = false;
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly onAbort = () => this.stop(ABORTED);
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    idleMs: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      // Time spent handling a chunk (the caller's awaits) is not the assistant's silence.
+      if (this.reading)
+        this.stop(failed('idle_timeout', `the assistant sent nothing for ${idleMs} ms`));
+      else this.timer.refresh();
+    }, idleMs);
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The next chunk, or why there is none. */
+  async next(): Promise<Chunk> {
+    if (this.signal.aborted) this.stop(ABORTED);
+    if (this.stopped !== undefined) return this.stopped;
+    this.timer.refresh();
+    this.reading = true;
+    try {
+      const result = await this.reader.read();
+      if (this.stopped !== undefined) return this.stopped;
+      return result.done ? EOF : { kind: 'bytes', bytes: result.value };
+    } catch (error) {
+      if (this.stopped !== undefined) return this.stopped;
+      if (this.signal.aborted) return ABORTED;
+      return { kind: 'unavailable', message: `the answer was cut: ${errorText(error)}` };
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /** Clears the timer and the listener and releases the body. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.reader.cancel().catch(() => {});
+  }
+
+  private stop(why: Chunk): void {
+    if (this.stopped !== undefined) return;
+    this.stopped = why;
+    this.reader.cancel().catch(() => {});
   }
 }
+
 /**
  * Parses an answer body of `contentType` (the deferred upload route uses this as is). Returns
- * how it ended; `onText` gets every piece of reply text, in order, none past the limit.
+ * how it ended; `onText` gets every piece of reply text, in order, none past the limit: the
+ * pieces parsed from one read of the body are joined into one call (docs/decisions.md "Deltas
+ * merged per read of the answer").
  */
 export async function readAnswer(
   contentType: string | null,
@@ -72,19 +105,22 @@ export async function readAnswer(
   onText: OnText,
   signal: AbortSignal,
 ): Promise<AttemptEnd> {
-  const reader = body.getReader();
+  const reads = new BodyReads(body.getReader(), limits.idleTimeoutMs, signal);
   try {
-    const parser = parserFor(contentType, limits, onText);
+    const budget = new TextBudget(limits.maxReplyBytes, onText);
+    const parser = parserFor(contentType, limits, budget);
     if ('kind' in parser) return parser;
     for (;;) {
-      const chunk = await nextChunk(reader, limits.idleTimeoutMs, signal);
-      if (chunk.kind === 'eof') return await parser.finish();
-      if (chunk.kind !== 'bytes') return chunk;
-      const end = await parser.feed(chunk.bytes);
+      const chunk = await reads.next();
+      if (chunk.kind !== 'bytes' && chunk.kind !== 'eof') return chunk;
+      const end = chunk.kind === 'eof' ? parser.finish() : parser.feed(chunk.bytes);
+      // The text of the chunk goes on before its end: parts before a finish, an error or a
+      // part over the limit in the same read reach the tabs as if they had come alone.
+      await budget.flush();
       if (end !== undefined) return end;
     }
   } finally {
-    reader.cancel().catch(() => {});
+    reads.close();
   }
 }
 
@@ -101,7 +137,7 @@ function mediaTypeOf(contentType: string | null): { type: string; charset?: stri
 function parserFor(
   contentType: string | null,
   limits: AnswerLimits,
-  onText: OnText,
+  budget: TextBudget,
 ): BodyParser | Failed {
   const { type, charset } = mediaTypeOf(contentType);
   if (
@@ -112,7 +148,6 @@ function parserFor(
   ) {
     return failed('bad_answer', `the answer's charset is ${charset}; send UTF-8`);
   }
-  const budget = new TextBudget(limits.maxReplyBytes, onText);
   if (type === 'text/event-stream')
     return new SseParser(limits.maxReplyBytes + FRAMING_SLACK_BYTES, budget);
   if (type === 'text/plain') return plainParser(budget);
@@ -129,7 +164,7 @@ function parserFor(
 function plainParser(budget: TextBudget): BodyParser {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   return {
-    async feed(bytes) {
+    feed(bytes) {
       let text: string;
       try {
         text = decoder.decode(bytes, { stream: true });
@@ -138,14 +173,14 @@ function plainParser(budget: TextBudget): BodyParser {
       }
       return budget.push(text);
     },
-    async finish() {
+    finish() {
       let rest: string;
       try {
         rest = decoder.decode();
       } catch {
         return failed('bad_answer', NOT_UTF8);
       }
-      return (await budget.push(rest)) ?? budget.end();
+      return budget.push(rest) ?? budget.end();
     },
   };
 }
@@ -155,7 +190,7 @@ function jsonParser(maxBodyBytes: number, budget: TextBudget): BodyParser {
   const chunks: Uint8Array[] = [];
   let size = 0;
   return {
-    async feed(bytes) {
+    feed(bytes) {
       size += bytes.byteLength;
       if (size > maxBodyBytes) {
         return failed('bad_answer', `the JSON answer is longer than ${maxBodyBytes} bytes`);
@@ -163,7 +198,7 @@ function jsonParser(maxBodyBytes: number, budget: TextBudget): BodyParser {
       chunks.push(bytes);
       return undefined;
     },
-    async finish() {
+    finish() {
       let value: unknown;
       try {
         value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
@@ -181,7 +216,7 @@ function jsonParser(maxBodyBytes: number, budget: TextBudget): BodyParser {
       if (metadata !== undefined && !isRecord(metadata)) {
         return failed('bad_answer', 'the JSON answer’s metadata must be an object');
       }
-      return (await budget.push(answer.content)) ?? budget.end(metadata);
+      return budget.push(answer.content) ?? budget.end(metadata);
     },
   };
 }

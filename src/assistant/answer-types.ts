@@ -45,16 +45,21 @@ export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
-/** Counts reply text against `maxReplyBytes` and passes what fits to `onText`. */
+/**
+ * Counts reply text against `maxReplyBytes` and holds what fits until {@link flush}, so the pieces
+ * parsed from one read of the body reach `onText` joined, as one piece (docs/decisions.md
+ * "Deltas merged per read of the answer").
+ */
 export class TextBudget {
   bytes = 0;
+  private held = '';
   constructor(
     private readonly maxBytes: number,
     private readonly onText: OnText,
   ) {}
 
-  /** Passes `text` on, or returns too_large (passing none of it) when it would cross the limit. */
-  async push(text: string): Promise<Failed | undefined> {
+  /** Holds `text`, or returns too_large (holding none of it) when it would cross the limit. */
+  push(text: string): Failed | undefined {
     if (text === '') return undefined;
     const size = utf8Bytes(text);
     if (this.bytes + size > this.maxBytes) {
@@ -64,8 +69,16 @@ export class TextBudget {
       );
     }
     this.bytes += size;
-    await this.onText(text);
+    this.held += text;
     return undefined;
+  }
+
+  /** Passes the text held (the pieces pushed since the last flush, joined) to `onText`. */
+  async flush(): Promise<void> {
+    if (this.held === '') return;
+    const text = this.held;
+    this.held = '';
+    await this.onText(text);
   }
 
   /** A stream that ended cleanly: complete, or empty when it carried no text at all. */
@@ -76,10 +89,10 @@ export class TextBudget {
 }
 /** What a parser does with the bytes of the body. */
 export interface BodyParser {
-  /** Takes one chunk; returns an end to stop reading early. */
-  feed(bytes: Uint8Array): Promise<AttemptEnd | undefined>;
+  /** Takes one chunk; returns an end to stop reading early. Text goes to the budget, held. */
+  feed(bytes: Uint8Array): AttemptEnd | undefined;
   /** The body ended cleanly. */
-  finish(): Promise<AttemptEnd>;
+  finish(): AttemptEnd;
 }
 export const NOT_UTF8 = 'the answer is not valid UTF-8';
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -192,6 +192,62 @@ describe('readAnswer by content type', () => {
   });
 });
 
+describe('the deltas of one read of the body reach onText joined', () => {
+  const delta = (text: string) => sseEvent({ type: 'text-delta', id: 't', delta: text });
+
+  test('several text-delta events in one chunk are one piece; chunks stay apart, in order', async () => {
+    const run = await read('text/event-stream', [
+      `${delta('a')}${delta('b')}${delta('c')}`,
+      delta('d'),
+      `${delta('e')}: comment\n\n${delta('f')}${sseEvent({ type: 'finish' })}`,
+    ]);
+    expect(run.end).toEqual({ kind: 'complete' });
+    expect(run.pieces).toEqual(['abc', 'd', 'ef']);
+  });
+
+  test('an event cut across two chunks belongs to the read that completes it', async () => {
+    const second = delta('y');
+    const run = await read('text/event-stream', [
+      `${delta('x')}${second.slice(0, 10)}`,
+      `${second.slice(10)}${delta('z')}`,
+    ]);
+    expect(run.pieces).toEqual(['x', 'yz']);
+  });
+
+  test('a part over max_reply_bytes in the middle of a read: the text before it is passed, joined, then too_large', async () => {
+    const run = await read(
+      'text/event-stream',
+      [`${delta('12345')}${delta('678')}${delta('9abcdef')}${delta('never')}`],
+      { maxReplyBytes: 10, idleTimeoutMs: 5000 },
+    );
+    expect(run.end).toMatchObject({ kind: 'failed', code: 'too_large' });
+    expect(run.pieces).toEqual(['12345678']);
+  });
+
+  test('an error part after text in the same read: the text is passed first', async () => {
+    const run = await read('text/event-stream', [
+      `${delta('partial ')}${delta('text')}${sseEvent({ type: 'error', errorText: 'model failed' })}`,
+    ]);
+    expect(run.end).toMatchObject({
+      kind: 'failed',
+      code: 'assistant_error',
+      message: 'model failed',
+    });
+    expect(run.pieces).toEqual(['partial text']);
+  });
+
+  test('a line of multi-byte characters is bounded by its UTF-8 bytes, not its characters', async () => {
+    // 34,000 × "é" is 68,000 bytes (over 1 KiB + 64 KiB) in 34,000 UTF-16 units (under it).
+    const line = `data: {"type":"text-delta","delta":"${'é'.repeat(34_000)}"}`;
+    const run = await read('text/event-stream', [line], {
+      maxReplyBytes: 1024,
+      idleTimeoutMs: 5000,
+    });
+    expect(run.end).toMatchObject({ kind: 'failed', code: 'too_large' });
+    expect(run.pieces).toEqual([]);
+  });
+});
+
 describe('property: any split of an SSE body gives the same text', () => {
   const deltaArb = fc.string({ unit: 'binary', minLength: 0, maxLength: 12 });
   const endingArb = fc.constantFrom('\n', '\r\n', '\r');
