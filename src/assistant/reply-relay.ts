@@ -213,6 +213,8 @@ function splitDelta(
   offset: number,
   budget: number,
 ): Array<{ offset: number; text: string }> {
+  // The usual delta fits whole: one JSON.stringify of it, not one per character.
+  if (utf8Bytes(JSON.stringify(text)) - 2 <= budget) return [{ offset, text }];
   const pieces: Array<{ offset: number; text: string }> = [];
   let start = offset;
   let current = '';
