@@ -248,6 +248,51 @@ describe('the deltas of one read of the body reach onText joined', () => {
   });
 });
 
+describe('one idle timer for the whole body', () => {
+  test('time spent handling a chunk is not the assistant’s silence: a slow onText does not time out', async () => {
+    const pieces: string[] = [];
+    const end = await readAnswer(
+      'text/plain',
+      streamOf(['one ', 'two ', 'three']),
+      { maxReplyBytes: 1024, idleTimeoutMs: 40 },
+      async (t) => {
+        pieces.push(t);
+        await Bun.sleep(100);
+      },
+      new AbortController().signal,
+    );
+    expect(end).toEqual({ kind: 'complete' });
+    expect(pieces).toEqual(['one ', 'two ', 'three']);
+  });
+
+  test('an abort while a read waits settles it at once: aborted, and the body is cancelled', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('so far'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    const end = await readAnswer(
+      'text/plain',
+      body,
+      { maxReplyBytes: 1024, idleTimeoutMs: 60_000 },
+      (t) => {
+        pieces.push(t);
+        setTimeout(() => controller.abort(), 0);
+      },
+      controller.signal,
+    );
+    expect(end).toEqual({ kind: 'aborted' });
+    expect(pieces).toEqual(['so far']);
+    expect(cancelled).toBe(true);
+  });
+});
+
 describe('property: any split of an SSE body gives the same text', () => {
   const deltaArb = fc.string({ unit: 'binary', minLength: 0, maxLength: 12 });
   const endingArb = fc.constantFrom('\n', '\r\n', '\r');
