@@ -6,6 +6,7 @@ import type { LoadResult } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { loadEffectiveConfig } from '../daemon/config.ts';
 import { printErr } from '../lib/log.ts';
+import type { SharedConnections } from '../storage/sqlite/open.ts';
 import type { ParsedArgs } from './args.ts';
 import { UsageError } from './exit.ts';
 
@@ -36,9 +37,13 @@ export function loadInputOf(args: ParsedArgs) {
  * Loads the effective config (with stored overrides) for a command.
  * @throws UsageError when a flag's value is invalid: a bad value on the command line is a usage
  * error (exit 2), while bad values in files or env are reported by the config check (exit 1).
+ * `share` keeps the database connection open for the command's next steps (`serve`).
  */
-export async function loadForCommand(args: ParsedArgs): Promise<LoadResult> {
-  const loaded = await loadEffectiveConfig(loadInputOf(args));
+export async function loadForCommand(
+  args: ParsedArgs,
+  share?: SharedConnections,
+): Promise<LoadResult> {
+  const loaded = await loadEffectiveConfig(loadInputOf(args), share);
   const flagIssues = loaded.issues.filter(
     (issue) => issue.source.startsWith('flag') && issue.severity !== 'warn',
   );

@@ -12,6 +12,7 @@ import { authKeyCheck } from '../preflight/auth-key.ts';
 import { type Check, fail } from '../preflight/check.ts';
 import { configCheck, portCheck } from '../preflight/checks.ts';
 import { storageChecks } from '../storage/open-storage.ts';
+import type { SharedConnections } from '../storage/sqlite/open.ts';
 import { httpOptionsOf } from './assistant.ts';
 import { usesDevKey } from './auth.ts';
 import { memoryPreflightCheck } from './memory.ts';
@@ -20,6 +21,8 @@ import { memoryPreflightCheck } from './memory.ts';
 interface PreflightOptions {
   /** Whether to check that the port can be bound (serve and check do; migrate does not). */
   checkPort: boolean;
+  /** `serve`: one connection for the checks and the store (src/storage/sqlite/open.ts). */
+  share?: SharedConnections;
 }
 
 /** Builds every check for `config`; with no config only the config check can run. */
@@ -30,7 +33,7 @@ export function preflightChecks(
 ): Check[] {
   const checks: Check[] = [configCheck({ issues })];
   if (!config) return [...checks, ...skipped(['auth-key', 'data-dir', 'database', 'migrations'])];
-  const engine = storageChecks(config, { devKey: usesDevKey(config) });
+  const engine = storageChecks(config, { devKey: usesDevKey(config), share: options.share });
   checks.push(
     authKeyCheck({
       jwtSecret: config.auth.jwt_secret,
@@ -41,7 +44,7 @@ export function preflightChecks(
   );
   if (options.checkPort)
     checks.push(portCheck({ host: config.server.host, port: config.server.port }));
-  checks.push(...engine.disk, memoryPreflightCheck(config), assetsCheck());
+  checks.push(...engine.disk, memoryPreflightCheck(config, options.share), assetsCheck());
   if (config.assistant.backend === 'http') checks.push(assistantCheck(httpOptionsOf(config)));
   return checks;
 }

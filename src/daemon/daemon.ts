@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log.ts';
 import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import { type CheckRun, runChecks } from '../preflight/run.ts';
 import { clusterMode, openStorage } from '../storage/open-storage.ts';
+import type { SharedConnections } from '../storage/sqlite/open.ts';
 import type { Store } from '../storage/store.ts';
 import { type BuiltDaemon, buildDaemon } from './build.ts';
 import { preflightChecks } from './checks.ts';
@@ -44,6 +45,8 @@ interface StartOptions {
   strict?: boolean;
   /** Reloads the config with runtime overrides from the database (daemon/config.ts). */
   reload: (overrides: Array<{ key: string; value: unknown }>) => LoadResult;
+  /** The connections config loading opened: preflight checks and the store reuse them. */
+  share?: SharedConnections;
 }
 
 /** The outcome of starting: running, or refused by preflight (the port was never bound). */
@@ -55,7 +58,7 @@ type StartOutcome =
 export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
   const { loaded, logger } = input;
   const preflight = await runChecks(
-    preflightChecks(loaded.config, loaded.issues, { checkPort: true }),
+    preflightChecks(loaded.config, loaded.issues, { checkPort: true, share: input.share }),
     {
       strict: input.strict ?? false,
     },
@@ -65,7 +68,7 @@ export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
     if (result.status === 'warn')
       logger.warn(`preflight: ${result.name}: ${result.detail}`, { fix: result.fix });
   }
-  const { instanceId, log, storage } = await openFor(loaded.config, logger);
+  const { instanceId, log, storage } = await openFor(loaded.config, logger, input.share);
   const store = storage.store;
   const runtime = new RuntimeConfig(loaded, store, input.reload, log);
   await runtime.refresh();
@@ -123,10 +126,10 @@ export async function startDaemon(input: StartOptions): Promise<StartOutcome> {
 }
 
 /** The instance id, the logger (carrying the id in cluster mode) and the opened, migrated storage. */
-async function openFor(config: Config, logger: Logger) {
+async function openFor(config: Config, logger: Logger, share: SharedConnections | undefined) {
   const instanceId = instanceIdOf(config);
   const log = clusterMode(config) ? logger.child({ instance_id: instanceId }) : logger;
-  const storage = await openStorage({ config, logger: log, clock: systemClock, instanceId });
+  const storage = await openStorage({ config, logger: log, clock: systemClock, instanceId, share });
   try {
     const migrated = await storage.migrate();
     if (migrated.applied.length > 0) log.info('migrations applied', { applied: migrated.applied });

@@ -17,6 +17,7 @@ import { createZepBackend, type ZepBackend } from '../memory/zep/backend.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Check } from '../preflight/check.ts';
 import { withExistingStore } from '../storage/open-storage.ts';
+import type { SharedConnections } from '../storage/sqlite/open.ts';
 import type { Store, StoredBreakerState } from '../storage/store.ts';
 
 /** The Zep backend for `config`, or null for the local one. */
@@ -92,11 +93,11 @@ export async function createMemoryService(input: {
  * (docs/design.md#preflight-open-circuit: no request while it is open) and never creates the
  * database itself.
  */
-export function memoryPreflightCheck(config: Config): Check {
+export function memoryPreflightCheck(config: Config, share?: SharedConnections): Check {
   return memoryCheck({
     zep: zepBackendOf(config),
     store: {
-      loadBreakerState: async (backend) => readPersistedCircuit(config, backend),
+      loadBreakerState: async (backend) => readPersistedCircuit(config, backend, share),
       saveBreakerState: async () => {},
     },
   });
@@ -105,9 +106,10 @@ export function memoryPreflightCheck(config: Config): Check {
 async function readPersistedCircuit(
   config: Config,
   backend: string,
+  share: SharedConnections | undefined,
 ): Promise<StoredBreakerState | null> {
   // A database that cannot be read rejects: memoryCheck reads that as "not open", and the
   // database check reports the storage problem itself.
-  const found = await withExistingStore(config, (store) => store.loadBreakerState(backend));
+  const found = await withExistingStore(config, (store) => store.loadBreakerState(backend), share);
   return found ?? null;
 }

@@ -17,7 +17,7 @@ import type { PgHandle } from './postgres/open.ts';
 import { databaseCheck, migrationsCheck } from './sqlite/checks.ts';
 import { devJwtSecret } from './sqlite/dev-secret.ts';
 import { applyMigrations, migrationStatus } from './sqlite/migrations.ts';
-import { openDatabase } from './sqlite/open.ts';
+import { openDatabase, type SharedConnections, type SqliteHandle } from './sqlite/open.ts';
 import { createSqliteStore } from './sqlite/store.ts';
 import type { Store } from './store.ts';
 
@@ -63,6 +63,11 @@ interface StorageOptions {
    * outbox leases. Without it the connections are named `lifeline-cli`.
    */
   instanceId?: string;
+  /**
+   * The connections `serve` shared between config, preflight and the store: SQLite takes the
+   * one the checks opened instead of opening the file again (src/storage/sqlite/open.ts).
+   */
+  share?: SharedConnections;
 }
 
 type Target = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -88,7 +93,11 @@ export async function openStorage(options: StorageOptions): Promise<StorageHandl
   const target = targetOf(options.config);
   return target.engine === 'postgres'
     ? openPostgres(target.url, options)
-    : openSqlite(target.path, options);
+    : openSqlite(
+        target.path,
+        options.share?.adopt(target.path) ?? openDatabase(target.path),
+        options,
+      );
 }
 
 /**
@@ -99,10 +108,15 @@ export async function openStorage(options: StorageOptions): Promise<StorageHandl
 export async function withExistingStore<T>(
   config: Config,
   use: (store: Store) => Promise<T>,
+  share?: SharedConnections,
 ): Promise<T | undefined> {
   const target = targetOf(config);
   if (target.engine === 'sqlite' && !existsSync(target.path)) return undefined;
-  const storage = await openStorage({ config });
+  // A shared connection stays open for the next user (closing the store leaves it be).
+  const storage =
+    target.engine === 'sqlite' && share !== undefined
+      ? openSqlite(target.path, share.borrow(target.path), {})
+      : await openStorage({ config });
   try {
     if ((await storage.status()).applied.length === 0) return undefined;
     return await use(storage.store);
@@ -111,8 +125,11 @@ export async function withExistingStore<T>(
   }
 }
 
-function openSqlite(path: string, options: StorageOptions): StorageHandle {
-  const handle = openDatabase(path);
+function openSqlite(
+  path: string,
+  handle: SqliteHandle,
+  options: Pick<StorageOptions, 'clock' | 'logger'>,
+): StorageHandle {
   const store = createSqliteStore(handle, { clock: options.clock, logger: options.logger });
   return {
     store,
@@ -178,7 +195,10 @@ interface StorageChecks {
  * The preflight checks of the configured engine (docs/design.md#preflight). `devKey` says the
  * daemon would sign with the generated development key, which only SQLite can keep.
  */
-export function storageChecks(config: Config, options: { devKey: boolean }): StorageChecks {
+export function storageChecks(
+  config: Config,
+  options: { devKey: boolean; share?: SharedConnections },
+): StorageChecks {
   const target = targetOf(config);
   if (target.engine === 'postgres') {
     // Cluster mode keeps nothing in the data directory: no data-dir or disk check (decision).
@@ -188,8 +208,8 @@ export function storageChecks(config: Config, options: { devKey: boolean }): Sto
   return {
     storage: [
       dataDirCheck({ dataDir }),
-      databaseCheck({ dbPath: target.path }),
-      migrationsCheck({ dbPath: target.path }),
+      databaseCheck({ dbPath: target.path, share: options.share }),
+      migrationsCheck({ dbPath: target.path, share: options.share }),
     ],
     disk: [diskSpaceCheck({ dataDir, minFreeDiskMb: config.preflight.min_free_disk_mb })],
   };

@@ -9,13 +9,24 @@ import { existsSync } from 'node:fs';
 import { describeError } from '../../lib/errors.ts';
 import { type Check, fail, pass } from '../../preflight/check.ts';
 import { migrationStatus } from './migrations.ts';
-import { openDatabase, type SqliteHandle } from './open.ts';
+import { openDatabase, type SharedConnections, type SqliteHandle } from './open.ts';
 
 const RESTORE_FIX =
   'restore the database from a `lifeline backup` copy (the daemon never deletes data)';
 
-function withHandle<T>(path: string, use: (handle: SqliteHandle) => T): T {
-  const handle = openDatabase(path);
+/** Input of the database and migrations checks. */
+interface DatabaseCheckOptions {
+  dbPath: string;
+  /** `serve` shares one connection between the checks and the store; without it each opens its own. */
+  share?: SharedConnections;
+}
+
+function withHandle<T>(
+  path: string,
+  share: SharedConnections | undefined,
+  use: (handle: SqliteHandle) => T,
+): T {
+  const handle = share === undefined ? openDatabase(path) : share.borrow(path);
   try {
     return use(handle);
   } finally {
@@ -37,13 +48,13 @@ function probeWrite(handle: SqliteHandle): void {
 }
 
 /** The `database` check: opens, probes a write, runs quick_check, confirms WAL. */
-export function databaseCheck(input: { dbPath: string }): Check {
+export function databaseCheck(input: DatabaseCheckOptions): Check {
   return {
     name: 'database',
     async run() {
       const fresh = !existsSync(input.dbPath);
       try {
-        return withHandle(input.dbPath, (handle) => {
+        return withHandle(input.dbPath, input.share, (handle) => {
           const mode = (
             handle.sqlite.query('PRAGMA journal_mode').get() as { journal_mode: string }
           ).journal_mode;
@@ -100,13 +111,13 @@ function databaseFix(error: unknown): string {
 }
 
 /** The `migrations` check: applied, pending (serve applies them) or newer than this binary. */
-export function migrationsCheck(input: { dbPath: string }): Check {
+export function migrationsCheck(input: DatabaseCheckOptions): Check {
   return {
     name: 'migrations',
     async run() {
       if (!existsSync(input.dbPath)) return pass('new database; serve applies every migration');
       try {
-        return withHandle(input.dbPath, (handle) => {
+        return withHandle(input.dbPath, input.share, (handle) => {
           const status = migrationStatus(handle);
           if (status.newerThanBinary) {
             return fail(

@@ -167,3 +167,58 @@ export function openDatabase(path: string): SqliteHandle {
     },
   };
 }
+
+/**
+ * The connections of one start, one per file: the config's stored overrides, the database,
+ * migrations and memory checks, and finally the store all use the same connection instead of
+ * each opening, configuring and checkpointing its own (docs/benchmarks.md, "Startup and the
+ * connect path"). A borrowed handle's `close()` does nothing; {@link adopt} hands the connection
+ * to its last user, which closes it; {@link close} closes whatever was not adopted.
+ */
+export class SharedConnections {
+  private readonly handles = new Map<string, SqliteHandle>();
+
+  /**
+   * The connection to `path`, opened on first use; closing it is left to the owner.
+   * @throws LifelineError `storage_open_failed` as {@link openDatabase} (nothing is kept then).
+   */
+  borrow(path: string): SqliteHandle {
+    let handle = this.handles.get(path);
+    if (handle === undefined) {
+      handle = openDatabase(path);
+      this.handles.set(path, handle);
+    }
+    const shared = handle;
+    return {
+      path,
+      get sqlite() {
+        return shared.sqlite;
+      },
+      get db() {
+        return shared.db;
+      },
+      reopen: () => shared.reopen(),
+      close: () => undefined,
+    };
+  }
+
+  /** Takes the connection to `path` over (opening it if none is shared); the caller closes it. */
+  adopt(path: string): SqliteHandle {
+    const handle = this.handles.get(path);
+    if (handle === undefined) return openDatabase(path);
+    this.handles.delete(path);
+    return handle;
+  }
+
+  /** Closes every connection not adopted. Safe to call twice. */
+  close(): void {
+    for (const handle of this.handles.values()) {
+      try {
+        handle.close();
+      } catch {
+        // Best effort: a connection a check found broken may not checkpoint.
+      }
+    }
+    this.handles.clear();
+  }
+}
