@@ -1,8 +1,9 @@
 /**
  * @module Embedded SQLite migrations. The SQL files are compiled into the binary (migrations.gen.ts) and
- * applied through drizzle's own `dialect.migrate`, so `__drizzle_migrations` is bookkept exactly as
- * drizzle-kit does it and the two interoperate both ways (docs/runtime.md#migrations-in-binary,
- * option C).
+ * applied with drizzle's bookkeeping (the same `__drizzle_migrations` table, rows and applied rule
+ * as drizzle's `dialect.migrate`), so drizzle-kit and lifeline interoperate both ways
+ * (docs/runtime.md#migrations-in-binary, option C) — but in one transaction, table included, so
+ * a fresh database commits (and fsyncs) once (docs/decisions.md, "Migrations in one transaction").
  */
 import type { MigrationMeta } from 'drizzle-orm/migrator';
 import { LifelineError } from '../../lib/errors.ts';
@@ -45,10 +46,6 @@ export function migrationStatus(handle: SqliteHandle): MigrationStatus {
   return statusAgainst(journalEntries, dbLatestMillis(handle));
 }
 
-interface MigratingDialect {
-  migrate(migrations: MigrationMeta[], session: unknown, config: { migrationsTable: string }): void;
-}
-
 /**
  * Applies the pending embedded migrations in one transaction.
  * @throws LifelineError `db_newer_than_binary` when a newer binary migrated the database.
@@ -66,14 +63,8 @@ export function applyMigrations(handle: SqliteHandle): { applied: string[] } {
     );
   }
   if (before.pending.length === 0) return { applied: [] };
-  // `dialect` and `session` are not in drizzle's public .d.ts
-  // (docs/runtime.md#migrations-in-binary); the equivalence test in test/storage/migrations.test.ts
-  // pins the behaviour to drizzle 0.45.
-  const internals = handle.db as unknown as { dialect: MigratingDialect; session: unknown };
   try {
-    internals.dialect.migrate(embeddedMigrations(), internals.session, {
-      migrationsTable: MIGRATIONS_TABLE,
-    });
+    runPending(handle, before.dbLatestMillis);
   } catch (error) {
     throw new LifelineError('migration_failed', `applying migrations to ${handle.path} failed`, {
       fix: 'restore the database from a backup, or report the error with the log line',
@@ -81,4 +72,33 @@ export function applyMigrations(handle: SqliteHandle): { applied: string[] } {
     });
   }
   return { applied: before.pending };
+}
+
+/**
+ * drizzle's `dialect.migrate` for SQLite, in one transaction: it creates the bookkeeping table in
+ * a commit of its own first. Same table, same rows, same rule (a migration is applied when its
+ * `when` is not newer than the newest recorded `created_at`); the folder migrator test in
+ * test/storage/sqlite/migrations.test.ts keeps the two interchangeable.
+ */
+function runPending(handle: SqliteHandle, dbLatest: number | null): void {
+  const sqlite = handle.sqlite;
+  sqlite.run('BEGIN IMMEDIATE');
+  try {
+    sqlite.run(
+      `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+    );
+    const record = sqlite.prepare(
+      `INSERT INTO "${MIGRATIONS_TABLE}" ("hash", "created_at") VALUES (?, ?)`,
+    );
+    for (const migration of embeddedMigrations()) {
+      if (dbLatest !== null && migration.folderMillis <= dbLatest) continue;
+      for (const statement of migration.sql) sqlite.run(statement);
+      record.run(migration.hash, migration.folderMillis);
+    }
+    record.finalize();
+    sqlite.run('COMMIT');
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.run('ROLLBACK');
+    throw error;
+  }
 }

@@ -80,6 +80,17 @@ describe('migrations', () => {
     ours.close();
   });
 
+  test('a failed migration leaves a fresh database as it was, bookkeeping table included', () => {
+    using dir = tempDir('mig');
+    const handle = openDatabase(dir.join('a.db'));
+    // The first migration creates `meta`; a table already there makes it fail part way.
+    handle.sqlite.run('CREATE TABLE meta (x INTEGER)');
+    expect(() => applyMigrations(handle)).toThrow(/applying migrations/);
+    expect(tables(handle)).toEqual(['meta']);
+    expect(handle.sqlite.inTransaction).toBe(false);
+    handle.close();
+  });
+
   test('a database migrated by a newer binary is refused with a fix', () => {
     using dir = tempDir('mig');
     const handle = openDatabase(dir.join('a.db'));
