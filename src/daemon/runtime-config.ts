@@ -24,6 +24,13 @@ type PatchResult =
   | { ok: true; config: Config; changed: string[] }
   | { ok: false; issues: ConfigIssue[] };
 
+/** What a set of stored overrides is compared by. */
+function signatureOf(rows: ReadonlyArray<{ key: string; valueJson: string }>): string {
+  return JSON.stringify(rows.map((row) => [row.key, row.valueJson]));
+}
+
+const NO_OVERRIDES = signatureOf([]);
+
 /** Holds the effective config and applies runtime overrides live. */
 export class RuntimeConfig {
   private effective: LoadResult;
@@ -39,6 +46,10 @@ export class RuntimeConfig {
     private readonly logger: Logger,
   ) {
     this.effective = initial;
+    // No override in the initial load: an empty table changes nothing, so the first refresh
+    // need not load the config again (docs/benchmarks.md, "Startup and the connect path").
+    const overridden = Object.values(initial.meta.sources).includes('override');
+    if (!overridden) this.signature = NO_OVERRIDES;
   }
 
   /** The config in force now. */
@@ -91,7 +102,7 @@ export class RuntimeConfig {
 
   private async applyStored(): Promise<string[]> {
     const rows = await this.store.listOverrides();
-    const signature = JSON.stringify(rows.map((row) => [row.key, row.valueJson]));
+    const signature = signatureOf(rows);
     if (signature === this.signature) return [];
     this.signature = signature;
     const next = this.reload(overridesOf(rows));
