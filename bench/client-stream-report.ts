@@ -17,7 +17,7 @@ interface Input {
 const LABELS: Record<Mode, string> = {
   raw: 'raw frames (baseline)',
   sync: 'SDK, no batching',
-  macrotask: 'SDK, default (setTimeout 0)',
+  default: 'SDK, default (end of task)',
   frame16: 'SDK, 16 ms frames',
 };
 

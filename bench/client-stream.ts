@@ -11,7 +11,7 @@
  *   (bench/assistant-tabs.ts `LifelineTab`), no SDK, no state;
  * - `sync`: the SDK with batching off (a `scheduleFrame` that calls back at once: one change event
  *   per delta);
- * - `macrotask`: the SDK's default outside browsers (`setTimeout(…, 0)`);
+ * - `default`: the SDK's default outside browsers (the end of the task, `queueMicrotask`);
  * - `frame16`: the SDK with a 16 ms frame (`setTimeout(…, 16)`, what `requestAnimationFrame` gives a
  *   60 Hz browser tab).
  *
@@ -19,7 +19,7 @@
  * and backend write → visible-in-the-client latency per delta p50/p99, each against `raw`.
  *
  *   bun bench/client-stream.ts [--clients 1000] [--quick] [--deltas 200] [--rate 10]
- *                              [--repeat 1] [--modes raw,sync,macrotask,frame16]
+ *                              [--repeat 1] [--modes raw,sync,default,frame16]
  *                              [--binary dist/lifeline] [--write]
  *
  * The baseline (`raw`) should stay in `--modes`: every other column is compared with it.
@@ -50,7 +50,7 @@ const { values } = parseArgs({
     deltas: { type: 'string' },
     rate: { type: 'string', default: '10' },
     repeat: { type: 'string', default: '1' },
-    modes: { type: 'string', default: 'raw,sync,macrotask,frame16' },
+    modes: { type: 'string', default: 'raw,sync,default,frame16' },
     binary: { type: 'string' },
     write: { type: 'boolean' },
   },
@@ -62,8 +62,8 @@ const RATE = Number(values.rate);
 const REPEAT = Number(values.repeat);
 
 /** How the clients of one case consume their replies. */
-export type Mode = 'raw' | 'sync' | 'macrotask' | 'frame16';
-const ALL_MODES: readonly Mode[] = ['raw', 'sync', 'macrotask', 'frame16'];
+export type Mode = 'raw' | 'sync' | 'default' | 'frame16';
+const ALL_MODES: readonly Mode[] = ['raw', 'sync', 'default', 'frame16'];
 const MODES = values.modes.split(',') as Mode[];
 for (const mode of MODES) {
   if (!ALL_MODES.includes(mode))
@@ -72,7 +72,7 @@ for (const mode of MODES) {
 
 const SCHEDULERS: Record<Exclude<Mode, 'raw'>, FrameScheduler | undefined> = {
   sync: (callback) => callback(),
-  macrotask: undefined, // the SDK's own default in Bun
+  default: undefined, // the SDK's own default in Bun
   frame16: (callback) => void setTimeout(callback, 16),
 };
 

@@ -40,7 +40,7 @@ export interface ConnectOptions {
   socket?: SocketFactory;
   /**
    * When state changes from streamed reply text are announced: at most once per call (default
-   * `requestAnimationFrame`, or `setTimeout(…, 0)` where there is none).
+   * `requestAnimationFrame`, or the end of the current task where there is none).
    */
   scheduleFrame?: FrameScheduler;
 }
