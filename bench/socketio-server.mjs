@@ -1,8 +1,10 @@
 /**
  * Socket.IO 4 on Node, the comparison for bench/ws.ts: what a team would pick instead of lifeline.
  * Connection-state recovery is on; WebSocket transport only (the bench's client skips long-polling).
- * On connection it emits a ~1 KB JSON (`hello`, like the baseline's open frame); `echo` is answered
- * through the acknowledgement callback.
+ * On connection it joins the room of its user (`?user=` in the handshake) and emits a ~1 KB JSON
+ * (`hello`, like the baseline's open frame); `echo` is emitted to the user's other sockets in that
+ * room (`socket.to(room)`, Socket.IO's multi-tab equivalent of lifeline's fan-out; with recovery on
+ * each broadcast is also kept for replay) and then answered through the acknowledgement callback.
  *
  *   node bench/socketio-server.mjs PORT
  */
@@ -35,9 +37,12 @@ const io = new Server(http, {
   connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: true },
 });
 io.on('connection', (socket) => {
+  const room = `user:${socket.handshake.query.user ?? 'u'}`;
+  socket.join(room);
   // socket.recovered: true when connection-state recovery restored the session.
   socket.emit('hello', { ...payload, recovered: socket.recovered });
   socket.on('echo', (data, ack) => {
+    socket.to(room).emit('echo', data);
     if (typeof ack === 'function') ack(data);
   });
 });

@@ -25,6 +25,8 @@ export interface ClientSpec {
   socketsPerUser: number;
   secret: string;
   stormWindowMs?: number;
+  /** Skip the reconnect storm and report only connect and round trips (the one-socket cases). */
+  roundTripsOnly?: boolean;
   load?: { users: number; ratePerS: number; durationS: number };
 }
 
@@ -48,6 +50,10 @@ export interface ClientResult {
   rssHeldMb?: number;
   connect?: Phase;
   roundTrip?: Phase;
+  /** Server CPU (all threads, /proc/PID/stat utime + stime) during the round trips, ms. */
+  roundTripCpuMs?: number;
+  /** Frames the clients received during the round trips that answered none of their requests. */
+  roundTripPushes?: number;
   storm?: Phase & { recovered: number; offeredPerS: number };
   load?: Phase & { sent: number; targetPerS: number };
 }
@@ -56,6 +62,13 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
+}
+
+/** CPU time of a process, all threads, in ms (utime + stime in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function phase(latencies: number[], errors: number, elapsedMs: number, firstError?: string): Phase {
@@ -84,10 +97,13 @@ async function pool<T>(items: T[], inFlight: number, run: (item: T) => Promise<v
 }
 
 async function identities(spec: ClientSpec, count: number, prefix: string, perUser: number) {
-  if (spec.kind !== 'lifeline') return Array.from({ length: count }, () => undefined);
   const out: Identity[] = [];
   for (let i = 0; i < count; i += 1) {
     const userId = `${prefix}${Math.floor(i / perUser)}`;
+    if (spec.kind !== 'lifeline') {
+      out.push({ userId, token: '' });
+      continue;
+    }
     // One token per socket, as real devices have: the first connect verifies each with jose.
     // A distinct exp per socket: same-user tokens minted in one second would otherwise be equal.
     const token = await mintToken({ secret: spec.secret, userId, ttlS: 3600 + i });
@@ -207,9 +223,14 @@ async function main(spec: ClientSpec): Promise<ClientResult> {
   result.connect = await connectAll(conns, spec.inFlight);
   await Bun.sleep(200);
   result.rssOpenMb = rssMb(spec.serverPid);
+  const cpuBefore = cpuMs(spec.serverPid);
   result.roundTrip = await roundTrips(conns, spec.roundTrips);
+  // Fanned-out frames still in flight when the last ack arrived are not waited for.
+  result.roundTripCpuMs = cpuMs(spec.serverPid) - cpuBefore;
+  result.roundTripPushes = conns.reduce((sum, conn) => sum + conn.pushes, 0);
   result.rssHeldMb = rssMb(spec.serverPid);
-  if (spec.stormWindowMs !== undefined) result.storm = await storm(spec, conns, spec.stormWindowMs);
+  if (spec.stormWindowMs !== undefined && !spec.roundTripsOnly)
+    result.storm = await storm(spec, conns, spec.stormWindowMs);
   await Promise.all(conns.map((conn) => conn.close()));
   return result;
 }

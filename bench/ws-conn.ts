@@ -24,6 +24,8 @@ export class Conn {
   private readonly resume: Resume = {};
   private readonly pending = new Map<string, (ok: boolean) => void>();
   private counter = 0;
+  /** Frames received after the first one that answered none of this socket's requests. */
+  pushes = 0;
   private closedWaiter: (() => void) | undefined;
 
   constructor(
@@ -46,11 +48,14 @@ export class Conn {
         if (incoming.kind === 'first' && !opened) {
           opened = true;
           resolve({ ms: performance.now() - started, recovered: incoming.recovered });
-        } else if (incoming.kind === 'reply') {
+        } else if (incoming.kind === 'reply' && this.pending.has(incoming.id)) {
           this.pending.get(incoming.id)?.(incoming.ok);
           this.pending.delete(incoming.id);
         } else if (incoming.kind === 'send') {
           ws.send(incoming.text);
+        } else if (opened) {
+          // Another socket's request fanned out to this one (or a server notice).
+          this.pushes += 1;
         }
       };
       ws.onclose = (event) => {

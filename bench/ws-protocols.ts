@@ -24,7 +24,11 @@ export type Incoming =
   | { kind: 'send'; text: string }
   | { kind: 'other' };
 
-/** One client's identity for lifeline (token per socket, user shared by a few sockets). */
+/**
+ * One client's identity: the user it belongs to (a few sockets share one, like a user's tabs) and,
+ * for lifeline, its own token. The baselines take the user from the query string and fan each
+ * request out to the user's other sockets as lifeline does.
+ */
 export interface Identity {
   token: string;
   userId: string;
@@ -37,9 +41,13 @@ export function openArgs(
   identity: Identity | undefined,
   resume: Resume,
 ): { url: string; options: { headers?: Record<string, string>; protocols?: string[] } } {
-  if (kind === 'bare') return { url: `ws://127.0.0.1:${port}/`, options: {} };
+  const user = encodeURIComponent(identity?.userId ?? 'u');
+  if (kind === 'bare') return { url: `ws://127.0.0.1:${port}/?user=${user}`, options: {} };
   if (kind === 'socketio') {
-    return { url: `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, options: {} };
+    return {
+      url: `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&user=${user}`,
+      options: {},
+    };
   }
   const query = new URLSearchParams({ thread: `t-${identity?.userId}` });
   if (resume.epoch !== undefined && resume.seq !== undefined) {
@@ -106,10 +114,14 @@ function classifySocketIo(text: string, resume: Resume): Incoming {
   return { kind: 'other' };
 }
 
-/** The text of round trip number `n` (an integer id unique on the socket) for thread `threadId`. */
+/**
+ * The text of round trip number `n` (an integer id unique on the socket) for thread `threadId`.
+ * The bare server echoes the frame to the sender and publishes it to the user's other sockets, so
+ * its id is a UUID: another socket's copy must not settle this socket's request `n`.
+ */
 export function requestText(kind: ServerKind, n: number, threadId: string): string {
   if (kind === 'socketio') return `42${n}["echo",{"n":${n}}]`;
-  if (kind === 'bare') return `{"type":"ping","id":"${n}"}`;
+  if (kind === 'bare') return `{"type":"ping","id":"${crypto.randomUUID()}","n":${n}}`;
   return JSON.stringify({
     type: 'message',
     id: crypto.randomUUID(),
@@ -119,8 +131,8 @@ export function requestText(kind: ServerKind, n: number, threadId: string): stri
   });
 }
 
-/** The id the reply to a request will carry (lifeline echoes the message UUID). */
+/** The id the reply to a request will carry (lifeline and the bare server echo the UUID). */
 export function requestId(kind: ServerKind, n: number, text: string): string {
-  if (kind === 'lifeline') return (JSON.parse(text) as { id: string }).id;
-  return String(n);
+  if (kind === 'socketio') return String(n);
+  return (JSON.parse(text) as { id: string }).id;
 }

@@ -5,7 +5,19 @@
  * server runs fresh per case; the load comes from a separate Bun process (bench/ws-client.ts).
  * Every figure is the median of `--repeat` rounds, with the spread (min–max) beside it.
  *
- *   bun bench/ws.ts [--repeat 3] [--sizes 1000,5000] [--binary dist/lifeline] [--write]
+ * Round trips are raced fairly (issue 18): all three servers fan each request out to the user's
+ * other sockets (lifeline's committed `message` push, Bun `publish` to a per-user topic, Socket.IO
+ * `socket.to(room).emit`), with 10 sockets per user, and each size is run again with one socket
+ * per user (no fan-out). `--per-user` lists the sockets-per-user cases; the first one is also the
+ * case of the connect, memory and storm figures.
+ *
+ *   bun bench/ws.ts [--repeat 3] [--sizes 1000,5000] [--per-user 10,1] [--binary dist/lifeline]
+ *                   [--servers bare,lifeline,socketio] [--profile dir] [--burst n] [--write]
+ *
+ * `--profile dir` runs lifeline from source under `bun --cpu-prof` (one .cpuprofile per case,
+ * summarised by bench/ws-profile.ts); `--burst n` raises lifeline's `limits.burst` and
+ * `limits.messages_per_s` to n so `--round-trips` above the default burst of 40 stay admitted
+ * (the baselines have no limit).
  *
  * lifeline runs with `LIFELINE_LIMITS_UPGRADES_PER_IP_PER_S=100000`: every client comes from
  * 127.0.0.1, and the default 50 upgrades per address per second would measure the limiter.
@@ -18,6 +30,7 @@ import { replaceSection } from './report.ts';
 import type { ClientResult, ClientSpec } from './ws-client.ts';
 import type { ServerKind } from './ws-protocols.ts';
 import { type Runs, renderTables } from './ws-report.ts';
+import { type RoundTripRuns, renderRoundTrips } from './ws-rt-report.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const SECRET = 'bench-secret-0123456789abcdef-0123456789';
@@ -32,12 +45,16 @@ const { values } = parseArgs({
     'load-seconds': { type: 'string', default: '10' },
     binary: { type: 'string' },
     servers: { type: 'string', default: 'bare,lifeline,socketio' },
+    'per-user': { type: 'string', default: '10,1' },
+    profile: { type: 'string' },
+    burst: { type: 'string' },
     write: { type: 'boolean' },
   },
 });
 const repeat = Number(values.repeat);
 const KINDS = values.servers.split(',') as ServerKind[];
 const sizes = values.sizes.split(',').map(Number);
+const perUsers = values['per-user'].split(',').map(Number);
 const work = mkdtempSync(join(tmpdir(), 'lifeline-bench-ws-'));
 
 function freePort(): number {
@@ -62,7 +79,17 @@ function buildBinary(): string {
 function serverCommand(kind: ServerKind, port: number, binary: string, dataDir: string): string[] {
   if (kind === 'bare') return [process.execPath, 'bench/baseline-server.ts', String(port)];
   if (kind === 'socketio') return ['node', 'bench/socketio-server.mjs', String(port)];
-  return [binary, 'serve', '--port', String(port), '--data-dir', dataDir];
+  const args = ['serve', '--port', String(port), '--data-dir', dataDir];
+  if (values.profile === undefined) return [binary, ...args];
+  const dir = `--cpu-prof-dir=${resolve(values.profile)}`;
+  return [
+    process.execPath,
+    '--cpu-prof',
+    '--cpu-prof-interval=250',
+    dir,
+    'src/cli/main.ts',
+    ...args,
+  ];
 }
 
 async function startServer(kind: ServerKind, binary: string, tag: string) {
@@ -75,6 +102,9 @@ async function startServer(kind: ServerKind, binary: string, tag: string) {
       PATH: process.env.PATH ?? '',
       LIFELINE_AUTH_JWT_SECRET: SECRET,
       LIFELINE_LIMITS_UPGRADES_PER_IP_PER_S: '100000',
+      ...(values.burst === undefined
+        ? {}
+        : { LIFELINE_LIMITS_BURST: values.burst, LIFELINE_LIMITS_MESSAGES_PER_S: values.burst }),
     },
   });
   const path = kind === 'lifeline' ? '/readyz' : '/';
@@ -119,25 +149,39 @@ function loadAverage(): string {
   return Bun.spawnSync(['cat', '/proc/loadavg']).stdout.toString().split(' ').slice(0, 3).join(' ');
 }
 
-async function main(): Promise<void> {
-  const binary = buildBinary();
-  const runs: Runs = [];
-  const loads = [loadAverage()];
-  for (let r = 0; r < repeat; r += 1) {
-    for (const size of sizes) {
+/** One round of the per-size cases: every server, every sockets-per-user count. */
+async function sizeRound(binary: string, r: number, runs: Runs, rtRuns: RoundTripRuns) {
+  for (const size of sizes) {
+    for (const [p, perUser] of perUsers.entries()) {
       for (const kind of KINDS) {
         const stormWindowMs =
           size === Math.max(...sizes) ? Number(values['storm-window-ms']) : undefined;
         const spec = {
           connections: size,
           roundTrips: Number(values['round-trips']),
+          socketsPerUser: perUser,
           stormWindowMs,
+          roundTripsOnly: p > 0,
         };
-        const result = await oneCase(kind, binary, `${kind}-${size}-${r}`, spec);
-        runs.push({ kind, size, result });
-        process.stderr.write(`round ${r + 1} ${kind} ${size}: ${JSON.stringify(result)}\n`);
+        const tag = `${kind}-${size}-${perUser}-${r}`;
+        const result = await oneCase(kind, binary, tag, spec);
+        if (p === 0) runs.push({ kind, size, result });
+        rtRuns.push({ kind, size, perUser, result });
+        process.stderr.write(
+          `round ${r + 1} ${kind} ${size}×${perUser}: ${JSON.stringify(result)}\n`,
+        );
       }
     }
+  }
+}
+
+async function main(): Promise<void> {
+  const binary = buildBinary();
+  const runs: Runs = [];
+  const rtRuns: RoundTripRuns = [];
+  const loads = [loadAverage()];
+  for (let r = 0; r < repeat; r += 1) {
+    await sizeRound(binary, r, runs, rtRuns);
     for (const kind of KINDS) {
       const load = { users: 100, ratePerS: 20, durationS: Number(values['load-seconds']) };
       const result = await oneCase(kind, binary, `${kind}-load-${r}`, { load });
@@ -152,10 +196,12 @@ async function main(): Promise<void> {
     `Load average (1/5/15 min) before: ${loads[0]}; after: ${loads[1]}. Median of ${repeat} rounds, spread (min–max) in brackets.`,
   ].join('\n');
   const tables = renderTables(runs, sizes);
-  process.stdout.write(`${header}\n\n${tables.websocket}\n\n${tables.load}\n`);
+  const trips = renderRoundTrips(rtRuns, sizes, perUsers);
+  process.stdout.write(`${header}\n\n${tables.websocket}\n\n${tables.load}\n\n${trips}\n`);
   if (values.write) {
     replaceSection('WebSocket', `${header}\n\n${tables.websocket}`);
     replaceSection('Load', `${header}\n\n${tables.load}`);
+    replaceSection('Round trips', `${header}\n\n${trips}`);
   }
 }
 
