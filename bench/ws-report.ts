@@ -130,6 +130,34 @@ function loadTables(runs: Runs, stormSize: number): { text: string; goals: strin
   return { text, goals };
 }
 
+/**
+ * RSS per added connection between the smallest and the largest size: each size runs on a fresh
+ * server, so the slope leaves out what every fresh process grows by in its first connects (heap
+ * capacity, compiled code, page cache) and keeps what one more socket holds.
+ */
+function marginalRssTable(runs: Runs, sizes: number[]): string {
+  const small = Math.min(...sizes);
+  const big = Math.max(...sizes);
+  if (small === big) return '';
+  const slope = (kind: ServerKind) =>
+    ((median(runs, kind, big, (r) => r.rssOpenMb) - median(runs, kind, small, (r) => r.rssOpenMb)) *
+      1024) /
+    (big - small);
+  const bare = slope('bare');
+  const rows = KINDS.filter((kind) => values(runs, kind, big, (r) => r.rssOpenMb).length > 0).map(
+    (kind) =>
+      `| ${LABEL[kind]} | ${slope(kind).toFixed(1)} | ${(slope(kind) / bare).toFixed(2)}× |`,
+  );
+  const range = `${small.toLocaleString('en-US')} → ${big.toLocaleString('en-US')}`;
+  return [
+    `**RSS per added connection**, ${range} sockets: (RSS open at ${big.toLocaleString('en-US')} − RSS open at ${small.toLocaleString('en-US')}) / ${(big - small).toLocaleString('en-US')}, medians, fresh servers.`,
+    '',
+    '| server | KB per added connection | ÷ bare |',
+    '|---|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
 /** Renders the "WebSocket" and "Load" sections' tables. */
 export function renderTables(runs: Runs, sizes: number[]): { websocket: string; load: string } {
   const goals: string[] = [];
@@ -139,6 +167,8 @@ export function renderTables(runs: Runs, sizes: number[]): { websocket: string; 
     goals.push(...ratios.goals);
     parts.push(sizeTable(runs, size), '', `lifeline, medians: ${ratios.lines.join('; ')}.`, '');
   }
+  const marginal = marginalRssTable(runs, sizes);
+  if (marginal !== '') parts.push(marginal, '');
   const loads = loadTables(runs, Math.max(...sizes));
   goals.push(...loads.goals);
   const goalTable = [
